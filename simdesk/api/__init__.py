@@ -1,0 +1,1 @@
+"""Async Sim HTTP client (httpx + httpx-sse). Knows nothing of Qt."""

@@ -1,0 +1,1 @@
+"""Pure-Python domain: types, sqlite stores, rate budget, profiles. Knows nothing of Qt."""

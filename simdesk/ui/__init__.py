@@ -1,0 +1,1 @@
+"""Widgets, panels and dialogs. They see services and models only."""
