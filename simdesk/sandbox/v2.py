@@ -73,7 +73,9 @@ def _fail(message: str, details: Any = None) -> V2Error:
     return V2Error(400, message, details)
 
 
-def _query(request: Request, allowed: set[str], required: frozenset[str] | set[str] = frozenset()) -> dict[str, str]:
+def _query(
+    request: Request, allowed: frozenset[str] | set[str], required: frozenset[str] | set[str] = frozenset()
+) -> dict[str, str]:
     """Strict query parsing: unknown, blank or repeated parameters are 400s."""
     items = request.query_params.multi_items()
     seen: dict[str, str] = {}
