@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any
+
+import pytest
+
+from simdesk.sandbox.clock import ManualClock
+from simdesk.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
 
 # Qt must never need a display in tests; set before anything imports PySide6.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -12,3 +20,60 @@ pytest_plugins = ["tests.keyring_support"]
 
 
 # --- sandbox and asyncio+Qt fixtures: owned by the sandbox/client authors ---
+
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[RunningSandbox]:
+    """One embedded sandbox (v2 on, free plan, manual clock) for the whole session."""
+    sb = start_sandbox(SandboxConfig(clock=ManualClock()))
+    yield sb
+    sb.stop()
+
+
+@pytest.fixture(scope="session")
+def sandbox_no_v2() -> Iterator[RunningSandbox]:
+    """A sandbox with the v2 gate off, as many self-hosted servers run."""
+    sb = start_sandbox(SandboxConfig(clock=ManualClock(), v2=False))
+    yield sb
+    sb.stop()
+
+
+@pytest.fixture(autouse=True)
+def _clean_sandbox_faults(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fault knobs set by one test never leak into the next."""
+    yield
+    for name in ("sandbox", "sandbox_no_v2"):
+        if name in request.fixturenames:
+            request.getfixturevalue(name).faults.clear()
+
+
+# STYLE.md pattern 13: one session-scoped qasync loop, a per-test error collector, and `arun`.
+@pytest.fixture(scope="session")
+def _qloop(qapp: Any) -> Any:
+    import qasync
+
+    loop = qasync.QEventLoop(qapp, already_running=True)
+    asyncio.set_event_loop(loop)
+    return loop
+
+
+@pytest.fixture
+def qloop(_qloop: Any) -> Iterator[Any]:
+    errors: list[dict[str, Any]] = []
+    _qloop.set_exception_handler(lambda _loop, ctx: errors.append(ctx))
+    yield _qloop
+    _qloop.set_exception_handler(None)
+    assert not errors, errors
+
+
+@pytest.fixture
+def arun(qtbot: Any, qloop: Any) -> Callable[..., Any]:
+    """Run a coroutine on the Qt-driven loop and return its result (waits with qtbot, never sleeps)."""
+
+    def run(coro: Coroutine[Any, Any, Any], timeout: int = 5000) -> Any:
+        task = asyncio.ensure_future(coro)
+        qtbot.waitUntil(task.done, timeout=timeout)
+        return task.result()
+
+    return run
