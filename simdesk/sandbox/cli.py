@@ -19,7 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--api-key",
         dest="api_keys",
-        action="append",
+        action="extend",
+        nargs="+",
         metavar="KEY",
         help=f"accept KEY as a personal key (repeatable; default {DEMO_KEY})",
     )
