@@ -40,12 +40,12 @@ def sandbox_no_v2() -> Iterator[RunningSandbox]:
 
 
 @pytest.fixture(autouse=True)
-def _clean_sandbox_faults(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Fault knobs set by one test never leak into the next."""
+def _reset_shared_sandboxes(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fault knobs, drained buckets and spend from one test never leak into the next."""
     yield
     for name in ("sandbox", "sandbox_no_v2"):
         if name in request.fixturenames:
-            request.getfixturevalue(name).faults.clear()
+            request.getfixturevalue(name).reset()
 
 
 # STYLE.md pattern 13: one session-scoped qasync loop, a per-test error collector, and `arun`.

@@ -133,6 +133,12 @@ class RunningSandbox:
     def config(self) -> SandboxConfig:
         return self.state.config
 
+    def reset(self) -> None:
+        """Between tests: fault knobs off, every bucket full, spend back to its starting figure."""
+        self.state.faults.clear()
+        self.state.buckets.reset()
+        self.state.set_cost(self.state.initial_cost)
+
     def stop(self, timeout: float = 5.0) -> None:
         self._server.should_exit = True
         self._thread.join(timeout)

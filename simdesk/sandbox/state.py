@@ -155,7 +155,7 @@ class SandboxState:
         self.folders = list(demo.FOLDERS)
         self.keys: dict[str, ApiKey] = {k: ApiKey(k, demo.DEMO_USER_ID) for k in self.config.api_keys}
         self.keys[demo.WORKSPACE_KEY] = ApiKey(demo.WORKSPACE_KEY, demo.DEMO_USER_ID, demo.WS_DEMO)
-        self.base_cost = round(self.rng.uniform(1.0, 6.0), 2)
+        self.base_cost = self.initial_cost = round(self.rng.uniform(1.0, 6.0), 2)
         self.settled_cost = 0.0
         self._unsettled: set[str] = set()
 
