@@ -67,6 +67,6 @@ def main(argv: list[str] | None = None) -> int:
         job_ids=args.job_ids,
     )
     print(f"simdesk sandbox on http://{args.host}:{args.port}  plan={args.plan}  v2={'on' if args.v2 else 'off'}")
-    print(f"  personal keys: {', '.join(keys)}   workspace key: {WORKSPACE_KEY}")
+    print(f"  personal keys: {', '.join(keys)}   workspace key: {WORKSPACE_KEY}", flush=True)
     serve_forever(config)
     return 0
