@@ -1,0 +1,320 @@
+""":class:`SimClient`: the one object through which simdesk talks to a Sim server.
+
+One client per profile (base URL + key), over one ``httpx.AsyncClient``. Use it as an async
+context manager::
+
+    async with SimClient("https://www.sim.ai", api_key) as sim:
+        result = await sim.execute(workflow_id, {"message": "hi"})
+
+It speaks v2 when the server offers it and the legacy routes when v2 is switched off, with the
+same methods and results either way (a few v2-only features raise
+:class:`FeatureUnavailableError`). Every error is a :class:`SimError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import datetime
+from typing import Any, Literal
+
+import httpx
+
+from simdesk.api.account import Account
+from simdesk.api.catalogue import Catalogue
+from simdesk.api.query import build
+from simdesk.api.retry import RetryPolicy
+from simdesk.api.runs import Runs
+from simdesk.api.session import Session
+from simdesk.api.streaming import RunStream
+from simdesk.api.urls import DEFAULT_BASE_URL, normalize_base_url
+from simdesk.core.catalogue import (
+    Deployment,
+    Folder,
+    WorkflowDetail,
+    WorkflowStatus,
+    WorkflowSummary,
+    Workspace,
+)
+from simdesk.core.rates import RateLimits
+from simdesk.core.runs import AsyncReceipt, CancelResult, Job, Run, RunResult, Surface
+from simdesk.core.usage import BillingStatus, ConnectionCheck, Health, LogEntry, UsageLimits
+
+DEFAULT_TIMEOUT_S = 30.0
+DEFAULT_RUN_TIMEOUT_S = 3300.0  # a little over Sim's longest sync cap (3000 s on paid plans)
+
+RUN_FILTERS = {
+    "status": "status",
+    "trigger": "trigger",
+    "start_date": "startDate",
+    "end_date": "endDate",
+    "order": "order",
+    "page_size": "limit",
+}
+
+
+class SimClient:
+    """An async client for one Sim server and key.
+
+    Args:
+        base_url: the server, default ``https://www.sim.ai``; a trailing ``/`` is dropped.
+        api_key: the ``sk-sim-…`` key, or ``None`` for public workflows only.
+        timeout: deadline in seconds for each attempt of an ordinary call (and for a stream's
+            response headers); it is a total deadline, not a per-read socket timeout.
+        run_timeout: deadline for sync ``execute`` calls, which last as long as the run.
+        retry: the :class:`RetryPolicy` (tests pass one with a fake ``sleep``).
+        transport: an httpx transport (tests pass ``httpx.MockTransport``).
+        allow_insecure_http: allow ``http://`` to a non-loopback host (the key would be sent
+            unencrypted).
+        surface: ``"v2"`` or ``"legacy"`` to skip detection; ``None`` detects it.
+
+    Attributes:
+        base_url: the normalised base URL.
+        rate_limits: the latest ``X-RateLimit-*`` state per bucket; ``subscribe`` to follow it.
+    """
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        api_key: str | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        run_timeout: float = DEFAULT_RUN_TIMEOUT_S,
+        retry: RetryPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        allow_insecure_http: bool = False,
+        surface: Surface | None = None,
+    ) -> None:
+        self.base_url = normalize_base_url(base_url, allow_insecure_http=allow_insecure_http)
+        self._session = Session(
+            self.base_url,
+            api_key or None,
+            timeout=timeout,
+            policy=retry or RetryPolicy(),
+            transport=transport,
+            surface=surface,
+        )
+        self._runs = Runs(self._session, run_timeout=run_timeout)
+        self._catalogue = Catalogue(self._session)
+        self._account = Account(self._session)
+
+    def __repr__(self) -> str:
+        return f"SimClient({self.base_url!r}, key={'set' if self._session.has_key else 'none'})"
+
+    async def __aenter__(self) -> SimClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connections. Open streams should be closed first."""
+        await self._session.aclose()
+
+    @property
+    def rate_limits(self) -> RateLimits:
+        """The latest rate-limit state per bucket (see :mod:`simdesk.core.rates`)."""
+        return self._session.rate_limits
+
+    @property
+    def surface(self) -> Surface | None:
+        """``"v2"`` or ``"legacy"`` once known, ``None`` before the first telling answer."""
+        return self._session.surface
+
+    # --- catalogue ---------------------------------------------------------------------------
+
+    async def list_workspaces(self) -> list[Workspace]:
+        """Every workspace the key can see (v2)."""
+        return await self._catalogue.list_workspaces()
+
+    def list_workflows(
+        self,
+        workspace_id: str,
+        *,
+        folder_path: str | None = None,
+        search: str | None = None,
+        deployed_only: bool = False,
+        page_size: int = 100,
+    ) -> AsyncIterator[WorkflowSummary]:
+        """The workspace's workflows, across all pages: ``async for wf in client.list_workflows(ws)``."""
+        return self._catalogue.list_workflows(
+            workspace_id,
+            folder_path=folder_path,
+            search=search,
+            deployed_only=deployed_only,
+            page_size=page_size,
+        )
+
+    async def list_folders(self, workspace_id: str) -> list[Folder]:
+        """The workspace's folders (v2)."""
+        return await self._catalogue.list_folders(workspace_id)
+
+    async def get_workflow(self, workflow_id: str) -> WorkflowDetail:
+        """One workflow with its declared ``inputs`` (v2), for building a run form."""
+        return await self._catalogue.get_workflow(workflow_id)
+
+    async def get_deployment(self, workflow_id: str) -> Deployment:
+        """The workflow's deployment state (v2)."""
+        return await self._catalogue.get_deployment(workflow_id)
+
+    async def get_workflow_status(self, workflow_id: str) -> WorkflowStatus:
+        """Deployed or not (works with v2 on or off)."""
+        return await self._catalogue.get_workflow_status(workflow_id)
+
+    # --- runs ------------------------------------------------------------------------------
+
+    async def execute(
+        self,
+        workflow_id: str,
+        input: object = None,
+        *,
+        run_id: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - a deadline for the run, passed down
+    ) -> RunResult:
+        """Run the deployed workflow and wait for its outcome.
+
+        A failed run is a :class:`RunResult` with ``status`` failed, not an exception. ``input``
+        is a mapping; paths and file objects in it are sent as files. ``run_id`` names the first
+        attempt (retries derive new ids). ``timeout`` overrides the client's ``run_timeout``;
+        when it expires the connection is closed, which cancels the run on the server.
+        """
+        return await self._runs.execute(workflow_id, input, run_id=run_id, timeout=timeout)
+
+    def stream(
+        self,
+        workflow_id: str,
+        input: object = None,
+        *,
+        selected_outputs: Sequence[str] = (),
+        include_thinking: bool = False,
+        include_tool_calls: bool = False,
+        run_id: str | None = None,
+    ) -> RunStream:
+        """Run the workflow and iterate its live events; iteration ends after the terminal event.
+
+        Only Agent blocks named in ``selected_outputs`` (e.g. ``"agent1.content"``) stream text.
+        A stream that stops before its terminal event raises :class:`ProtocolError` (with the run
+        id) after yielding what arrived. Closing the stream early cancels the run.
+        """
+        return self._runs.stream(
+            workflow_id,
+            input,
+            selected_outputs=selected_outputs,
+            include_thinking=include_thinking,
+            include_tool_calls=include_tool_calls,
+            run_id=run_id,
+        )
+
+    async def execute_async(
+        self,
+        workflow_id: str,
+        input: object = None,
+        *,
+        run_id: str | None = None,
+        execution_timeout_s: int | None = None,
+    ) -> AsyncReceipt:
+        """Queue the run and return at once; follow it with :meth:`wait_for_run`/:meth:`get_run`.
+
+        ``execution_timeout_s`` may lower (never raise) the server's async time cap.
+        """
+        return await self._runs.execute_async(
+            workflow_id, input, run_id=run_id, execution_timeout_s=execution_timeout_s
+        )
+
+    async def get_run(self, workflow_id: str, run_id: str, *, include_output: bool = False) -> Run:
+        """The run's current state (and its output, if asked and finished)."""
+        return await self._runs.get_run(workflow_id, run_id, include_output=include_output)
+
+    def list_runs(
+        self,
+        workflow_id: str,
+        *,
+        status: str | None = None,
+        trigger: str | None = None,
+        start_date: datetime | None = None,
+        end_date: datetime | None = None,
+        order: Literal["asc", "desc"] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[Run]:
+        """The workflow's recorded runs, newest first unless ``order="asc"`` (v2)."""
+        filters = {
+            "status": status,
+            "trigger": trigger,
+            "start_date": start_date,
+            "end_date": end_date,
+            "order": order,
+            "page_size": page_size,
+        }
+        return self._runs.list_runs(workflow_id, build(filters, RUN_FILTERS, what="list_runs"))
+
+    async def cancel_run(self, workflow_id: str, run_id: str) -> CancelResult:
+        """Ask Sim to cancel the run (asynchronous: poll until terminal). Cancelling a finished
+        run is a no-op with ``reason`` ``already_<status>`` on both surfaces."""
+        return await self._runs.cancel_run(workflow_id, run_id)
+
+    async def resume_run(
+        self,
+        workflow_id: str,
+        run_id: str,
+        context_id: str,
+        input: object = None,
+    ) -> RunResult | AsyncReceipt:
+        """Resume a paused run (``context_id`` from ``run.paused``); this makes a new run id."""
+        return await self._runs.resume_run(workflow_id, run_id, context_id, input)
+
+    async def wait_for_run(
+        self,
+        workflow_id: str,
+        run_id: str,
+        *,
+        poll_interval: float = 1.0,
+        max_interval: float = 15.0,
+        timeout: float | None = None,  # noqa: ASYNC109 - counts polling sleeps, see Runs
+        include_output: bool = True,
+        stop_when_paused: bool = True,
+        on_update: Callable[[Run], None] | None = None,
+    ) -> Run:
+        """Poll with growing intervals until the run is terminal (or paused)."""
+        return await self._runs.wait_for_run(
+            workflow_id,
+            run_id,
+            poll_interval=poll_interval,
+            max_interval=max_interval,
+            timeout=timeout,
+            include_output=include_output,
+            stop_when_paused=stop_when_paused,
+            on_update=on_update,
+        )
+
+    async def get_job(self, job_id: str) -> Job:
+        """A legacy async job by its ``jobId``."""
+        return await self._runs.get_job(job_id)
+
+    # --- logs, usage, health ---------------------------------------------------------------
+
+    def list_logs(self, workspace_id: str, **filters: Any) -> AsyncIterator[LogEntry]:
+        """The workspace's run logs across all pages (v2). Filters: ``workflow_ids``,
+        ``folder_paths``, ``triggers``, ``level``, ``start_date``, ``end_date``,
+        ``min_duration_ms``, ``max_duration_ms``, ``min_cost``, ``max_cost``, ``model``,
+        ``run_id``, ``details``, ``include_trace_spans``, ``include_final_output``, ``order``,
+        ``page_size``."""
+        return self._account.list_logs(workspace_id, filters)
+
+    async def get_log(self, run_id: str) -> LogEntry:
+        """One run's log with trace spans and final output (v2)."""
+        return await self._account.get_log(run_id)
+
+    async def get_usage_limits(self) -> UsageLimits:
+        """The key's execution buckets and the user's spend (also updates ``rate_limits``)."""
+        return await self._account.get_usage_limits()
+
+    async def get_billing_status(self, workspace_id: str | None = None) -> BillingStatus:
+        """Plan and credits of the workspace's payer (v2)."""
+        return await self._account.get_billing_status(workspace_id)
+
+    async def health(self) -> Health:
+        """Whether the server answers at all."""
+        return await self._account.health()
+
+    async def check_connection(self) -> ConnectionCheck:
+        """Health, then the key, then v2 detection: a result a settings dialog can show."""
+        return await self._account.check_connection()

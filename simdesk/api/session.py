@@ -1,0 +1,330 @@
+"""The request pipeline under :class:`simdesk.api.SimClient`: one ``httpx.AsyncClient``, the
+retry loop, rate-limit bookkeeping and v2 detection.
+
+* Redirects are never followed; every attempt of an ordinary call has a total deadline
+  (``timeout``), so no call can hang (the official SDK's GETs have none, §14 flaw 5); streams
+  have a deadline for their headers only, and no read timeout after that.
+* httpx errors are turned into :class:`APIConnectionError` / :class:`APITimeoutError`, telling
+  apart the failures where the request certainly never left (safe to repeat).
+* Each answer's ``X-RateLimit-*`` goes into :attr:`Session.rate_limits` under the call's bucket.
+* v2 is detected once (CONTRACT §0): the first v2 answer that is not the gate's 404 proves v2
+  is on; a gate 404 switches this session to the legacy routes for good.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import httpx
+
+from simdesk.api import retry as retry_rules
+from simdesk.api.errors import (
+    APIConnectionError,
+    APITimeoutError,
+    FeatureUnavailableError,
+    NotFoundError,
+    ProtocolError,
+    RateLimitError,
+    SimError,
+)
+from simdesk.api.files import encode_body
+from simdesk.api.ratelimit import state_from_headers
+from simdesk.api.responses import Reply, data_of, error_from_reply, is_gate_closed
+from simdesk.api.retry import Action, RetryPolicy
+from simdesk.core.rates import RateLimits, RateLimitState
+from simdesk.core.runs import Surface
+
+log = logging.getLogger("simdesk.api")
+
+T = TypeVar("T")
+USER_AGENT = "simdesk/0.1"
+_V2_PREFIX = "/api/v2/"
+_NOT_PROOF_OF_V2 = frozenset({401, 429, 503})  # answered before the gate is checked
+_EXECUTION_BUCKET_EMPTY = "RATE_LIMIT_EXCEEDED"  # v2 details.code of an empty execution bucket
+_LEGACY_BUCKET_MESSAGE = "Rate limit exceeded"  # legacy's (header-less) execution-bucket 429
+
+
+class GateClosed(NotFoundError):
+    """A v2 route said "v2 is switched off here"; callers fall back to legacy routes."""
+
+
+class Session:
+    """Sends requests for one profile (base URL + key). Owned by :class:`SimClient`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None,
+        *,
+        timeout: float,
+        policy: RetryPolicy,
+        transport: httpx.AsyncBaseTransport | None,
+        surface: Surface | None,
+    ) -> None:
+        self.base_url = base_url
+        self.timeout = timeout
+        self.policy = policy
+        self.rate_limits = RateLimits()
+        self.surface: Surface | None = surface
+        self._surface_fixed = surface is not None
+        self._has_key = bool(api_key)
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        if api_key:
+            headers["X-API-Key"] = api_key
+        self.http = httpx.AsyncClient(
+            base_url=base_url,
+            headers=headers,
+            transport=transport,
+            follow_redirects=False,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
+        )
+
+    @property
+    def has_key(self) -> bool:
+        """True when requests carry an API key (needed to look runs up again)."""
+        return self._has_key
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self.http.aclose()
+
+    # --- one attempt ---------------------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None,
+        body: Mapping[str, Any] | bytes | None,
+        headers: Mapping[str, str] | None,
+        read_timeout: float | None,
+    ) -> httpx.Request:
+        content = encode_body(body) if isinstance(body, Mapping) else body
+        all_headers = dict(headers or {})
+        if content is not None:
+            all_headers["Content-Type"] = "application/json"
+        timeout = httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0), read=read_timeout)
+        return self.http.build_request(
+            method, path, params=params, content=content, headers=all_headers, timeout=timeout
+        )
+
+    async def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Mapping[str, Any] | bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        bucket: str | None = None,
+        deadline: float | None = None,
+        run_id: str | None = None,
+        accept: Callable[[Reply], bool] | None = None,
+    ) -> Reply:
+        """One attempt: send, read the whole answer within ``deadline`` (default ``timeout``)
+        and raise the typed error for a non-2xx answer (unless ``accept(reply)`` says it is a
+        regular answer, like a legacy failed run's HTTP 500)."""
+        limit = deadline if deadline is not None else self.timeout
+        request = self._request(method, path, params, body, headers, limit)
+        async with self._mapped_errors(run_id):
+            async with asyncio.timeout(limit):
+                response = await self.http.send(request)
+        reply = Reply(response.status_code, response.headers, response.content)
+        state = self._observe(path, reply, bucket)
+        if not reply.ok and not (accept is not None and accept(reply)):
+            raise self._error(path, reply, state, run_id)
+        return reply
+
+    @asynccontextmanager
+    async def open_stream(
+        self,
+        path: str,
+        *,
+        body: bytes,
+        headers: Mapping[str, str],
+        bucket: str,
+        run_id: str,
+    ) -> AsyncIterator[httpx.Response]:
+        """POST and yield the open streaming response once its headers are in (within
+        ``timeout``); an answer that is not ``text/event-stream`` is read and raised as an error."""
+        request = self._request("POST", path, None, body, {**headers, "Accept": "text/event-stream"}, None)
+        async with self._mapped_errors(run_id):
+            async with asyncio.timeout(self.timeout):
+                response = await self.http.send(request, stream=True)
+        try:
+            content_type = response.headers.get("content-type", "")
+            if not content_type.startswith("text/event-stream"):
+                async with self._mapped_errors(run_id), asyncio.timeout(self.timeout):
+                    await response.aread()
+                reply = Reply(response.status_code, response.headers, response.content)
+                state = self._observe(path, reply, bucket)
+                if reply.ok:
+                    raise ProtocolError(
+                        "Expected an event stream, got another kind of answer",
+                        status=reply.status,
+                        request_id=reply.request_id,
+                        run_id=run_id,
+                    )
+                raise self._error(path, reply, state, run_id)
+            self._observe(path, Reply(response.status_code, response.headers, b""), bucket)
+            yield response
+        finally:
+            await response.aclose()
+
+    @asynccontextmanager
+    async def _mapped_errors(self, run_id: str | None) -> AsyncIterator[None]:
+        """httpx's and asyncio's failures as :class:`SimError` (chained, never leaked)."""
+        try:
+            yield
+        except SimError:
+            raise
+        except Exception as exc:
+            mapped = translate_error(exc, run_id)
+            if mapped is None:
+                raise
+            raise mapped from exc
+
+    def note_refusal(self, error: SimError, execution_bucket: str) -> None:
+        """Record an empty execution bucket (a 429 that says so) in :attr:`rate_limits`."""
+        if not isinstance(error, RateLimitError):
+            return
+        if error.detail_code == _EXECUTION_BUCKET_EMPTY or (
+            error.code is None and error.message.startswith(_LEGACY_BUCKET_MESSAGE)
+        ):
+            self.rate_limits.update(
+                RateLimitState(
+                    bucket=execution_bucket,
+                    limit=None,
+                    remaining=0,
+                    reset_at=None,
+                    observed_at=time.time(),
+                    retry_after=error.retry_after,
+                )
+            )
+
+    def _observe(self, path: str, reply: Reply, bucket: str | None) -> RateLimitState | None:
+        """Log the answer, record its bucket state (returned) and learn the surface from it."""
+        log.debug("%s → %s (request %s)", path, reply.status, reply.request_id)
+        state = state_from_headers(reply.headers, bucket, time.time()) if bucket else None
+        if state is not None:
+            self.rate_limits.update(state)
+        if path.startswith(_V2_PREFIX) and not self._surface_fixed:
+            if is_gate_closed(reply):
+                if self.surface != "legacy":
+                    log.info("v2 API is switched off at %s; using the legacy routes", self.base_url)
+                self.surface = "legacy"
+            elif reply.status not in _NOT_PROOF_OF_V2 and self.surface is None:
+                self.surface = "v2"
+        return state
+
+    def _error(self, path: str, reply: Reply, state: RateLimitState | None, run_id: str | None) -> SimError:
+        if path.startswith(_V2_PREFIX) and is_gate_closed(reply):
+            return GateClosed("The v2 API is switched off on this server", status=404, request_id=reply.request_id)
+        return error_from_reply(reply, run_id=run_id, limit=state)
+
+    # --- retries ---------------------------------------------------------------------------
+
+    async def retrying(
+        self,
+        attempt: Callable[[int], Awaitable[T]],
+        *,
+        idempotent: bool,
+        reconcile: Callable[[SimError], Awaitable[T | None]] | None = None,
+    ) -> T:
+        """Run ``attempt(n)`` until it succeeds or the policy says stop.
+
+        ``reconcile(error)`` is asked after an ambiguous failure of a run-starting call: it
+        returns the outcome if it found the run, ``None`` if the run does not exist (then a retry
+        is safe), or raises.
+        """
+        policy = self.policy
+        number = 0
+        while True:
+            try:
+                return await attempt(number)
+            except GateClosed:
+                raise
+            except SimError as error:
+                decision = retry_rules.decide(policy, error, number, idempotent=idempotent, rand=policy.random())
+                if decision.action is Action.RECONCILE:
+                    if reconcile is None or not self._has_key or not error.run_id:
+                        raise
+                    found = await reconcile(error)
+                    if found is not None:
+                        return found
+                    decision = retry_rules.after_reconcile(policy, error, number, rand=policy.random())
+                if decision.action is not Action.RETRY:
+                    log.debug("giving up (%s): %r", decision.reason, error)
+                    raise
+                log.info("retrying in %.2fs (%s): %r", decision.delay, decision.reason, error)
+                await policy.sleep(decision.delay)
+                number += 1
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        bucket: str | None,
+        params: Mapping[str, str] | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> Reply:
+        """An idempotent call with retries."""
+
+        async def attempt(_: int) -> Reply:
+            return await self.send(method, path, params=params, body=body, bucket=bucket)
+
+        return await self.retrying(attempt, idempotent=True)
+
+    # --- surfaces --------------------------------------------------------------------------
+
+    async def either(
+        self,
+        v2: Callable[[], Awaitable[T]],
+        legacy: Callable[[], Awaitable[T]] | None,
+        *,
+        feature: str,
+    ) -> T:
+        """Use v2 unless it is known to be off; on the gate's 404 fall back to ``legacy``."""
+        if self.surface != "legacy":
+            try:
+                return await v2()
+            except GateClosed:
+                pass
+        if legacy is None:
+            raise FeatureUnavailableError(f"{feature} needs Sim's v2 API, which is switched off on this server")
+        return await legacy()
+
+    async def v2_data(self, path: str, *, bucket: str, feature: str, params: Mapping[str, str] | None = None) -> Any:
+        """GET a v2-only resource and return its ``data``."""
+
+        async def fetch() -> Any:
+            return data_of(await self.call("GET", path, params=params, bucket=bucket))
+
+        return await self.either(fetch, None, feature=feature)
+
+
+def translate_error(exc: BaseException, run_id: str | None) -> SimError | None:
+    """The :class:`SimError` for an httpx (or deadline) failure; ``None`` for anything else."""
+    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+        return APITimeoutError("Could not connect to the server in time", request_sent=False, run_id=run_id)
+    if isinstance(exc, httpx.ConnectError):
+        return APIConnectionError(f"Could not connect to the server: {_reason(exc)}", request_sent=False, run_id=run_id)
+    if isinstance(exc, httpx.TimeoutException | TimeoutError):
+        return APITimeoutError("The server did not answer in time", run_id=run_id)
+    if isinstance(exc, httpx.TransportError | httpx.StreamError):
+        return APIConnectionError(f"The connection failed: {_reason(exc)}", run_id=run_id)
+    if isinstance(exc, httpx.HTTPError):
+        return ProtocolError(f"The server's answer could not be read: {_reason(exc)}", run_id=run_id)
+    return None
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text or type(exc).__name__

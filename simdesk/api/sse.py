@@ -1,0 +1,138 @@
+"""Turning the payloads of Sim's execution stream into typed events (CONTRACT §6).
+
+Transport (bytes → UTF-8 text → lines → SSE events, with code points and CRLFs split across
+network reads) is httpx and httpx-sse's job; this module starts from each event's ``data``
+string, so it can be tested by feeding strings. The rules of §6.4: ``[DONE]`` quoted or bare ends
+the stream; unparsable payloads and unknown ``event`` values are skipped; text is accumulated
+per block (``chunk_reset`` discards it); nothing after the first terminal frame counts.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from simdesk.core.stream_events import (
+    Chunk,
+    ChunkReset,
+    Final,
+    RunFailed,
+    StreamError,
+    StreamEvent,
+    TerminalEvent,
+    Thinking,
+    ToolCall,
+)
+
+_DONE = frozenset({"[DONE]", '"[DONE]"'})
+_SEPARATOR = "\n\n"  # the server puts this before a second block's first chunk
+
+
+class StreamDecoder:
+    """Decodes one stream's ``data`` payloads, one at a time, into events.
+
+    Attributes:
+        run_id: the id the client sent (frames carry none); stamped on terminal events.
+        terminal: the terminal event, once seen.
+        done: True once ``[DONE]`` arrived.
+        skipped: payloads that were not JSON (counted, otherwise ignored).
+    """
+
+    def __init__(self, run_id: str | None = None) -> None:
+        self.run_id = run_id
+        self.terminal: TerminalEvent | None = None
+        self.done = False
+        self.skipped = 0
+        self._parts: dict[str, list[str]] = {}
+
+    def feed(self, data: str) -> StreamEvent | None:
+        """Decode one payload; returns its event, or ``None`` for nothing to report."""
+        if data in _DONE or data.strip() in _DONE:
+            self.done = True
+            return None
+        if self.terminal is not None or self.done:
+            return None
+        try:
+            frame = json.loads(data)
+        except ValueError:
+            self.skipped += 1
+            return None
+        if not isinstance(frame, dict):
+            if frame == "[DONE]":
+                self.done = True
+            return None
+        return self._event(frame)
+
+    def texts(self) -> dict[str, str]:
+        """Accumulated answer text per block id, in the order blocks started streaming."""
+        return {block: "".join(parts) for block, parts in self._parts.items()}
+
+    def _event(self, frame: dict[str, Any]) -> StreamEvent | None:
+        kind = frame.get("event")
+        block_id = _str(frame.get("blockId"))
+        if kind is None:
+            chunk = frame.get("chunk")
+            if not isinstance(chunk, str) or block_id is None:
+                return None
+            self._accumulate(block_id, chunk)
+            return Chunk(block_id, chunk)
+        if kind == "final":
+            return self._final(frame.get("data"))
+        if kind == "error":
+            self.terminal = RunFailed(
+                message=_str(frame.get("error")) or "The run failed",
+                run_id=self.run_id,
+                block_id=block_id,
+                texts=self.texts(),
+            )
+            return self.terminal
+        if kind == "stream_error":
+            return StreamError(_str(frame.get("error")) or "The block's stream broke", block_id)
+        if block_id is None:
+            return None
+        if kind == "chunk_reset":
+            if block_id in self._parts:
+                self._parts[block_id] = []
+            return ChunkReset(block_id)
+        if kind == "thinking":
+            return Thinking(block_id, _str(frame.get("data")) or "")
+        if kind == "tool":
+            phase = frame.get("phase")
+            if phase not in ("start", "end"):
+                return None
+            return ToolCall(
+                block_id=block_id,
+                phase=phase,
+                call_id=_str(frame.get("id")) or "",
+                name=_str(frame.get("name")) or "",
+                status=_str(frame.get("status")),
+            )
+        return None  # an event type this client does not know
+
+    def _accumulate(self, block_id: str, chunk: str) -> None:
+        parts = self._parts.get(block_id)
+        if parts is None:
+            parts = self._parts[block_id] = []
+        if not parts and len(self._parts) > 1 and chunk.startswith(_SEPARATOR):
+            chunk = chunk[len(_SEPARATOR) :]
+        parts.append(chunk)
+
+    def _final(self, data: Any) -> Final:
+        body = data if isinstance(data, dict) else {}
+        success = body.get("success") is True
+        status: Literal["completed", "failed", "paused"] = (
+            "paused" if body.get("status") == "paused" else "completed" if success else "failed"
+        )
+        self.terminal = Final(
+            success=success,
+            output=body.get("output"),
+            run_id=self.run_id,
+            status=status,
+            error=_str(body.get("error")),
+            texts=self.texts(),
+        )
+        return self.terminal
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None

@@ -1,0 +1,179 @@
+"""Streamed runs: open the SSE response (with retries before the first byte), decode it with
+httpx-sse and :class:`~simdesk.api.sse.StreamDecoder`, and end after the terminal frame.
+
+httpx decodes UTF-8 incrementally and httpx-sse splits lines on ``\\n``, ``\\r\\n`` or ``\\r``,
+so frames split anywhere in the byte stream decode the same. The stream has no read timeout
+(Sim sends no keep-alives; long silences are normal). Closing a :class:`RunStream` early closes
+the connection, which cancels the run on the server (CONTRACT §6.1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack
+from typing import Any
+
+import httpx
+from httpx_sse import EventSource
+
+from simdesk.api import routes
+from simdesk.api.errors import ProtocolError, SimError
+from simdesk.api.files import encode_body, prepare_input
+from simdesk.api.session import Session, translate_error
+from simdesk.api.sse import StreamDecoder
+from simdesk.api.urls import attempt_run_id, check_run_id
+from simdesk.core.rates import SYNC_EXECUTIONS
+from simdesk.core.runs import Run, Surface
+from simdesk.core.stream_events import StreamEvent, TerminalEvent
+
+EXECUTE_BUCKET = "v2 execute"
+
+FindRun = Callable[[str, SimError, Surface], Awaitable[Run | None]]
+_Opened = tuple[AsyncExitStack, httpx.Response, str]
+
+
+class RunStream:
+    """The events of one streamed run: an async iterator and an async context manager.
+
+    ``run_id`` is the id sent with the current attempt (``None`` before the request is made, and
+    for key-less public runs, whose ids Sim does not take from the caller).
+
+    Example::
+
+        async with client.stream(workflow_id, {"topic": "fog"}, selected_outputs=["agent1.content"]) as s:
+            async for event in s:
+                ...
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        find: FindRun,
+        workflow_id: str,
+        workflow_input: object,
+        *,
+        selected_outputs: Sequence[str],
+        include_thinking: bool,
+        include_tool_calls: bool,
+        run_id: str | None,
+    ) -> None:
+        self.run_id: str | None = None
+        self._s = session
+        self._find = find
+        self._workflow_id = workflow_id
+        self._input = workflow_input
+        self._controls = routes.stream_controls(selected_outputs, include_thinking, include_tool_calls)
+        self._chosen = check_run_id(run_id) if run_id is not None else None
+        self._events: AsyncGenerator[StreamEvent, None] = self._generate()
+
+    def __aiter__(self) -> RunStream:
+        return self
+
+    async def __anext__(self) -> StreamEvent:
+        return await self._events.__anext__()
+
+    async def aclose(self) -> None:
+        """Stop reading and close the connection (the server then cancels an unfinished run)."""
+        await self._events.aclose()
+
+    async def __aenter__(self) -> RunStream:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def _generate(self) -> AsyncGenerator[StreamEvent, None]:
+        inp = await prepare_input(self._input)
+        wf = self._workflow_id
+        v2 = encode_body(routes.v2_body(inp, **self._controls))
+        legacy = encode_body(routes.legacy_body(inp, **self._controls))
+
+        def opener(path: str, body: bytes, id_header: str) -> Callable[[int], Awaitable[_Opened]]:
+            async def attempt(number: int) -> _Opened:
+                rid = attempt_run_id(self._chosen, number)
+                self.run_id = rid if self._s.has_key else None
+                headers = {id_header: rid, routes.PROTOCOL_HEADER: routes.PROTOCOL}
+                stack = AsyncExitStack()
+                try:
+                    response = await stack.enter_async_context(
+                        self._s.open_stream(path, body=body, headers=headers, bucket=EXECUTE_BUCKET, run_id=rid)
+                    )
+                except SimError as error:
+                    self._s.note_refusal(error, SYNC_EXECUTIONS)
+                    raise
+                return stack, response, rid
+
+            return attempt
+
+        stack, response, rid = await self._s.either(
+            lambda: self._s.retrying(
+                opener(routes.v2_execute(wf), v2, "X-Run-Id"),
+                idempotent=False,
+                reconcile=self._never_twice("v2"),
+            ),
+            lambda: self._s.retrying(
+                opener(routes.legacy_execute(wf), legacy, "X-Execution-Id"),
+                idempotent=False,
+                reconcile=self._never_twice("legacy"),
+            ),
+            feature="Streaming a run",
+        )
+        async with stack:
+            async for event in _decode(response, StreamDecoder(self.run_id), rid):
+                yield event
+
+    def _never_twice(self, surface: Surface) -> Callable[[SimError], Awaitable[Any]]:
+        """After an ambiguous failure to open: if the run exists it cannot be streamed again, so
+        the error stands (with its run id); only a run that does not exist is retried."""
+
+        async def reconcile(error: SimError) -> None:
+            if await self._find(self._workflow_id, error, surface) is not None:
+                raise error
+            return None
+
+        return reconcile
+
+
+async def _decode(response: httpx.Response, decoder: StreamDecoder, run_id: str) -> AsyncGenerator[StreamEvent, None]:
+    """Yield the events of an open SSE response; raise :class:`ProtocolError` if it stops
+    (cleanly or not) before its terminal frame."""
+    source = EventSource(response).aiter_sse()
+    cut: SimError | None = None
+    try:
+        while not decoder.done:
+            try:
+                sse = await anext(source)
+            except StopAsyncIteration:
+                break
+            except Exception as exc:
+                mapped = translate_error(exc, run_id)
+                if mapped is None:
+                    raise
+                cut = mapped
+                break
+            event = decoder.feed(sse.data)
+            if event is not None:
+                yield event
+    finally:
+        await source.aclose()
+    if decoder.terminal is None:
+        how = "the connection dropped" if cut is not None else "the stream ended"
+        raise ProtocolError(
+            f"The run's stream stopped before the run finished ({how}); look the run up by its id",
+            status=response.status_code,
+            request_id=response.headers.get("x-request-id"),
+            run_id=run_id,
+        ) from cut
+
+
+def decode_sse_body(body: bytes, *, run_id: str | None) -> TerminalEvent:
+    """The terminal event of a complete SSE body (a legacy resume of a streamed run answers so)."""
+    response = httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body)
+    decoder = StreamDecoder(run_id)
+    for sse in EventSource(response).iter_sse():
+        decoder.feed(sse.data)
+        if decoder.done:
+            break
+    if decoder.terminal is None:
+        raise ProtocolError("The run's stream ended before the run finished", run_id=run_id)
+    return decoder.terminal

@@ -1,0 +1,89 @@
+"""Base URLs, path segments and run ids.
+
+The hosted API lives at ``https://www.sim.ai``; the apex host answers ``/api/**`` with a 301
+(CONTRACT §1), so that is not the default. A trailing ``/`` is dropped. Plain ``http://`` is
+accepted only for loopback hosts unless the caller opts in, because the key would travel in clear
+text. Run ids are ours to choose (``^[A-Za-z0-9._:-]{1,128}$``); each attempt gets a fresh one.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import uuid
+from urllib.parse import quote, urlsplit
+
+from simdesk.api.errors import ConfigurationError, ValidationError
+
+DEFAULT_BASE_URL = "https://www.sim.ai"
+RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback IP addresses (v4 and v6)."""
+    host = host.strip("[]").lower()
+    if host in _LOOPBACK_NAMES or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def normalize_base_url(url: str, *, allow_insecure_http: bool = False) -> str:
+    """A clean base URL (scheme, host, optional port and path prefix, no trailing ``/``)."""
+    text = (url or "").strip()
+    if "://" not in text:
+        raise ConfigurationError(f"{text!r} is not a URL; expected something like {DEFAULT_BASE_URL}")
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(f"{text!r} is not an http(s) URL with a host name")
+    if parts.username or parts.password:
+        raise ConfigurationError("Do not put credentials in the base URL; the API key is sent apart")
+    if parts.query or parts.fragment:
+        raise ConfigurationError("The base URL must not have a query (?…) or fragment (#…)")
+    if scheme == "http" and not allow_insecure_http and not is_loopback(parts.hostname):
+        raise ConfigurationError(
+            f"{parts.hostname} is reached over plain http, so the API key would travel "
+            "unencrypted; use https, or allow insecure http explicitly"
+        )
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigurationError(f"{text!r} has an invalid port") from exc
+    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    netloc = f"{host}:{port}" if port is not None else host
+    return f"{scheme}://{netloc}{parts.path.rstrip('/')}"
+
+
+def segment(value: str) -> str:
+    """``value`` quoted for use as one path segment (``:`` stays, as in legacy job ids)."""
+    return quote(value, safe="-._~:")
+
+
+def new_run_id() -> str:
+    """A fresh run id for one execute attempt."""
+    return f"desk-{uuid.uuid4().hex}"
+
+
+def check_run_id(run_id: str) -> str:
+    """``run_id`` if Sim accepts it, else :class:`ValidationError`."""
+    if not RUN_ID_PATTERN.fullmatch(run_id):
+        raise ValidationError(f"{run_id!r} cannot be a run id: use 1–128 letters, digits and . _ : -")
+    return run_id
+
+
+def attempt_run_id(chosen: str | None, attempt: int) -> str:
+    """The id for attempt ``attempt`` (from 0): the caller's on the first, derived ones after.
+
+    Sim's run ids are one-shot claims (reuse is a 409), so a retry can never reuse the id of an
+    attempt that may have reached the server.
+    """
+    if chosen is None:
+        return new_run_id()
+    if attempt == 0:
+        return chosen
+    suffix = f".r{attempt}"
+    return chosen[: 128 - len(suffix)] + suffix
