@@ -9,8 +9,8 @@ The rules (CONTRACT §3.3, §15):
 * A request that certainly never left (connect error or connect timeout) is retried, whatever it
   was.
 * Other network failures and 5xx answers are retried for idempotent calls. For a run-starting
-  call they are *ambiguous* (the run may exist): the caller must reconcile by looking the run
-  up by its id first, and may retry only when it is not there.
+  call they, and answers that cannot be read, are *ambiguous* (the run may exist): the caller
+  must reconcile by looking the run up by its id first, and may retry only when it is not there.
 * ``ASYNC_ENQUEUE_AMBIGUOUS`` is reconciled, never retried. 402, validation errors, 401/403/404,
   409 and client-side deadline timeouts are never retried.
 
@@ -107,6 +107,11 @@ def _is_transient(error: SimError) -> bool:
     return isinstance(error, APIConnectionError) and not isinstance(error, APITimeoutError)
 
 
+def _outcome_unknown(error: SimError) -> bool:
+    """For a run-starting call: the request may have been acted on, the answer is lost or bad."""
+    return _is_transient(error) or isinstance(error, ProtocolError)
+
+
 def decide(policy: RetryPolicy, error: SimError, attempt: int, *, idempotent: bool, rand: float) -> Decision:
     """What to do after attempt number ``attempt`` (from 0) failed with ``error``."""
     if is_ambiguous_enqueue(error):
@@ -116,9 +121,9 @@ def decide(policy: RetryPolicy, error: SimError, attempt: int, *, idempotent: bo
     if isinstance(error, RateLimitError) or (isinstance(error, ServerError) and error.status == 503):
         retry_after = getattr(error, "retry_after", None)
         return _retry(policy, attempt, retry_after, rand, "throttled")
-    if _is_transient(error):
-        if idempotent:
-            return _retry(policy, attempt, None, rand, "transient failure")
+    if idempotent and _is_transient(error):
+        return _retry(policy, attempt, None, rand, "transient failure")
+    if not idempotent and _outcome_unknown(error):
         return Decision(Action.RECONCILE, reason="outcome unknown")
     return Decision(Action.RAISE, reason="not retryable")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import TypeVar
 
 from simdesk.api import parse_runs, routes
 from simdesk.api.errors import (
@@ -39,6 +40,9 @@ def _is_legacy_result(reply: Reply) -> bool:
         return False
 
 
+T = TypeVar("T")
+
+
 class Runs:
     """The run operations of :class:`simdesk.api.SimClient` (see its methods for the docs)."""
 
@@ -64,27 +68,36 @@ class Runs:
 
         async def on_v2(n: int) -> RunResult:
             rid = attempt_run_id(chosen, n)
-            reply = await self._send_execute(
-                routes.v2_execute(workflow_id), v2, {"X-Run-Id": rid}, rid, deadline, SYNC_EXECUTIONS
+            return await self._attempt(
+                routes.v2_execute(workflow_id),
+                v2,
+                {"X-Run-Id": rid},
+                rid,
+                deadline,
+                SYNC_EXECUTIONS,
+                lambda reply: parse_runs.result_v2(data_of(reply), workflow_id=workflow_id, run_id=rid),
             )
-            return parse_runs.result_v2(data_of(reply), workflow_id=workflow_id, run_id=rid)
 
         async def on_legacy(n: int) -> RunResult:
             rid = attempt_run_id(chosen, n)
-            reply = await self._send_execute(
+
+            def parse(reply: Reply) -> RunResult:
+                body = reply.json()
+                if parse_runs.is_legacy_result(body):
+                    return parse_runs.result_legacy(body, workflow_id=workflow_id, run_id=rid)
+                return parse_runs.result_response_block(
+                    reply.status, reply.headers, body, workflow_id=workflow_id, run_id=rid
+                )
+
+            return await self._attempt(
                 routes.legacy_execute(workflow_id),
                 legacy,
                 {"X-Execution-Id": rid},
                 rid,
                 deadline,
                 SYNC_EXECUTIONS,
+                parse,
                 accept=_is_legacy_result,
-            )
-            body = reply.json()
-            if parse_runs.is_legacy_result(body):
-                return parse_runs.result_legacy(body, workflow_id=workflow_id, run_id=rid)
-            return parse_runs.result_response_block(
-                reply.status, reply.headers, body, workflow_id=workflow_id, run_id=rid
             )
 
         return await self.s.either(
@@ -93,7 +106,7 @@ class Runs:
             feature="Running a workflow",
         )
 
-    async def _send_execute(
+    async def _attempt(
         self,
         path: str,
         body: bytes,
@@ -101,11 +114,13 @@ class Runs:
         run_id: str,
         deadline: float | None,
         execution_bucket: str,
+        parse: Callable[[Reply], T],
         accept: Callable[[Reply], bool] | None = None,
-    ) -> Reply:
-        """One execute attempt; an empty execution bucket is noted in ``rate_limits``."""
+    ) -> T:
+        """One execute attempt, parsed. Every error carries the attempt's run id (so a lost or
+        unreadable answer can be reconciled); an empty execution bucket is noted in ``rate_limits``."""
         try:
-            return await self.s.send(
+            reply = await self.s.send(
                 "POST",
                 path,
                 body=body,
@@ -115,8 +130,10 @@ class Runs:
                 run_id=run_id,
                 accept=accept,
             )
+            return parse(reply)
         except SimError as error:
             self.s.note_refusal(error, execution_bucket)
+            error.run_id = error.run_id or run_id
             raise
 
     def _settled(self, workflow_id: str, surface: Surface) -> Callable[[SimError], Awaitable[RunResult | None]]:
@@ -194,20 +211,32 @@ class Runs:
 
         async def on_v2(n: int) -> AsyncReceipt:
             rid = attempt_run_id(chosen, n)
-            reply = await self._send_execute(
-                routes.v2_execute(workflow_id), v2, {"X-Run-Id": rid}, rid, None, ASYNC_EXECUTIONS
+            return await self._attempt(
+                routes.v2_execute(workflow_id),
+                v2,
+                {"X-Run-Id": rid},
+                rid,
+                None,
+                ASYNC_EXECUTIONS,
+                lambda reply: parse_runs.receipt_v2(data_of(reply), base_url=base, workflow_id=workflow_id, run_id=rid),
             )
-            return parse_runs.receipt_v2(data_of(reply), base_url=base, workflow_id=workflow_id, run_id=rid)
 
         async def on_legacy(n: int) -> AsyncReceipt:
             rid = attempt_run_id(chosen, n)
             headers = {"X-Execution-Id": rid, "X-Execution-Mode": "async"}
             if execution_timeout_s is not None:
                 headers["X-Execution-Timeout-Seconds"] = str(int(execution_timeout_s))
-            reply = await self._send_execute(
-                routes.legacy_execute(workflow_id), legacy, headers, rid, None, ASYNC_EXECUTIONS
+            return await self._attempt(
+                routes.legacy_execute(workflow_id),
+                legacy,
+                headers,
+                rid,
+                None,
+                ASYNC_EXECUTIONS,
+                lambda reply: parse_runs.receipt_legacy(
+                    object_of(reply), base_url=base, workflow_id=workflow_id, run_id=rid
+                ),
             )
-            return parse_runs.receipt_legacy(object_of(reply), base_url=base, workflow_id=workflow_id, run_id=rid)
 
         return await self.s.either(
             lambda: self.s.retrying(on_v2, idempotent=False, reconcile=self._queued(workflow_id, "v2")),

@@ -1,0 +1,38 @@
+"""Helpers for the client tests: run a coroutine, a fake clock for the retry policy's waits."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any
+
+from simdesk.api import RetryPolicy
+from simdesk.sandbox.server import RunningSandbox
+
+
+def run[T](coro: Coroutine[Any, Any, T]) -> T:
+    """Run one test coroutine on a fresh event loop."""
+    return asyncio.run(coro)
+
+
+class FakeClock:
+    """Stands in for ``asyncio.sleep`` in the retry policy: records each wait and returns at once.
+
+    With ``sandbox`` set, each wait also moves the sandbox's manual clock, so the server sees the
+    time pass (buckets refill, async runs progress).
+    """
+
+    def __init__(self, sandbox: RunningSandbox | None = None) -> None:
+        self.sleeps: list[float] = []
+        self.sandbox = sandbox
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        if self.sandbox is not None:
+            self.sandbox.clock.advance(seconds)  # type: ignore[attr-defined]
+
+
+def policy(clock: FakeClock, **overrides: Any) -> RetryPolicy:
+    """A retry policy on ``clock`` with the jitter source pinned to the middle of its range."""
+    overrides.setdefault("random", lambda: 0.5)
+    return RetryPolicy(sleep=clock.sleep, **overrides)
