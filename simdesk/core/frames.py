@@ -1,0 +1,114 @@
+"""Stream events as wire frames and back (CONTRACT §6.3), for the raw-frames view and the history.
+
+The client hands the console typed events, not the bytes it read, so the console re-encodes each
+event as the compact JSON frame Sim sends for it. For every frame the client understood the
+encoding is exact (same keys, same values); frames the client skipped (unparsable or unknown)
+are not seen here. :func:`event_of` is the inverse, used to replay a run kept in the history.
+
+Encoding sits on the hot path of a fast stream (one call per chunk), so chunk frames are built
+with the C string encoder rather than a full :func:`json.dumps`.
+"""
+
+from __future__ import annotations
+
+import json
+from json.encoder import encode_basestring  # C-accelerated when available
+from typing import Any, Literal
+
+from simdesk.core.stream_events import (
+    Chunk,
+    ChunkReset,
+    Final,
+    RunFailed,
+    StreamError,
+    StreamEvent,
+    Thinking,
+    ToolCall,
+)
+
+DONE = '"[DONE]"'
+
+
+def _dumps(payload: Any) -> str:
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def encode_event(event: StreamEvent) -> str:
+    """The compact JSON payload of the frame that carried ``event`` (without ``data: ``)."""
+    if type(event) is Chunk:
+        return '{"blockId":' + encode_basestring(event.block_id) + ',"chunk":' + encode_basestring(event.text) + "}"
+    return _dumps(frame_of(event))
+
+
+def frame_of(event: StreamEvent) -> dict[str, Any]:
+    """The frame payload as a dict (keys as Sim spells them)."""
+    match event:
+        case Chunk(block_id, text):
+            return {"blockId": block_id, "chunk": text}
+        case ChunkReset(block_id):
+            return {"blockId": block_id, "event": "chunk_reset"}
+        case Thinking(block_id, text):
+            return {"blockId": block_id, "event": "thinking", "data": text}
+        case ToolCall(block_id, phase, call_id, name, status):
+            frame: dict[str, Any] = {"blockId": block_id, "event": "tool", "phase": phase, "id": call_id, "name": name}
+            if status is not None:
+                frame["status"] = status
+            return frame
+        case StreamError(message, block_id):
+            frame = {"event": "stream_error", "error": message}
+            if block_id is not None:
+                frame["blockId"] = block_id
+            return frame
+        case Final():
+            data: dict[str, Any] = {"success": event.success, "output": event.output}
+            if event.error is not None:
+                data["error"] = event.error
+            if event.status == "paused":
+                data["status"] = "paused"
+            return {"event": "final", "data": data}
+        case RunFailed(message, _run_id, block_id):
+            frame = {"event": "error", "error": message}
+            if block_id is not None:
+                frame["blockId"] = block_id
+            return frame
+    raise TypeError(f"not a stream event: {event!r}")
+
+
+def event_of(payload: str, run_id: str | None = None) -> StreamEvent | None:
+    """Decode one stored frame payload; ``None`` for ``[DONE]`` and anything unreadable.
+
+    Terminal events come back without ``texts`` (a replay accumulates text itself)."""
+    try:
+        frame = json.loads(payload)
+    except ValueError:
+        return None
+    if not isinstance(frame, dict):
+        return None
+    kind = frame.get("event")
+    block = frame.get("blockId") if isinstance(frame.get("blockId"), str) else None
+    if kind is None:
+        chunk = frame.get("chunk")
+        return Chunk(block, chunk) if block is not None and isinstance(chunk, str) else None
+    if kind == "final":
+        raw = frame.get("data")
+        data: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        success = data.get("success") is True
+        status: Literal["completed", "failed", "paused"] = (
+            "paused" if data.get("status") == "paused" else "completed" if success else "failed"
+        )
+        error = data.get("error") if isinstance(data.get("error"), str) else None
+        return Final(success=success, output=data.get("output"), run_id=run_id, status=status, error=error)
+    if kind == "error":
+        return RunFailed(message=str(frame.get("error") or "The run failed"), run_id=run_id, block_id=block)
+    if kind == "stream_error":
+        return StreamError(str(frame.get("error") or "The block's stream broke"), block)
+    if block is None:
+        return None
+    if kind == "chunk_reset":
+        return ChunkReset(block)
+    if kind == "thinking":
+        return Thinking(block, str(frame.get("data") or ""))
+    if kind == "tool" and frame.get("phase") in ("start", "end"):
+        tool_status = frame.get("status") if isinstance(frame.get("status"), str) else None
+        return ToolCall(block, frame["phase"], str(frame.get("id") or ""), str(frame.get("name") or ""), tool_status)
+    return None
