@@ -1,0 +1,37 @@
+"""simdesk benchmarks: ``python -m benchmarks [--json] [--list] [NAME ...]``.
+
+Each module in this package is one benchmark, named after the module (``sandbox``; later
+``client``, ``startup``, ``budget``, ``jobs``, ``console`` …). A benchmark module has a docstring
+(its first line is the one-line description ``--list`` shows) and a function::
+
+    def run() -> dict[str, float]: ...
+
+returning its figures with keys *without* a prefix (``{"sse_frames_per_s": 41234.0, …}``); the
+runner prefixes them with the module name (``sandbox.sse_frames_per_s``). Key suffixes tell the
+table how to show a figure: ``_per_s`` (a rate), ``_ratio`` / ``ratio_`` (a ×-factor), ``_ms``,
+``_s``, ``_mb``; anything else is shown as a plain number.
+
+Running:
+
+* ``python -m benchmarks`` runs every benchmark and prints a table;
+* ``python -m benchmarks sandbox`` runs only the named ones (an unknown name exits with status 2
+  and lists the available ones);
+* ``python -m benchmarks --json …`` prints exactly one flat JSON object on stdout
+  (``{"sandbox.sse_frames_per_s": …, "sandbox.sync_round_trips_per_s": …}``), nothing else;
+  progress goes to stderr.
+
+Set ``SIMDESK_BENCH_QUICK=1`` to shrink every benchmark to a smoke run of a second or so (the
+test suite does this); the figures are then only good for "it works". A benchmark should take
+at most ~20 s in a full run.
+"""
+
+from __future__ import annotations
+
+import os
+
+QUICK_ENV = "SIMDESK_BENCH_QUICK"
+
+
+def quick() -> bool:
+    """Whether to run a shrunken smoke version (``SIMDESK_BENCH_QUICK=1``)."""
+    return os.environ.get(QUICK_ENV, "").strip().lower() not in ("", "0", "false", "no")
