@@ -27,6 +27,7 @@ from simdesk.api.runs import Runs
 from simdesk.api.session import Session
 from simdesk.api.streaming import RunStream
 from simdesk.api.urls import DEFAULT_BASE_URL, normalize_base_url
+from simdesk.core.budget import RequestBudget
 from simdesk.core.catalogue import (
     Deployment,
     Folder,
@@ -66,6 +67,9 @@ class SimClient:
         allow_insecure_http: allow ``http://`` to a non-loopback host (the key would be sent
             unencrypted).
         surface: ``"v2"`` or ``"legacy"`` to skip detection; ``None`` detects it.
+        budget: the profile's :class:`RequestBudget`; every request then waits its turn there
+            (at the calling task's priority), feeds it what the server reports, and a 429/503
+            ``Retry-After`` pauses the whole profile.
 
     Attributes:
         base_url: the normalised base URL.
@@ -83,6 +87,7 @@ class SimClient:
         transport: httpx.AsyncBaseTransport | None = None,
         allow_insecure_http: bool = False,
         surface: Surface | None = None,
+        budget: RequestBudget | None = None,
     ) -> None:
         self.base_url = normalize_base_url(base_url, allow_insecure_http=allow_insecure_http)
         self._session = Session(
@@ -92,6 +97,7 @@ class SimClient:
             policy=retry or RetryPolicy(),
             transport=transport,
             surface=surface,
+            budget=budget,
         )
         self._runs = Runs(self._session, run_timeout=run_timeout)
         self._catalogue = Catalogue(self._session)
@@ -114,6 +120,11 @@ class SimClient:
     def rate_limits(self) -> RateLimits:
         """The latest rate-limit state per bucket (see :mod:`simdesk.core.rates`)."""
         return self._session.rate_limits
+
+    @property
+    def budget(self) -> RequestBudget | None:
+        """The request budget every call goes through, if one was given."""
+        return self._session.budget
 
     @property
     def surface(self) -> Surface | None:

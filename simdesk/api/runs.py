@@ -129,6 +129,7 @@ class Runs:
                 deadline=deadline,
                 run_id=run_id,
                 accept=accept,
+                also=(execution_bucket,),  # a run spends an execution token too (budget, issue 7)
             )
             return parse(reply)
         except SimError as error:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
@@ -30,12 +30,14 @@ from simdesk.api.errors import (
     NotFoundError,
     ProtocolError,
     RateLimitError,
+    ServerError,
     SimError,
 )
 from simdesk.api.files import encode_body
 from simdesk.api.ratelimit import state_from_headers
 from simdesk.api.responses import Reply, data_of, error_from_reply, is_gate_closed
 from simdesk.api.retry import Action, RetryPolicy
+from simdesk.core.budget import UNMETERED, RequestBudget
 from simdesk.core.rates import RateLimits, RateLimitState
 from simdesk.core.runs import Surface
 
@@ -65,11 +67,15 @@ class Session:
         policy: RetryPolicy,
         transport: httpx.AsyncBaseTransport | None,
         surface: Surface | None,
+        budget: RequestBudget | None = None,
     ) -> None:
         self.base_url = base_url
         self.timeout = timeout
         self.policy = policy
         self.rate_limits = RateLimits()
+        self.budget = budget
+        if budget is not None:  # the budget learns from every answer and usage-limits report
+            self.rate_limits.subscribe(budget.observe)
         self.surface: Surface | None = surface
         self._surface_fixed = surface is not None
         self._has_key = bool(api_key)
@@ -126,17 +132,20 @@ class Session:
         deadline: float | None = None,
         run_id: str | None = None,
         accept: Callable[[Reply], bool] | None = None,
+        also: Sequence[str] = (),
     ) -> Reply:
         """One attempt: send, read the whole answer within ``deadline`` (default ``timeout``)
         and raise the typed error for a non-2xx answer (unless ``accept(reply)`` says it is a
-        regular answer, like a legacy failed run's HTTP 500)."""
+        regular answer, like a legacy failed run's HTTP 500). With a budget, the attempt first
+        waits its turn on ``bucket`` and the ``also`` buckets (an execute's execution bucket)."""
         limit = deadline if deadline is not None else self.timeout
         request = self._request(method, path, params, body, headers, limit)
-        async with self._mapped_errors(run_id):
-            async with asyncio.timeout(limit):
-                response = await self.http.send(request)
-        reply = Reply(response.status_code, response.headers, response.content)
-        state = self._observe(path, reply, bucket)
+        async with self._budgeted(bucket, also):
+            async with self._mapped_errors(run_id):
+                async with asyncio.timeout(limit):
+                    response = await self.http.send(request)
+            reply = Reply(response.status_code, response.headers, response.content)
+            state = self._observe(path, reply, bucket)
         if not reply.ok and not (accept is not None and accept(reply)):
             raise self._error(path, reply, state, run_id)
         return reply
@@ -150,13 +159,15 @@ class Session:
         headers: Mapping[str, str],
         bucket: str,
         run_id: str,
+        also: Sequence[str] = (),
     ) -> AsyncIterator[httpx.Response]:
         """POST and yield the open streaming response once its headers are in (within
         ``timeout``); an answer that is not ``text/event-stream`` is read and raised as an error."""
         request = self._request("POST", path, None, body, {**headers, "Accept": "text/event-stream"}, None)
-        async with self._mapped_errors(run_id):
-            async with asyncio.timeout(self.timeout):
-                response = await self.http.send(request, stream=True)
+        async with self._budgeted(bucket, also):  # a stream spends its tokens up front; settled at headers
+            async with self._mapped_errors(run_id):
+                async with asyncio.timeout(self.timeout):
+                    response = await self.http.send(request, stream=True)
         try:
             content_type = response.headers.get("content-type", "")
             if not content_type.startswith("text/event-stream"):
@@ -226,7 +237,38 @@ class Session:
     def _error(self, path: str, reply: Reply, state: RateLimitState | None, run_id: str | None) -> SimError:
         if path.startswith(_V2_PREFIX) and is_gate_closed(reply):
             return GateClosed("The v2 API is switched off on this server", status=404, request_id=reply.request_id)
-        return error_from_reply(reply, run_id=run_id, limit=state)
+        error = error_from_reply(reply, run_id=run_id, limit=state)
+        self._pause_on(error)
+        return error
+
+    # --- the request budget (issue 7) ----------------------------------------------------
+
+    @asynccontextmanager
+    async def _budgeted(self, bucket: str | None, also: Sequence[str]) -> AsyncIterator[None]:
+        """Wait until the budget admits the request (at the task's priority); settle it after."""
+        if self.budget is None:
+            yield
+            return
+        names = (bucket or UNMETERED, *also)
+        await self.budget.admit(names[0], also=names[1:])
+        try:
+            yield
+        finally:
+            self.budget.settle(*names)
+
+    def _pause_on(self, error: SimError) -> None:
+        """A 429 or 503 that says when to come back pauses the whole profile, not one call."""
+        retry_after = getattr(error, "retry_after", None)
+        if self.budget is None or retry_after is None or not isinstance(error, RateLimitError | ServerError):
+            return
+        text = error.message.lower()
+        if isinstance(error, ServerError) or "capacity" in text:
+            reason = "server busy"
+        elif "concurrent" in text:
+            reason = "too many runs at once"
+        else:
+            reason = "rate limited"
+        self.budget.pause_for(retry_after, reason)
 
     # --- retries ---------------------------------------------------------------------------
 

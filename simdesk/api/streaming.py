@@ -96,7 +96,10 @@ class RunStream:
                 stack = AsyncExitStack()
                 try:
                     response = await stack.enter_async_context(
-                        self._s.open_stream(path, body=body, headers=headers, bucket=EXECUTE_BUCKET, run_id=rid)
+                        self._s.open_stream(
+                            path, body=body, headers=headers, bucket=EXECUTE_BUCKET, run_id=rid,
+                            also=(SYNC_EXECUTIONS,),  # a streamed run spends a sync execution token
+                        )
                     )
                 except SimError as error:
                     self._s.note_refusal(error, SYNC_EXECUTIONS)

@@ -15,7 +15,9 @@ Rules, in order:
   then first come first served. A request never overtakes a higher-ranked one waiting on a bucket
   it also needs.
 * Background work leaves ``background_reserve × capacity`` tokens of every bucket to the user.
-* A bucket never reported (self-hosted servers, legacy routes) admits freely.
+* A bucket never seen before is *probed*: one request goes, the rest wait for its answer. If the
+  answer reports the bucket, it is metered from then on; if not (self-hosted servers, legacy
+  routes), it admits freely. So even the first burst on a new bucket cannot overshoot.
 
 Only one timer sleeps at a time (the wake-up at the next refill or the end of a pause), so an
 injected ``sleep`` that moves a virtual clock moves it once, not once per waiter.
@@ -51,6 +53,7 @@ WINDOW_S = 60.0  # Sim refills once per minute (CONTRACT §3.1)
 IDLE_EXPIRY_S = 120.0  # an unused bucket is forgotten: full again, new window on next use
 STALE_TOLERANCE_S = 1.0  # reset stamps are ISO with ms: closer than this is "the same window"
 INFLIGHT_TTL_S = 30.0  # an admitted request never settled stops counting as in flight after this
+UNMETERED = "unmetered"  # the bucket name for requests no bucket meters (legacy routes, health)
 
 
 class Priority(IntEnum):
@@ -90,6 +93,8 @@ class BucketEstimate:
         per_minute: tokens added at each refill.
         reset_at: epoch seconds of the next refill, ``None`` when unknown.
         in_flight: requests admitted whose answer has not come back yet.
+        metered: True once the server reported the bucket, False when answers came back without
+            a report (it admits freely), ``None`` before the first answer.
     """
 
     bucket: str
@@ -98,6 +103,7 @@ class BucketEstimate:
     per_minute: int | None
     reset_at: float | None
     in_flight: int = 0
+    metered: bool | None = None
 
     @property
     def fraction_left(self) -> float | None:
@@ -180,6 +186,7 @@ class _Model:
     reset_at: float | None = None
     last_used: float | None = None
     admitted: deque[float] = field(default_factory=deque)  # admission times still in flight
+    metered: bool | None = None  # None: never answered yet (probe with one request at a time)
 
     def copy(self) -> _Model:
         return replace(self, admitted=deque(self.admitted))
@@ -218,7 +225,9 @@ class _Model:
         return 0
 
     def can_take(self, priority: Priority, reserve: float) -> bool:
-        return self.tokens is None or self.tokens - 1 >= self.floor(priority, reserve)
+        if self.tokens is None:
+            return self.metered is not None or not self.admitted  # a new bucket: one probe at a time
+        return self.tokens - 1 >= self.floor(priority, reserve)
 
     def take(self, now: float) -> None:
         if self.tokens is not None:
@@ -232,7 +241,9 @@ class _Model:
         return None if self.reset_at is None else self.reset_at + margin
 
     def estimate(self, name: str) -> BucketEstimate:
-        return BucketEstimate(name, self.capacity, self.tokens, self.rate, self.reset_at, len(self.admitted))
+        return BucketEstimate(
+            name, self.capacity, self.tokens, self.rate, self.reset_at, len(self.admitted), self.metered
+        )
 
 
 @dataclass(eq=False)
@@ -276,7 +287,7 @@ class RequestBudget:
         self._sleep = sleep
         self._reserve = background_reserve
         self._margin = max(0.0, refill_margin)
-        self._models: dict[str, _Model] = {}
+        self._models: dict[str, _Model] = {UNMETERED: _Model(metered=False)}
         self._tickets: list[_Ticket] = []
         self._seq = itertools.count()
         self._paused_until: float | None = None
@@ -324,6 +335,7 @@ class RequestBudget:
         or an execution bucket from ``usage-limits``)."""
         with self._lock:
             model = self._models.setdefault(state.bucket, _Model())
+            model.metered = True
             self._merge(model, state)
         self._wake()
 
@@ -363,6 +375,7 @@ class RequestBudget:
 
     def settle(self, *buckets: str) -> None:
         """A request admitted on ``buckets`` is over (answered or failed): no longer in flight."""
+        probed = False
         with self._lock:
             if self._flying:
                 self._flying.popleft()
@@ -370,6 +383,10 @@ class RequestBudget:
                 model = self._models.get(name)
                 if model is not None and model.admitted:
                     model.admitted.popleft()
+                if model is not None and model.metered is None:
+                    model.metered, probed = False, True  # answered without reporting the bucket
+        if probed:
+            self._wake()
 
     def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
         """Call ``listener()`` (on the budget's loop) whenever the budget changes; returns an
@@ -385,7 +402,7 @@ class RequestBudget:
     def forget(self) -> None:
         """Drop every bucket model and the pause (the profile's server or key changed)."""
         with self._lock:
-            self._models.clear()
+            self._models = {UNMETERED: _Model(metered=False)}
             self._paused_until = self._pause_reason = None
         self._wake()
 
@@ -399,8 +416,11 @@ class RequestBudget:
         if state.per_minute:
             model.per_minute = state.per_minute
         reported_reset = state.reset_at.timestamp() if state.reset_at is not None else None
-        if reported_reset is None and state.retry_after is not None and state.remaining == 0:
-            reported_reset = state.observed_at + state.retry_after
+        if reported_reset is None and state.remaining == 0:
+            # A refusal that names no refill time (execution bucket 429s): it is heard as it
+            # happens, so count from our clock; without a Retry-After, a refill comes within a
+            # window at the latest.
+            reported_reset = now + (state.retry_after if state.retry_after is not None else WINDOW_S)
         if state.remaining is None:
             return
         # Requests we admitted may not be counted in ``remaining`` yet. A header answers one of

@@ -53,10 +53,30 @@ def run_all(
     return order
 
 
-def test_unknown_buckets_admit_at_once(arun: Arun, vtime: VirtualTime, budget: RequestBudget) -> None:
+def test_unreported_buckets_admit_freely(arun: Arun, vtime: VirtualTime, budget: RequestBudget) -> None:
     order = run_all(arun, vtime, budget, [(BUCKET, Priority.USER)] * 50)
     assert len(order) == 50
     assert {t for _, t in order} == {T0}
+    assert budget.snapshot().buckets[BUCKET].metered is False
+
+
+def test_a_new_bucket_is_probed_with_one_request(arun: Arun, budget: RequestBudget) -> None:
+    async def scenario() -> list[bool]:
+        waiters = [asyncio.ensure_future(budget.admit(BUCKET)) for _ in range(5)]
+        await asyncio.sleep(0)
+        probing = [w.done() for w in waiters]
+        # the probe's answer reports the bucket: 2 left, so 2 more go, the rest wait for a refill
+        budget.observe(header_state(BUCKET, 60, 2, T0 + 30, T0))
+        budget.settle(BUCKET)
+        await asyncio.sleep(0)
+        after = [w.done() for w in waiters]
+        for w in waiters:
+            w.cancel()
+        return probing + after
+
+    done = arun(scenario())
+    assert done[:5] == [True, False, False, False, False]
+    assert done[5:] == [True, True, True, False, False]
 
 
 def test_waits_for_the_stepwise_refill(arun: Arun, vtime: VirtualTime, budget: RequestBudget) -> None:
@@ -163,10 +183,19 @@ def test_headers_count_requests_still_in_flight(arun: Arun, fake_clock: FakeCloc
 def test_an_execution_429_blocks_until_its_retry_after(
     arun: Arun, vtime: VirtualTime, budget: RequestBudget
 ) -> None:
-    refusal = RateLimitState(ASYNC_EXECUTIONS, None, 0, None, observed_at=T0, retry_after=7)
+    # the client stamps refusals with the wall clock; the wait counts from the budget's clock
+    refusal = RateLimitState(ASYNC_EXECUTIONS, None, 0, None, observed_at=12345.0, retry_after=7)
     budget.observe(refusal)
     order = run_all(arun, vtime, budget, [(ASYNC_EXECUTIONS, Priority.USER)] * 3)
     assert [t for _, t in order] == [T0 + 7 + MARGIN] * 3  # then the bucket is unknown again: free
+
+
+def test_a_refusal_without_retry_after_waits_a_window_at_most(
+    arun: Arun, vtime: VirtualTime, budget: RequestBudget
+) -> None:
+    budget.observe(RateLimitState(ASYNC_EXECUTIONS, None, 0, None, observed_at=T0))
+    order = run_all(arun, vtime, budget, [(ASYNC_EXECUTIONS, Priority.USER)])
+    assert [t for _, t in order] == [T0 + 60 + MARGIN]
 
 
 def test_a_request_needs_every_bucket_it_draws_on(arun: Arun, vtime: VirtualTime, budget: RequestBudget) -> None:
