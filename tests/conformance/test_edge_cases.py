@@ -7,6 +7,7 @@ checked client's validation (OpenAPI + known differences + CONTRACT header/SSE r
 from __future__ import annotations
 
 import base64
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -583,6 +584,8 @@ def test_edge_13_legacy_cancel_queued_running_and_completed(client: ConformanceC
     completed = execute_legacy(client, demo.ECHO_ID).json()["executionId"]
     conflict = client.post(f"/api/workflows/{demo.ECHO_ID}/executions/{completed}/cancel")
     assert (conflict.status_code, conflict.json()) == (409, {"error": "Execution cannot be cancelled while completed"})
+    twice = client.post(f"/api/workflows/{demo.SLOW_ID}/executions/{running['executionId']}/cancel").json()
+    assert (twice["reason"], twice["durablyRecorded"]) == ("already_cancelled", False)
     unknown = client.post(f"/api/workflows/{demo.ECHO_ID}/executions/nope/cancel")
     assert (unknown.status_code, legacy_error(unknown)) == (404, "Execution not found")
 
@@ -737,6 +740,9 @@ def test_edge_19_legacy_body_async_runs_sync(client: ConformanceClient) -> None:
         ({"executionTimeoutSeconds": 60}, None),
         ({"async": True, "executionTimeoutSeconds": 0}, "Invalid request body"),
         ({"selectedOutputs": [""]}, "Invalid request body"),
+        ({"async": True, "selectedOutputs": ["Echo.message"]}, None),
+        ({"base64MaxBytes": 10 * 2**20 + 1}, "Invalid request body"),
+        ({"includeToolCalls": True}, None),
     ],
 )
 def test_edge_19_v2_strict_body(client: ConformanceClient, body: dict, message: str | None) -> None:
@@ -911,3 +917,67 @@ def test_edge_24_large_value_ref_in_output(client: ConformanceClient) -> None:
         assert isinstance(ref["size"], int) and ref["size"] > 8 * 2**20
         assert set(ref) <= LARGE_REF_KEYS
         assert output["count"] == len(output["rows"]) == 5
+
+
+# --- more of the above, by item ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "selector",
+    [
+        "Storyteller.content",
+        "story teller.content",
+        "STORYTELLER.content",
+        "b-storyteller_content",
+        "b-storyteller.content",
+        "b-storyteller",
+    ],
+)
+def test_edge_09_selector_forms(client: ConformanceClient, selector: str) -> None:
+    response = stream_v2(client, demo.STORY_ID, {"input": {"words": 6}, "selectedOutputs": [selector]})
+    assert len(client.sse(response).text_by_block()["b-storyteller"].split()) == 6
+
+
+def test_edge_07_silent_gap_after_the_first_frame(client: ConformanceClient, sb: RunningSandbox) -> None:
+    sb.faults.update({"stream_gap_s": 0.3})
+    body = {"input": {"words": 5}, "stream": True, "selectedOutputs": STORY_SELECT}
+    with client.stream("POST", f"/api/v2/workflows/{demo.STORY_ID}/execute", json=body) as response:
+        pieces = response.iter_bytes()
+        next(pieces)
+        started = time.perf_counter()
+        rest = b"".join(pieces)
+        gap = time.perf_counter() - started
+    assert gap >= 0.25
+    assert rest.endswith(b'data: "[DONE]"\n\n')
+
+
+def test_edge_19_legacy_files_only_converted_at_the_top_level(client: ConformanceClient) -> None:
+    blob = b"%PDF-1.7 tiny"
+    file = {"type": "file", "data": "data:application/pdf;base64," + base64.b64encode(blob).decode(), "name": "a.pdf"}
+    top = execute_legacy(client, demo.FILES_ID, {"documents": [file]}).json()["output"]["files"]
+    nested = execute_legacy(client, demo.FILES_ID, {"input": {"documents": [file]}}).json()["output"]["files"]
+    assert top == [{"name": "a.pdf", "size": len(blob)}]  # uploaded: a stored file with its size
+    assert nested == [{"name": "a.pdf", "size": 0}]  # passed through untouched: no `size`
+
+
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        ({"isClientSession": True}, {}),
+        ({"useDraftState": True}, {}),
+        ({"workflowStateOverride": {}}, {}),
+        ({"runFromBlock": {"executionId": "x"}}, {}),
+        ({}, {"X-Execution-Mode": "async", "X-Execution-Timeout-Seconds": "604801"}),
+    ],
+)
+def test_edge_19_legacy_controls_api_keys_may_not_use(client: ConformanceClient, body: dict, headers: dict) -> None:
+    response = execute_legacy(client, demo.ECHO_ID, body, headers=headers)
+    assert response.status_code == 400
+    assert legacy_error(response)
+
+
+def test_edge_05_idle_bucket_expires_back_to_full(client: ConformanceClient, sb: RunningSandbox) -> None:
+    for _ in range(61):
+        client.get("/api/v2/workspaces")
+    advance(sb, 121)  # idle for more than ~120 s: forgotten, back to full
+    assert rate_headers(client.get("/api/v2/workspaces"))[1] == 59

@@ -193,3 +193,29 @@ def test_paused_routes_not_found(client: ConformanceClient, paused_run: dict) ->
     assert via_resume.status_code == 200 and via_resume.json()["executionId"] == paused_run["executionId"]
     context = client.get(f"/api/resume/{demo.APPROVAL_ID}/{paused_run['executionId']}/wrong-context")
     assert (context.status_code, legacy_error(context)) == (404, "Pause context not found")
+
+
+def test_absolute_urls_use_the_public_url(make_client: ClientFactory) -> None:
+    sb = _sandbox(public_url="https://sim.example.com/")
+    try:
+        client = make_client(sb)
+        receipt = execute_legacy(client, demo.SLOW_ID, {}, headers={"X-Execution-Mode": "async"}).json()
+        assert receipt["statusUrl"] == f"https://sim.example.com/api/jobs/{receipt['jobId']}"
+        run = client.post(f"/api/v2/workflows/{demo.SLOW_ID}/execute", json={"async": True}).json()["data"]
+        assert run["statusUrl"].startswith("https://sim.example.com/api/v2/workflows/")
+    finally:
+        sb.stop()
+
+
+def test_resume_of_an_async_legacy_run_is_a_202_receipt(client: ConformanceClient, sb: RunningSandbox) -> None:
+    paused = execute_legacy(client, demo.APPROVAL_ID, {"amount": 7}, headers={"X-Execution-Mode": "async"}).json()
+    advance(sb, 5)
+    listed = client.get(f"/api/workflows/{demo.APPROVAL_ID}/paused").json()["pausedExecutions"]
+    point = next(p for p in listed if p["executionId"] == paused["executionId"])["pausePoints"][0]
+    response = client.post(point["resumeLinks"]["apiUrl"].removeprefix(sb.base_url), json={"approved": True})
+    assert response.status_code == 202
+    receipt = response.json()
+    assert receipt["async"] is True and receipt["executionId"] != paused["executionId"]
+    advance(sb, 5)
+    job = client.get(f"/api/jobs/{receipt['jobId']}").json()
+    assert (job["status"], job["output"]["output"]["booked"]) == ("completed", True)

@@ -13,7 +13,7 @@ import pytest
 from simdesk.sandbox import demo
 from simdesk.sandbox.server import RunningSandbox
 from tests.conformance.conftest import ClientFactory, ConformanceClient
-from tests.conformance.support import ISO_MS, data, execute_v2, rate_headers, v2_error
+from tests.conformance.support import ISO_MS, advance, data, execute_v2, rate_headers, v2_error
 
 
 def all_pages(client: ConformanceClient, path: str, params: dict[str, str | int]) -> tuple[list[Any], int]:
@@ -274,3 +274,31 @@ def test_billing_status_limit_exceeded(make_client: ClientFactory, fresh_sb: Run
     status = data(make_client(fresh_sb).get("/api/v2/billing/status"))
     assert status["status"] == "limit_exceeded"
     assert status["credits"]["remaining"] == 0
+
+
+def test_run_count_counts_only_successful_runs(client: ConformanceClient) -> None:
+    def count(workflow_id: str) -> int:
+        return int(data(client.get(f"/api/v2/workflows/{workflow_id}"))["runCount"])
+
+    echo, failing = count(demo.ECHO_ID), count(demo.FAILING_ID)
+    execute_v2(client, demo.ECHO_ID)
+    execute_v2(client, demo.FAILING_ID)
+    assert (count(demo.ECHO_ID), count(demo.FAILING_ID)) == (echo + 1, failing)
+    assert ISO_MS.match(data(client.get(f"/api/v2/workflows/{demo.ECHO_ID}"))["lastRunAt"])
+
+
+def test_resume_of_an_async_run_is_queued(client: ConformanceClient, sb: RunningSandbox) -> None:
+    run_id = data(execute_v2(client, demo.APPROVAL_ID, {"input": {"amount": 5}, "async": True}))["runId"]
+    advance(sb, 5)
+    base = f"/api/v2/workflows/{demo.APPROVAL_ID}/runs/{run_id}"
+    paused = data(client.get(base))
+    assert paused["status"] == "paused"
+    resumed = client.post(
+        f"{base}/resume", json={"contextId": paused["paused"]["contextId"], "input": {"approved": True}}
+    )
+    assert resumed.status_code == 202
+    new_id = data(resumed)["runId"]
+    assert new_id != run_id and resumed.headers["x-run-id"] == new_id
+    advance(sb, 5)
+    done = data(client.get(f"/api/v2/workflows/{demo.APPROVAL_ID}/runs/{new_id}", params={"includeOutput": "true"}))
+    assert (done["status"], done["output"]["approved"]) == ("completed", True)
