@@ -155,12 +155,27 @@ def sb(_conformance_sandbox: RunningSandbox) -> Iterator[RunningSandbox]:
     _conformance_sandbox.state.buckets.reset()
 
 
+SandboxFactory = Callable[..., RunningSandbox]
+
+
 @pytest.fixture
-def fresh_sb() -> Iterator[RunningSandbox]:
+def make_sandbox() -> Iterator[SandboxFactory]:
+    """``make_sandbox(**config_overrides)``: a sandbox of the test's own, stopped afterwards."""
+    started: list[RunningSandbox] = []
+
+    def make(**overrides: Any) -> RunningSandbox:
+        started.append(_sandbox(**overrides))
+        return started[-1]
+
+    yield make
+    for sandbox in started:
+        sandbox.stop()
+
+
+@pytest.fixture
+def fresh_sb(make_sandbox: SandboxFactory) -> RunningSandbox:
     """A sandbox of its own for a test that changes state others rely on (usage spent …)."""
-    sb = _sandbox()
-    yield sb
-    sb.stop()
+    return make_sandbox()
 
 
 @pytest.fixture(scope="session")

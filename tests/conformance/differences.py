@@ -246,7 +246,7 @@ class Difference:
         if ex.media_type != self.media_type:
             return False
         return any(
-            (method == "*" or method == ex.method.upper()) and _route_regex(template).match(ex.path)
+            (method == "*" or method == ex.method.upper()) and template_regex(template).match(ex.path)
             for method, template in self.routes
         )
 
@@ -257,11 +257,12 @@ class Difference:
         return [f"at /{'/'.join(str(p) for p in e.absolute_path)}: {e.message}" for e in validator.iter_errors(ex.body)]
 
 
-def _route_regex(template: str) -> re.Pattern[str]:
+def template_regex(template: str) -> re.Pattern[str]:
+    """``/a/{id}/b`` → a regex with one named group per parameter; a trailing ``/**`` matches any rest."""
     rest = template.endswith("/**")
     base = template[:-3] if rest else template
     parts = re.split(r"(\{[^}/]+\})", base)
-    regex = "".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts)
+    regex = "".join(f"(?P<{p[1:-1]}>[^/]+)" if p.startswith("{") and p.endswith("}") else re.escape(p) for p in parts)
     return re.compile("^" + regex + ("(?:/.*)?" if rest else "") + "$")
 
 

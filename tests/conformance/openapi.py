@@ -42,7 +42,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from tests.conformance.differences import KNOWN_DIFFERENCES, Difference
+from tests.conformance.differences import KNOWN_DIFFERENCES, Difference, template_regex
 
 SPEC_FILES = (
     "openapi-v2-workflows.json",
@@ -143,19 +143,6 @@ class Operation:
     template: str
     params: dict[str, str]
     op: dict[str, Any]
-
-    @property
-    def pointer(self) -> str:
-        return pointer("paths", self.template, self.method)
-
-
-def template_regex(template: str) -> re.Pattern[str]:
-    """``/a/{id}/b`` → a regex with one named group per parameter; ``/**`` matches any rest."""
-    rest = template.endswith("/**")
-    base = template[:-3] if rest else template
-    parts = re.split(r"(\{[^}/]+\})", base)
-    regex = "".join(f"(?P<{p[1:-1]}>[^/]+)" if p.startswith("{") and p.endswith("}") else re.escape(p) for p in parts)
-    return re.compile("^" + regex + ("(?:/.*)?" if rest else "") + "$")
 
 
 def literal_segments(template: str) -> int:

@@ -9,15 +9,14 @@ from __future__ import annotations
 import base64
 import time
 import uuid
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from simdesk.sandbox import demo
 from simdesk.sandbox.clock import RealClock
-from simdesk.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
-from tests.conformance.conftest import ClientFactory, ConformanceClient
+from simdesk.sandbox.server import RunningSandbox
+from tests.conformance.conftest import ClientFactory, ConformanceClient, SandboxFactory
 from tests.conformance.support import (
     CAPACITY_MESSAGE,
     CONCURRENCY_PREFIX,
@@ -51,11 +50,9 @@ def stream_v2(client: ConformanceClient, workflow_id: str, body: dict, **kw: obj
 
 
 @pytest.fixture
-def realtime_sb() -> Iterator[RunningSandbox]:
+def realtime_sb(make_sandbox: SandboxFactory) -> RunningSandbox:
     """A sandbox on the real clock at real pace, for the client-disconnect cases."""
-    sb = start_sandbox(SandboxConfig(v2=True, plan="free", clock=RealClock(), pace=1.0))
-    yield sb
-    sb.stop()
+    return make_sandbox(clock=RealClock())
 
 
 # --- 1. bad / missing key ---------------------------------------------------------------------

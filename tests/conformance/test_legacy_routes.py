@@ -9,7 +9,7 @@ import pytest
 
 from simdesk.sandbox import demo
 from simdesk.sandbox.server import RunningSandbox
-from tests.conformance.conftest import ClientFactory, ConformanceClient, _sandbox
+from tests.conformance.conftest import ClientFactory, ConformanceClient, SandboxFactory
 from tests.conformance.support import ISO_MS, advance, execute_legacy, legacy_error
 
 
@@ -59,16 +59,12 @@ def test_execute_async_with_caller_execution_id(client: ConformanceClient) -> No
     assert response.json()["executionId"] == "desk-legacy-async-1"
 
 
-def test_self_hosted_job_ids_contain_a_colon(make_client: ClientFactory) -> None:
-    sb = _sandbox(job_ids="database")
-    try:
-        client = make_client(sb)
-        receipt = execute_legacy(client, demo.SLOW_ID, {}, headers={"X-Execution-Mode": "async"}).json()
-        assert receipt["jobId"] == f"workflow-execution:{receipt['executionId']}"
-        job = client.get(f"/api/jobs/{receipt['jobId']}")
-        assert (job.status_code, job.json()["taskId"]) == (200, receipt["jobId"])
-    finally:
-        sb.stop()
+def test_self_hosted_job_ids_contain_a_colon(make_client: ClientFactory, make_sandbox: SandboxFactory) -> None:
+    client = make_client(make_sandbox(job_ids="database"))
+    receipt = execute_legacy(client, demo.SLOW_ID, {}, headers={"X-Execution-Mode": "async"}).json()
+    assert receipt["jobId"] == f"workflow-execution:{receipt['executionId']}"
+    job = client.get(f"/api/jobs/{receipt['jobId']}")
+    assert (job.status_code, job.json()["taskId"]) == (200, receipt["jobId"])
 
 
 @pytest.mark.parametrize(
@@ -195,16 +191,12 @@ def test_paused_routes_not_found(client: ConformanceClient, paused_run: dict) ->
     assert (context.status_code, legacy_error(context)) == (404, "Pause context not found")
 
 
-def test_absolute_urls_use_the_public_url(make_client: ClientFactory) -> None:
-    sb = _sandbox(public_url="https://sim.example.com/")
-    try:
-        client = make_client(sb)
-        receipt = execute_legacy(client, demo.SLOW_ID, {}, headers={"X-Execution-Mode": "async"}).json()
-        assert receipt["statusUrl"] == f"https://sim.example.com/api/jobs/{receipt['jobId']}"
-        run = client.post(f"/api/v2/workflows/{demo.SLOW_ID}/execute", json={"async": True}).json()["data"]
-        assert run["statusUrl"].startswith("https://sim.example.com/api/v2/workflows/")
-    finally:
-        sb.stop()
+def test_absolute_urls_use_the_public_url(make_client: ClientFactory, make_sandbox: SandboxFactory) -> None:
+    client = make_client(make_sandbox(public_url="https://sim.example.com/"))
+    receipt = execute_legacy(client, demo.SLOW_ID, {}, headers={"X-Execution-Mode": "async"}).json()
+    assert receipt["statusUrl"] == f"https://sim.example.com/api/jobs/{receipt['jobId']}"
+    run = client.post(f"/api/v2/workflows/{demo.SLOW_ID}/execute", json={"async": True}).json()["data"]
+    assert run["statusUrl"].startswith("https://sim.example.com/api/v2/workflows/")
 
 
 def test_resume_of_an_async_legacy_run_is_a_202_receipt(client: ConformanceClient, sb: RunningSandbox) -> None:
