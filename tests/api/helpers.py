@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+import threading
+import time
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from simdesk.api import RetryPolicy
@@ -36,3 +38,18 @@ def policy(clock: FakeClock, **overrides: Any) -> RetryPolicy:
     """A retry policy on ``clock`` with the jitter source pinned to the middle of its range."""
     overrides.setdefault("random", lambda: 0.5)
     return RetryPolicy(sleep=clock.sleep, **overrides)
+
+
+def eventually(predicate: Callable[[], bool], timeout: float = 3.0) -> bool:
+    """Poll ``predicate`` until it holds or ``timeout`` passes (like ``qtbot.waitUntil``).
+
+    For effects that happen on the sandbox's own thread after the client is done, such as
+    noticing a closed connection. Returns at the first true answer.
+    """
+    deadline = time.monotonic() + timeout
+    tick = threading.Event()
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        tick.wait(0.005)
+    return True

@@ -103,8 +103,13 @@ def test_a_wait_longer_than_max_wait_is_raised_with_its_retry_after(clock: FakeC
 
 
 def test_503_is_retried_after_its_retry_after(clock: FakeClock) -> None:
-    busy = v2_error(503, "SERVICE_UNAVAILABLE", "Service temporarily unavailable", {"code": "SERVICE_OVERLOADED"},
-                    headers={"Retry-After": "5"})  # fmt: skip
+    busy = v2_error(
+        503,
+        "SERVICE_UNAVAILABLE",
+        "Service temporarily unavailable",
+        {"code": "SERVICE_OVERLOADED"},
+        headers={"Retry-After": "5"},
+    )
     sim = MockSim().on("POST", EXECUTE, busy, OK)
     execute(sim, clock)
     assert clock.sleeps == [5 * 1.125]
@@ -137,8 +142,13 @@ def test_retries_give_up_after_max_retries_with_the_last_error(clock: FakeClock)
 
 
 def test_the_execution_bucket_is_noted_when_a_429_says_it_is_empty(clock: FakeClock) -> None:
-    empty = v2_error(429, "RATE_LIMITED", "Rate limit exceeded. Please try again later.",
-                     {"code": "RATE_LIMIT_EXCEEDED"}, headers={"Retry-After": "12"})  # fmt: skip
+    empty = v2_error(
+        429,
+        "RATE_LIMITED",
+        "Rate limit exceeded. Please try again later.",
+        {"code": "RATE_LIMIT_EXCEEDED"},
+        headers={"Retry-After": "12"},
+    )
     seen: list[RateLimitState] = []
 
     async def main() -> None:
@@ -251,8 +261,13 @@ def test_an_ambiguous_enqueue_whose_run_exists_is_a_receipt(clock: FakeClock) ->
     def ambiguous(request: httpx.Request) -> httpx.Response:
         run_id = request.headers["x-run-id"]
         sim.on("GET", f"{RUN}/{run_id}", data(run_data(run_id, "queued")))
-        return v2_error(503, "SERVICE_UNAVAILABLE", "Service temporarily unavailable",
-                        {"code": "ASYNC_ENQUEUE_AMBIGUOUS", "runId": run_id}, headers={"X-Run-Id": run_id})  # fmt: skip
+        return v2_error(
+            503,
+            "SERVICE_UNAVAILABLE",
+            "Service temporarily unavailable",
+            {"code": "ASYNC_ENQUEUE_AMBIGUOUS", "runId": run_id},
+            headers={"X-Run-Id": run_id},
+        )
 
     sim.on("POST", EXECUTE, ambiguous)
     receipt = _async_client_run(sim, clock)
@@ -262,8 +277,12 @@ def test_an_ambiguous_enqueue_whose_run_exists_is_a_receipt(clock: FakeClock) ->
 
 
 def test_an_ambiguous_enqueue_whose_run_cannot_be_found_is_never_retried(clock: FakeClock) -> None:
-    ambiguous = legacy_error(503, "Async execution queue acceptance could not be confirmed",
-                             code="ASYNC_ENQUEUE_AMBIGUOUS", executionId="desk-x")  # fmt: skip
+    ambiguous = legacy_error(
+        503,
+        "Async execution queue acceptance could not be confirmed",
+        code="ASYNC_ENQUEUE_AMBIGUOUS",
+        executionId="desk-x",
+    )
     sim = MockSim().on("POST", EXECUTE, ambiguous)
     with pytest.raises(AmbiguousEnqueueError) as caught:
         _async_client_run(sim, clock)
@@ -400,8 +419,14 @@ def test_v2_execute_sends_input_run_id_and_key_only_as_x_api_key(clock: FakeCloc
 
 
 def test_legacy_async_uses_the_mode_header_and_keeps_async_out_of_the_body(clock: FakeClock) -> None:
-    receipt = {"success": True, "async": True, "jobId": "workflow-execution:e1", "executionId": "e1",
-               "message": "Workflow execution queued", "statusUrl": "http://internal:3000/api/jobs/x"}  # fmt: skip
+    receipt = {
+        "success": True,
+        "async": True,
+        "jobId": "workflow-execution:e1",
+        "executionId": "e1",
+        "message": "Workflow execution queued",
+        "statusUrl": "http://internal:3000/api/jobs/x",
+    }
     sim = MockSim().on("POST", LEGACY_EXECUTE, httpx.Response(202, json=receipt))
 
     async def main() -> object:
@@ -459,8 +484,9 @@ def test_v2_stream_asks_for_agent_events_and_sends_only_the_flags_set(clock: Fak
 
     async def main() -> int:
         async with sim.client(clock) as c:
-            return len([e async for e in c.stream(WF, {"q": 1}, selected_outputs=["agent1.content"],
-                                                   include_thinking=True)])  # fmt: skip
+            return len(
+                [e async for e in c.stream(WF, {"q": 1}, selected_outputs=["agent1.content"], include_thinking=True)]
+            )
 
     assert run(main()) == 1
     request = sim.requests[0]
@@ -475,8 +501,9 @@ def test_v2_stream_asks_for_agent_events_and_sends_only_the_flags_set(clock: Fak
 
 
 def test_a_json_answer_to_a_stream_request_is_its_error(clock: FakeClock) -> None:
-    sim = MockSim().on("POST", EXECUTE, v2_error(403, "FORBIDDEN", "Workflow is not deployed",
-                                                 {"code": "WORKFLOW_NOT_DEPLOYED"}))  # fmt: skip
+    sim = MockSim().on(
+        "POST", EXECUTE, v2_error(403, "FORBIDDEN", "Workflow is not deployed", {"code": "WORKFLOW_NOT_DEPLOYED"})
+    )
 
     async def main() -> None:
         async with sim.client(clock) as c:
