@@ -31,7 +31,7 @@ from simdesk.sandbox.server import RunningSandbox
 from tests.api.helpers import FakeClock, run
 
 Connect = Callable[..., SimClient]
-STORY = {"selected_outputs": ["storyteller.content"]}
+STORY: dict[str, Any] = {"selected_outputs": ["storyteller.content"]}
 
 
 @pytest.fixture
