@@ -27,8 +27,15 @@ APP_ID = "io.github.simdesk.SimDesk"
 HICOLOR_SIZES = (16, 32, 48, 64, 128, 256)
 ICO_SIZES = (16, 24, 32, 48, 64, 128, 256)
 # ICNS chunk types that hold PNG data, by pixel size (Apple's "icns" format; ic04/ic05 are ARGB).
-ICNS_TYPES = ((b"icp4", 16), (b"icp5", 32), (b"icp6", 64), (b"ic07", 128), (b"ic08", 256), (b"ic09", 512),
-              (b"ic10", 1024))
+ICNS_TYPES = (
+    (b"icp4", 16),
+    (b"icp5", 32),
+    (b"icp6", 64),
+    (b"ic07", 128),
+    (b"ic08", 256),
+    (b"ic09", 512),
+    (b"ic10", 1024),
+)
 
 
 def render_png(svg: Path, size: int) -> bytes:

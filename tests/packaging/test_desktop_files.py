@@ -82,7 +82,7 @@ def _fake_tarball_tree(root: Path) -> Path:
     tree = root / "simdesk-0.0.0-linux-test"
     (tree / "simdesk").mkdir(parents=True)
     exe = tree / "simdesk" / "simdesk"
-    exe.write_text("#!/bin/sh\necho fake simdesk \"$@\"\n")
+    exe.write_text('#!/bin/sh\necho fake simdesk "$@"\n')
     exe.chmod(0o755)
     (tree / "share" / "applications").mkdir(parents=True)
     (tree / "share" / "metainfo").mkdir(parents=True)
@@ -142,4 +142,3 @@ def test_install_sh_refuses_to_clobber_a_pip_install(tmp_path: Path) -> None:
     run = subprocess.run(["bash", str(tree / "install.sh"), "--prefix", str(prefix)], capture_output=True, text=True)
     assert run.returncode != 0 and "not our symlink" in run.stderr
     assert not (prefix / "lib" / "simdesk").exists()
-
