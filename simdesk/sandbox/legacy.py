@@ -38,6 +38,7 @@ from simdesk.sandbox.runs import (
     duration_ms,
     effective_input,
     paused_block,
+    storage_block,
 )
 from simdesk.sandbox.state import Run, SandboxState
 
@@ -489,13 +490,11 @@ def usage_limits_body(state: SandboxState, key: ApiKey) -> dict[str, Any]:
             "resetAt": iso(b.reset_at),
         }
 
-    used = sum(len(json.dumps(r.input)) for r in list(state.runs.values())) + 1_048_576
-    limit = {"free": 5 * 2**30, "pro": 50 * 2**30, "team": 500 * 2**30, "enterprise": 2**40}[state.plan]
     return {
         "success": True,
         "rateLimit": {"sync": bucket("sync"), "async": bucket("async"), "authType": "api"},
         "usage": {"currentPeriodCost": state.current_cost(), "limit": state.usage_limit, "plan": state.plan},
-        "storage": {"usedBytes": used, "limitBytes": limit, "percentUsed": round(100 * used / limit, 2)},
+        "storage": storage_block(state),
     }
 
 

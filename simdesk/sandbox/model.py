@@ -59,8 +59,11 @@ class Plan:
         """Each finished block's output, by block id."""
         return {s.block_id: s.value for s in self.steps if s.kind == "block_done"}
 
-    def finished_blocks_at(self, elapsed: float) -> int:
-        return sum(1 for s in self.steps if s.kind == "block_done" and s.at <= elapsed)
+    def steps_done(self, elapsed: float) -> list[Step]:
+        """The steps that have happened ``elapsed`` seconds into the run.
+
+        The 1 ms tolerance absorbs rounding: step times are rounded, ``elapsed`` comes from clock readings."""
+        return [s for s in self.steps if s.at <= elapsed + 1e-3]
 
 
 Planner = Callable[[dict[str, Any], random.Random], Plan]

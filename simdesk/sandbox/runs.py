@@ -17,7 +17,7 @@ from typing import Any
 from simdesk.sandbox.buckets import retry_after_seconds
 from simdesk.sandbox.clock import iso
 from simdesk.sandbox.model import ApiKey, Workflow
-from simdesk.sandbox.state import CAPACITY_LIMIT, CONCURRENCY_LIMIT, Run, SandboxState
+from simdesk.sandbox.state import CAPACITY_LIMIT, CONCURRENCY_LIMIT, STORAGE_LIMIT_BYTES, Run, SandboxState
 
 RUN_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 MAX_BODY_BYTES = 10 * 2**20
@@ -158,7 +158,7 @@ def block_outputs(state: SandboxState, run: Run, selected: list[str]) -> dict[st
     if not selected:
         return None
     elapsed = run.elapsed(state.clock.now())
-    done = {s.block_id: s.value for s in run.plan.steps if s.kind == "block_done" and s.at <= elapsed}
+    done = {s.block_id: s.value for s in run.plan.steps_done(elapsed) if s.kind == "block_done"}
     out: dict[str, Any] = {}
     for sel in selected:
         block_id, _, path = sel.partition(".")
@@ -196,6 +196,13 @@ def v2_error_object(state: SandboxState, run: Run) -> dict[str, Any] | None:
     if text.startswith("Execution timed out"):
         return {"code": "TIMEOUT", "message": text}
     return {"code": "EXECUTION_FAILED", "message": text}
+
+
+def storage_block(state: SandboxState) -> dict[str, Any]:
+    """Storage used by inputs kept with runs, against the plan's quota (usage-limits, billing)."""
+    used = sum(len(str(r.input)) for r in list(state.runs.values())) + 1_048_576
+    limit = STORAGE_LIMIT_BYTES[state.plan]
+    return {"usedBytes": used, "limitBytes": limit, "percentUsed": round(100 * used / limit, 2)}
 
 
 def retry_after_for(state: SandboxState, reset_at: float) -> str:

@@ -39,6 +39,7 @@ from simdesk.sandbox.runs import (
     duration_ms,
     paused_block,
     retry_after_for,
+    storage_block,
     v2_error_object,
 )
 from simdesk.sandbox.state import Run, SandboxState
@@ -711,8 +712,8 @@ def trace_spans(state: SandboxState, run: Run) -> list[dict[str, Any]]:
     elapsed = run.elapsed(state.clock.now())
     spans = []
     prev = 0.0
-    for step in run.plan.steps:
-        if step.kind != "block_done" or step.at > elapsed:
+    for step in run.plan.steps_done(elapsed):
+        if step.kind != "block_done":
             continue
         block = run.workflow.block(step.block_id)
         start = run.start_at + prev
@@ -845,9 +846,17 @@ async def list_logs(ctx: Ctx) -> Response:
         items = [i for i in items if i["level"] == level]
     items = _order(items, lambda i: (i["startedAt"], i["runId"]), order)
     filters = {k: q.get(k) for k in sorted(LOG_PARAMS - {"limit", "cursor"})}
-    limit = _int(q, "limit", 100, 1, 1000) if q.get("limit", "1").isdigit() else 100
-    page, nxt = _page(items, {**q, "limit": str(max(1, min(limit, 1000)))}, filters, 100, 1000)
+    page, nxt = _page(items, {**q, "limit": str(_clamped_limit(q))}, filters, 100, 1000)
     return ctx.ok(page, nextCursor=nxt)
+
+
+def _clamped_limit(q: dict[str, str]) -> int:
+    """Logs clamp ``limit`` into 1–1000 instead of refusing it (CONTRACT §9)."""
+    raw = q.get("limit", "100")
+    try:
+        return max(1, min(int(raw), 1000))
+    except ValueError:
+        raise _fail("Invalid query parameters", [{"path": ["limit"], "message": "Must be a whole number"}]) from None
 
 
 @route("logs.get")
@@ -887,16 +896,24 @@ async def billing_status(ctx: Ctx) -> Response:
     ws = _workspace_for(ctx, ctx.query["workspaceId"]) if "workspaceId" in ctx.query else None
     used = state.current_cost()
     limit = state.usage_limit
-    now = state.clock.now()
-    period_start = now - (now % (30 * 86400))
-    status = "limit_exceeded" if state.usage_exceeded() else "active"
+    if state.plan == "free":
+        # without a Stripe subscription the period is the open interval (openapi-v2-billing.json)
+        period = {"start": "1970-01-01T00:00:00.000Z", "end": "9999-12-31T00:00:00.000Z"}
+    else:
+        start = state.clock.now() - state.clock.now() % (30 * 86400)
+        period = {"start": iso(start), "end": iso(start + 30 * 86400)}
+    assert ctx.key is not None
+    credits = None
+    if ctx.key.workspace_id is None:  # always null for a workspace API key
+        credits = {"used": used, "limit": limit, "remaining": round(max(0.0, limit - used), 6)}
     return ctx.ok(
         {
             "workspaceId": ws,
-            "period": {"start": iso(period_start), "end": iso(period_start + 30 * 86400)},
+            "period": period,
             "plan": state.plan,
-            "status": status,
-            "credits": {"used": used, "limit": limit, "remaining": round(max(0.0, limit - used), 6)},
+            "status": "limit_exceeded" if state.usage_exceeded() else "active",
+            "credits": credits,
+            "storage": storage_block(state),
         }
     )
 

@@ -209,12 +209,6 @@ def test_logs_with_trace_spans(client: ConformanceClient) -> None:
     assert ISO_MS.match(detail["createdAt"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sandbox: trace spans of a finished run can miss its last block (v2.trace_spans compares the "
-    "rounded step time with the float elapsed time; Story Teller's `Stats` span is dropped, depending "
-    "on the clock's value)",
-)
 def test_logs_of_a_completed_run_have_a_span_per_block(make_client: ClientFactory, fresh_sb: RunningSandbox) -> None:
     client = make_client(fresh_sb)  # a fresh clock, so the outcome does not depend on earlier tests
     run_id = data(execute_v2(client, demo.STORY_ID, {"input": {"words": 10}}))["runId"]
@@ -238,10 +232,6 @@ def test_logs_filters_and_errors(client: ConformanceClient) -> None:
     assert unknown.status_code == 404
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sandbox: /api/v2/logs rejects limit outside 1–1000 with 400 instead of clamping it (CONTRACT §9)",
-)
 def test_logs_limit_is_clamped_not_rejected(client: ConformanceClient) -> None:
     execute_v2(client, demo.ECHO_ID)
     big = client.get("/api/v2/logs", params={"workspaceId": demo.WS_DEMO, "limit": "5000"})
@@ -253,11 +243,6 @@ def test_logs_limit_is_clamped_not_rejected(client: ConformanceClient) -> None:
 # --- billing -----------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sandbox: /api/v2/billing/status omits `storage`, which openapi-v2-billing.json requires "
-    "(V2BillingStatus.required; CONTRACT §11 does not say the server differs)",
-)
 def test_billing_status(client: ConformanceClient, sb: RunningSandbox) -> None:
     status = data(client.get("/api/v2/billing/status"))
     usage = client.get("/api/users/me/usage-limits").json()["usage"]
@@ -268,7 +253,6 @@ def test_billing_status(client: ConformanceClient, sb: RunningSandbox) -> None:
     assert scoped["workspaceId"] == demo.WS_DEMO
 
 
-@pytest.mark.xfail(strict=True, reason="sandbox: /api/v2/billing/status omits `storage` (openapi-v2-billing.json)")
 def test_billing_status_limit_exceeded(make_client: ClientFactory, fresh_sb: RunningSandbox) -> None:
     fresh_sb.state.set_cost(fresh_sb.state.usage_limit)
     status = data(make_client(fresh_sb).get("/api/v2/billing/status"))
