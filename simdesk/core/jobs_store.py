@@ -124,6 +124,14 @@ class JobStore:
             raise DuplicateRunError(f"run {job.run_id} of {job.profile} is already tracked") from exc
         return job
 
+    def insert_many(self, jobs: Iterable[Job]) -> None:
+        """Write many new jobs in one transaction (bulk adoption); all or none."""
+        with self._transaction() as db:
+            try:
+                db.executemany(_INSERT, [_row(job) for job in jobs])
+            except sqlite3.IntegrityError as exc:
+                raise DuplicateRunError(str(exc)) from exc
+
     def insert_or_get(self, job: Job) -> tuple[Job, bool]:
         """Write ``job`` unless its run is already tracked: ``(stored job, inserted?)``."""
         with self._transaction():

@@ -71,6 +71,11 @@ def route_kind(method: str, path: str) -> str:
     return f"{method} {path}"
 
 
+# Loop turns with nothing on the wire before virtual time moves: enough for a woken scheduler to
+# get from its sleep to its next request (wait → tick → budget → send takes a dozen or so turns).
+SETTLE_TURNS = 60
+
+
 def make_client(
     base_url: str, api_key: str, vtime: VirtualTime, transport: CountingTransport, *, budget: bool = True
 ) -> SimClient:
@@ -91,7 +96,11 @@ async def drive_for(vtime: VirtualTime, seconds: float, transports: list[Countin
 
     task = asyncio.ensure_future(alarm())
     try:
-        await vtime.drive(lambda: task.done() or vtime.now() >= end, lambda: all(t.inflight == 0 for t in transports))
+        await vtime.drive(
+            lambda: task.done() or vtime.now() >= end,
+            lambda: all(t.inflight == 0 for t in transports),
+            settle=SETTLE_TURNS,
+        )
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
