@@ -225,6 +225,7 @@ class SseChecker:
         self.frames: list[Any] = []
         self.violations: list[str] = []
         self.raw_chunks = 0
+        self.split_reads = 0  # reads that ended inside a frame (a line or frame left half-read)
         self.crlf = False
         self.bare_done = False
         self._decoder = codecs.getincrementaldecoder("utf-8")()
@@ -263,6 +264,8 @@ class SseChecker:
             else:
                 self._frame(self._lines)
                 self._lines = []
+        if self._text or self._lines or self._decoder.getstate()[0]:
+            self.split_reads += 1
 
     def finish(self) -> None:
         """The body ended normally (EOF)."""

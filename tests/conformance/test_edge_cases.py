@@ -309,7 +309,7 @@ def test_edge_07_frames_split_at_odd_bytes_with_crlf(client: ConformanceClient, 
     checker = client.sse(response)
     assert checker.finished and checker.crlf
     assert checker.text_by_block() == {"b-storyteller": expected}
-    assert checker.raw_chunks > len(checker.frames)  # the bytes arrived in more pieces than frames
+    assert checker.split_reads > 0  # frames (and code points) did arrive cut across reads
     assert checker.events()[-2:] == ["final", "[DONE]"]
 
 
@@ -936,7 +936,7 @@ def test_edge_09_selector_forms(client: ConformanceClient, selector: str) -> Non
 
 
 def test_edge_07_silent_gap_after_the_first_frame(client: ConformanceClient, sb: RunningSandbox) -> None:
-    sb.faults.update({"stream_gap_s": 0.3})
+    sb.faults.update({"stream_gap_s": 0.5})
     body = {"input": {"words": 5}, "stream": True, "selectedOutputs": STORY_SELECT}
     with client.stream("POST", f"/api/v2/workflows/{demo.STORY_ID}/execute", json=body) as response:
         pieces = response.iter_bytes()
@@ -944,7 +944,7 @@ def test_edge_07_silent_gap_after_the_first_frame(client: ConformanceClient, sb:
         started = time.perf_counter()
         rest = b"".join(pieces)
         gap = time.perf_counter() - started
-    assert gap >= 0.25
+    assert gap >= 0.3
     assert rest.endswith(b'data: "[DONE]"\n\n')
 
 

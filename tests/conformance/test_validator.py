@@ -303,3 +303,16 @@ def test_checked_client_checks_every_response(client: ConformanceClient) -> None
     assert [e.status for e in client.exchanges] == [200, 200, 200]
     assert client.exchanges[-1].media_type == "text/event-stream"
     assert client.violations == []
+
+
+def test_sse_checker_counts_reads_that_end_inside_a_frame() -> None:
+    raw = frames(*GOOD)
+    whole = SseChecker()
+    whole.feed(raw)
+    assert whole.split_reads == 0
+    cut = SseChecker()
+    middle = raw.index("°".encode()) + 1  # inside the two bytes of °
+    cut.feed(raw[:middle])
+    cut.feed(raw[middle:])
+    cut.finish()
+    assert cut.split_reads == 1 and cut.text_by_block()["a"] == "14°C 🌊"
