@@ -425,3 +425,24 @@ KNOWN_DIFFERENCES: tuple[Difference, ...] = (
         only_where_undocumented=True,
     ),
 )
+
+# --- §17 rows that are behaviour, not a response schema ----------------------------------------
+# Where each of CONTRACT.md §17's other rows is held to the server's behaviour. (The schema rows
+# are the KNOWN_DIFFERENCES above.)
+SECTION_17_BEHAVIOUR: dict[str, str] = {
+    "SSE errors": "contract.FRAME_SCHEMAS (stream_error, error, chunk_reset, thinking, tool); test_edge_08, _10",
+    "Streaming via SDK": "test_official_sdk.test_sdk_cannot_consume_a_stream",
+    "What streams": "test_edge_09_* (no selectedOutputs → final only; only selected agents stream)",
+    "Async trigger (0.1.x)": "test_edge_19_legacy_body_async_runs_sync; test_edge_12 (X-Execution-Mode)",
+    "Async receipt": "test_edge_12_* (legacy spec shape; v2 {data:{runId,statusUrl}})",
+    "Sync result fields": "test_legacy_routes.test_execute_sync_echo (no logs/traceSpans/totalDuration)",
+    "Rate-limit headers": "contract.check_headers (none on legacy; ISO reset; Limit = capacity)",
+    "Reset display": "test_official_sdk.test_get_rate_limit_info_after_a_v2_call (SDK keeps epoch ms)",
+    "Retry-After": "test_official_sdk.test_execute_with_retry_through_a_429 (jittered ±25 %)",
+    "Polling loop (guides)": "v2 run status enum from the OpenAPI text (queued … redacting … paused)",
+    "Error codes": "test_edge_05_* (RATE_LIMITED; RATE_LIMIT_EXCEEDED only in details.code)",
+    "selectedOutputs (core spec)": "test_edge_19_legacy_flat_and_nested_input (sync JSON keeps the full output)",
+    "Base URL": "test_edge_23_apex_redirect_is_a_301_not_followed",
+    "v2 availability": "test_edge_04_*",
+    "Input": "test_edge_19_* (legacy flat/nested, v2 input must be an object)",
+}

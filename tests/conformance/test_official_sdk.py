@@ -123,6 +123,15 @@ def test_execute_workflow_non_dict_input_is_wrapped(sim: Any) -> None:
     assert sim.execute_workflow(demo.ECHO_ID, "plain text").output == {"input": "plain text"}
 
 
+def test_sdk_cannot_consume_a_stream(sim: Any, sdk: ModuleType, watcher: SdkWatcher) -> None:
+    # §14: the SDK forwards stream:true, buffers the SSE body and fails to parse it as JSON
+    with pytest.raises(sdk.SimStudioError) as error:
+        sim.execute_workflow(demo.STORY_ID, {"words": 5}, stream=True, selected_outputs=["Storyteller.content"])
+    assert error.value.code == "EXECUTION_ERROR"
+    assert watcher.last.headers["content-type"].startswith("text/event-stream")
+    assert watcher.last.text.endswith('data: "[DONE]"\n\n')
+
+
 def test_execute_workflow_failed_run_returns_normally(sim: Any) -> None:
     result = sim.execute_workflow(demo.FAILING_ID, {"url": "https://example.invalid"})
     assert (result.success, result.status, result.error) == (False, "failed", "HTTP 1: 502 from upstream")

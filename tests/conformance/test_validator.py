@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,7 +14,7 @@ from simdesk.sandbox import demo
 from simdesk.sandbox.server import RunningSandbox
 from tests.conformance.conftest import ConformanceClient
 from tests.conformance.contract import SseChecker, SseViolation, check_headers
-from tests.conformance.differences import KNOWN_DIFFERENCES
+from tests.conformance.differences import KNOWN_DIFFERENCES, SECTION_17_BEHAVIOUR
 from tests.conformance.openapi import Exchange, OpenAPIValidator, shared_api_dir
 
 V2_HEADERS = {
@@ -316,3 +318,14 @@ def test_sse_checker_counts_reads_that_end_inside_a_frame() -> None:
     cut.feed(raw[middle:])
     cut.finish()
     assert cut.split_reads == 1 and cut.text_by_block()["a"] == "14°C 🌊"
+
+
+def test_section_17_coverage_names_existing_tests() -> None:
+    here = Path(__file__).parent
+    modules = list(here.glob("test_*.py"))
+    defined = set(re.findall(r"^def (test_\w+)", "\n".join(p.read_text() for p in modules), re.M))
+    defined |= {p.stem for p in modules}
+    for topic, where in SECTION_17_BEHAVIOUR.items():
+        for name in re.findall(r"test_\w+", where):
+            stem = name.rstrip("_")
+            assert any(d == name or d.startswith(stem) for d in defined), (topic, name)
