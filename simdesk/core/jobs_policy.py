@@ -21,7 +21,9 @@ class PollPolicy:
         min_interval_s, max_interval_s: bounds of the automatic interval.
         age_fraction: the automatic interval is this share of the run's age.
         fixed_interval_s: the user's global choice; ``None`` = automatic.
-        batch_floor_s: a list request covering many runs goes at most this often.
+        batch_floor_s, batch_max_interval_s: a list request covering many runs goes at most
+            this often, and at least this often: it costs one request however many runs it
+            covers, so long runs in a batch are noticed sooner than polling them one by one allows.
         paused_interval_s: paused runs are checked rarely (someone may resume them elsewhere).
         failure_backoff_s, max_failure_backoff_s: waiting after failed checks (doubling).
         gone_grace_s: how long a run may be missing before it counts as forgotten (a run Sim
@@ -36,6 +38,7 @@ class PollPolicy:
     age_fraction: float = 0.1
     fixed_interval_s: float | None = None
     batch_floor_s: float = 5.0
+    batch_max_interval_s: float = 15.0
     paused_interval_s: float = 300.0
     failure_backoff_s: float = 5.0
     max_failure_backoff_s: float = 300.0
@@ -55,8 +58,12 @@ class PollPolicy:
         return min(self.max_interval_s, max(self.min_interval_s, age * self.age_fraction))
 
     def batch_interval(self, job: Job, now: float) -> float:
-        """The interval for a job whose checks ride on a list request."""
-        return max(self.batch_floor_s, self.interval(job, now))
+        """The interval for a job whose checks ride on a list request. The user's own choice
+        (global or per job) is kept; the automatic one is capped, since the list is shared."""
+        interval = self.interval(job, now)
+        if job.poll_interval_s is None and not self.fixed_interval_s:
+            interval = min(interval, self.batch_max_interval_s)
+        return max(self.batch_floor_s, interval)
 
     def backoff(self, failures: int) -> float:
         """Wait after ``failures`` failed checks in a row (5 s, 10 s, 20 s … capped)."""
