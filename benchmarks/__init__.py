@@ -27,7 +27,11 @@ at most ~20 s in a full run.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
+from collections.abc import Iterator
+from typing import Any
 
 QUICK_ENV = "SIMDESK_BENCH_QUICK"
 
@@ -35,3 +39,31 @@ QUICK_ENV = "SIMDESK_BENCH_QUICK"
 def quick() -> bool:
     """Whether to run a shrunken smoke version (``SIMDESK_BENCH_QUICK=1``)."""
     return os.environ.get(QUICK_ENV, "").strip().lower() not in ("", "0", "false", "no")
+
+
+@contextlib.contextmanager
+def serve_in_thread(app: Any, host: str = "127.0.0.1") -> Iterator[str]:
+    """Serve an ASGI ``app`` with uvicorn in a daemon thread on a free port; yields its base URL.
+
+    For benchmark baselines (a bare starlette endpoint, a frame source …); stops on exit.
+    """
+    import uvicorn  # only the benchmarks that serve something pay for the import
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            listening.set()
+
+    listening = threading.Event()
+    config = uvicorn.Config(app, host=host, port=0, log_level="warning", access_log=False, lifespan="off")
+    server = Server(config)
+    thread = threading.Thread(target=server.run, name="bench-uvicorn", daemon=True)
+    thread.start()
+    try:
+        if not listening.wait(15):
+            raise RuntimeError("uvicorn did not start")
+        port = server.servers[0].sockets[0].getsockname()[1]
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
