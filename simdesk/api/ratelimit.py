@@ -72,8 +72,8 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
 def state_from_headers(headers: Mapping[str, str], bucket: str, observed_at: float) -> RateLimitState | None:
     """The bucket state a response reports, or ``None`` when it carries no ``X-RateLimit-*``.
 
-    ``headers`` must be case-insensitive (httpx's are). A ``Retry-After`` on the same response is
-    kept in the state, so the meter can show "wait N s".
+    ``headers`` must answer lower-case names (a dict of lower-cased names, or httpx's). A
+    ``Retry-After`` on the same response is kept in the state, so the meter can show "wait N s".
     """
     limit = headers.get("x-ratelimit-limit")
     remaining = headers.get("x-ratelimit-remaining")

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+
 from simdesk.api.errors import (
     APIStatusError,
     AuthenticationError,
@@ -49,11 +51,17 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """A fully read HTTP answer. ``headers`` is case-insensitive (httpx's)."""
+    """A fully read HTTP answer. ``headers`` has lower-case names (look them up in lower case)."""
 
     status: int
     headers: Mapping[str, str]
     body: bytes
+
+    @classmethod
+    def of(cls, response: httpx.Response, body: bytes) -> Reply:
+        """From an httpx response, with its headers copied once into a plain dict: each lookup in
+        ``httpx.Headers`` scans every header, and a reply is looked up a dozen times."""
+        return cls(response.status_code, dict(response.headers.items()), body)
 
     @property
     def request_id(self) -> str | None:

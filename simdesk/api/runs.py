@@ -64,7 +64,6 @@ class Runs:
         inp = await prepare_input(workflow_input)
         deadline = timeout if timeout is not None else self.run_timeout
         v2 = encode_body(routes.v2_body(inp))
-        legacy = encode_body(routes.legacy_body(inp))
 
         async def on_v2(n: int) -> RunResult:
             rid = attempt_run_id(chosen, n)
@@ -91,7 +90,7 @@ class Runs:
 
             return await self._attempt(
                 routes.legacy_execute(workflow_id),
-                legacy,
+                encode_body(routes.legacy_body(inp)),
                 {"X-Execution-Id": rid},
                 rid,
                 deadline,
@@ -207,7 +206,6 @@ class Runs:
         chosen = check_run_id(run_id) if run_id is not None else None
         inp = await prepare_input(workflow_input)
         v2 = encode_body(routes.v2_body(inp, **{"async": True, "executionTimeoutSeconds": execution_timeout_s}))
-        legacy = encode_body(routes.legacy_body(inp))
         base = self.s.base_url
 
         async def on_v2(n: int) -> AsyncReceipt:
@@ -229,7 +227,7 @@ class Runs:
                 headers["X-Execution-Timeout-Seconds"] = str(int(execution_timeout_s))
             return await self._attempt(
                 routes.legacy_execute(workflow_id),
-                legacy,
+                encode_body(routes.legacy_body(inp)),
                 headers,
                 rid,
                 None,

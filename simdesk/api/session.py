@@ -79,11 +79,11 @@ class Session:
         self.surface: Surface | None = surface
         self._surface_fixed = surface is not None
         self._has_key = bool(api_key)
+        self._timeouts: dict[float | None, httpx.Timeout] = {}
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if api_key:
             headers["X-API-Key"] = api_key
         self.http = httpx.AsyncClient(
-            base_url=base_url,
             headers=headers,
             transport=transport,
             follow_redirects=False,
@@ -115,9 +115,14 @@ class Session:
         all_headers = dict(headers or {})
         if content is not None:
             all_headers["Content-Type"] = "application/json"
-        timeout = httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0), read=read_timeout)
+        timeout = self._timeouts.get(read_timeout)
+        if timeout is None:
+            timeout = self._timeouts[read_timeout] = httpx.Timeout(
+                self.timeout, connect=min(self.timeout, 10.0), read=read_timeout
+            )
+        # an absolute URL: httpx's merging of a relative one with base_url costs more than the rest
         return self.http.build_request(
-            method, path, params=params, content=content, headers=all_headers, timeout=timeout
+            method, self.base_url + path, params=params, content=content, headers=all_headers, timeout=timeout
         )
 
     async def send(
@@ -144,7 +149,7 @@ class Session:
             async with self._mapped_errors(run_id):
                 async with asyncio.timeout(limit):
                     response = await self.http.send(request)
-            reply = Reply(response.status_code, response.headers, response.content)
+            reply = Reply.of(response, response.content)
             state = self._observe(path, reply, bucket)
         if not reply.ok and not (accept is not None and accept(reply)):
             raise self._error(path, reply, state, run_id)
@@ -173,7 +178,7 @@ class Session:
             if not content_type.startswith("text/event-stream"):
                 async with self._mapped_errors(run_id), asyncio.timeout(self.timeout):
                     await response.aread()
-                reply = Reply(response.status_code, response.headers, response.content)
+                reply = Reply.of(response, response.content)
                 state = self._observe(path, reply, bucket)
                 if reply.ok:
                     raise ProtocolError(
@@ -183,7 +188,7 @@ class Session:
                         run_id=run_id,
                     )
                 raise self._error(path, reply, state, run_id)
-            self._observe(path, Reply(response.status_code, response.headers, b""), bucket)
+            self._observe(path, Reply.of(response, b""), bucket)
             yield response
         finally:
             await response.aclose()

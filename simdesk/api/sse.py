@@ -10,6 +10,7 @@ per block (``chunk_reset`` discards it); nothing after the first terminal frame 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, Literal
 
 from simdesk.core.stream_events import (
@@ -25,6 +26,22 @@ from simdesk.core.stream_events import (
 )
 
 _DONE = frozenset({"[DONE]", '"[DONE]"'})
+# the C scanner that json.loads ends in, without its three Python layers (one call per token)
+_scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
+def _loads(text: str) -> Any:
+    """``json.loads`` for one compact JSON value (what Sim writes), without its Python layers;
+    trailing text or a parse failure is a ``ValueError``."""
+    try:
+        value, end = _scan(text, 0)
+    except StopIteration as exc:
+        raise ValueError(f"not JSON at {exc.value}") from None
+    if end != len(text) and text[end:].strip():
+        raise ValueError("extra data after the JSON value")
+    return value
+
+
 _SEPARATOR = "\n\n"  # the server puts this before a second block's first chunk
 
 
@@ -47,35 +64,51 @@ class StreamDecoder:
 
     def feed(self, data: str) -> StreamEvent | None:
         """Decode one payload; returns its event, or ``None`` for nothing to report."""
-        if data in _DONE or data.strip() in _DONE:
-            self.done = True
-            return None
-        if self.terminal is not None or self.done:
+        if data[:1] != "{":
+            return self._not_an_object(data)
+        if self.terminal is not None:
             return None
         try:
-            frame = json.loads(data)
+            frame = _loads(data)
         except ValueError:
             self.skipped += 1
             return None
-        if not isinstance(frame, dict):
-            if frame == "[DONE]":
-                self.done = True
+        kind = frame.get("event")
+        if kind is None:  # the hot path: one per token
+            chunk = frame.get("chunk")
+            block_id = frame.get("blockId")
+            if type(chunk) is not str or type(block_id) is not str:
+                return None
+            parts = self._parts.get(block_id)
+            if parts:
+                parts.append(chunk)
+            else:
+                self._accumulate(block_id, chunk)
+            return Chunk(block_id, chunk)
+        return self._event(kind, frame)
+
+    def _not_an_object(self, data: str) -> StreamEvent | None:
+        text = data.strip()
+        if text in _DONE:
+            self.done = True
             return None
-        return self._event(frame)
+        if text.startswith("{"):
+            return self.feed(text)
+        try:
+            value = _loads(text)
+        except ValueError:
+            self.skipped += 1
+            return None
+        if value == "[DONE]":
+            self.done = True
+        return None
 
     def texts(self) -> dict[str, str]:
         """Accumulated answer text per block id, in the order blocks started streaming."""
         return {block: "".join(parts) for block, parts in self._parts.items()}
 
-    def _event(self, frame: dict[str, Any]) -> StreamEvent | None:
-        kind = frame.get("event")
+    def _event(self, kind: object, frame: dict[str, Any]) -> StreamEvent | None:
         block_id = _str(frame.get("blockId"))
-        if kind is None:
-            chunk = frame.get("chunk")
-            if not isinstance(chunk, str) or block_id is None:
-                return None
-            self._accumulate(block_id, chunk)
-            return Chunk(block_id, chunk)
         if kind == "final":
             return self._final(frame.get("data"))
         if kind == "error":

@@ -69,8 +69,8 @@ class RunStream:
     def __aiter__(self) -> RunStream:
         return self
 
-    async def __anext__(self) -> StreamEvent:
-        return await self._events.__anext__()
+    def __anext__(self) -> Awaitable[StreamEvent]:
+        return self._events.__anext__()  # no coroutine of our own around it: one per token
 
     async def aclose(self) -> None:
         """Stop reading and close the connection (the server then cancels an unfinished run)."""
@@ -86,7 +86,6 @@ class RunStream:
         inp = await prepare_input(self._input)
         wf = self._workflow_id
         v2 = encode_body(routes.v2_body(inp, **self._controls))
-        legacy = encode_body(routes.legacy_body(inp, **self._controls))
 
         def opener(path: str, body: bytes, id_header: str) -> Callable[[int], Awaitable[_Opened]]:
             async def attempt(number: int) -> _Opened:
@@ -97,7 +96,11 @@ class RunStream:
                 try:
                     response = await stack.enter_async_context(
                         self._s.open_stream(
-                            path, body=body, headers=headers, bucket=EXECUTE_BUCKET, run_id=rid,
+                            path,
+                            body=body,
+                            headers=headers,
+                            bucket=EXECUTE_BUCKET,
+                            run_id=rid,
                             also=(SYNC_EXECUTIONS,),  # a streamed run spends a sync execution token
                         )
                     )
@@ -115,15 +118,35 @@ class RunStream:
                 reconcile=self._never_twice("v2"),
             ),
             lambda: self._s.retrying(
-                opener(routes.legacy_execute(wf), legacy, "X-Execution-Id"),
+                opener(
+                    routes.legacy_execute(wf), encode_body(routes.legacy_body(inp, **self._controls)), "X-Execution-Id"
+                ),
                 idempotent=False,
                 reconcile=self._never_twice("legacy"),
             ),
             feature="Streaming a run",
         )
         async with stack:
-            async for event in _decode(response, StreamDecoder(self.run_id), rid):
-                yield event
+            # decoded inline rather than in a nested generator: this loop runs once per token
+            decoder = StreamDecoder(self.run_id)
+            feed = decoder.feed
+            source = EventSource(response).aiter_sse()
+            cut: SimError | None = None
+            try:
+                async for sse in source:
+                    event = feed(sse.data)
+                    if event is not None:
+                        yield event
+                    elif decoder.done:
+                        break
+            except Exception as exc:
+                cut = translate_error(exc, rid)
+                if cut is None:
+                    raise
+            finally:
+                await source.aclose()
+            if decoder.terminal is None:
+                raise _stopped_early(response, rid, cut)
 
     def _never_twice(self, surface: Surface) -> Callable[[SimError], Awaitable[Any]]:
         """After an ambiguous failure to open: if the run exists it cannot be streamed again, so
@@ -137,36 +160,17 @@ class RunStream:
         return reconcile
 
 
-async def _decode(response: httpx.Response, decoder: StreamDecoder, run_id: str) -> AsyncGenerator[StreamEvent, None]:
-    """Yield the events of an open SSE response; raise :class:`ProtocolError` if it stops
-    (cleanly or not) before its terminal frame."""
-    source = EventSource(response).aiter_sse()
-    cut: SimError | None = None
-    try:
-        while not decoder.done:
-            try:
-                sse = await anext(source)
-            except StopAsyncIteration:
-                break
-            except Exception as exc:
-                mapped = translate_error(exc, run_id)
-                if mapped is None:
-                    raise
-                cut = mapped
-                break
-            event = decoder.feed(sse.data)
-            if event is not None:
-                yield event
-    finally:
-        await source.aclose()
-    if decoder.terminal is None:
-        how = "the connection dropped" if cut is not None else "the stream ended"
-        raise ProtocolError(
-            f"The run's stream stopped before the run finished ({how}); look the run up by its id",
-            status=response.status_code,
-            request_id=response.headers.get("x-request-id"),
-            run_id=run_id,
-        ) from cut
+def _stopped_early(response: httpx.Response, run_id: str, cut: SimError | None) -> ProtocolError:
+    """The error for a stream that stopped (cleanly or not) before its terminal frame."""
+    how = "the connection dropped" if cut is not None else "the stream ended"
+    error = ProtocolError(
+        f"The run's stream stopped before the run finished ({how}); look the run up by its id",
+        status=response.status_code,
+        request_id=response.headers.get("x-request-id"),
+        run_id=run_id,
+    )
+    error.__cause__ = cut
+    return error
 
 
 def decode_sse_body(body: bytes, *, run_id: str | None) -> TerminalEvent:

@@ -4,6 +4,9 @@ A stream is a sequence of non-terminal events (:class:`Chunk`, :class:`ChunkRese
 :class:`Thinking`, :class:`ToolCall`, :class:`StreamError`) that ends with exactly one terminal
 event: :class:`Final` (the run settled, perhaps unsuccessfully or paused) or :class:`RunFailed`
 (the run failed, timed out or was aborted).
+
+The events are slotted dataclasses but not frozen: a stream yields one per token, and a frozen
+dataclass costs about four times as much to build. Treat them as read-only.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Chunk:
     """Answer text from one block. ``text`` is exactly what the server sent, including the
     ``"\\n\\n"`` it puts before a second block's first chunk (a console shows it as a break)."""
@@ -22,14 +25,14 @@ class Chunk:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ChunkReset:
     """The block retracted its text so far (a draft before a tool call): drop it."""
 
     block_id: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Thinking:
     """A piece of a block's reasoning (only with ``include_thinking``)."""
 
@@ -37,7 +40,7 @@ class Thinking:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ToolCall:
     """A tool call starting or ending (only with ``include_tool_calls``); ``status`` only on end."""
 
@@ -48,7 +51,7 @@ class ToolCall:
     status: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StreamError:
     """A block's token stream broke; the run goes on (not terminal)."""
 
@@ -56,7 +59,7 @@ class StreamError:
     block_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Final:
     """The run settled. ``status`` is ``completed``, ``failed`` (``success`` False) or ``paused``.
 
@@ -78,7 +81,7 @@ class Final:
         return "\n\n".join(t for t in self.texts.values() if t)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RunFailed:
     """The run failed, timed out or was aborted mid-stream (terminal; no :class:`Final` follows)."""
 
