@@ -17,7 +17,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any, TypeVar
 
 import httpx
@@ -49,6 +49,9 @@ _V2_PREFIX = "/api/v2/"
 _NOT_PROOF_OF_V2 = frozenset({401, 429, 503})  # answered before the gate is checked
 _EXECUTION_BUCKET_EMPTY = "RATE_LIMIT_EXCEEDED"  # v2 details.code of an empty execution bucket
 _LEGACY_BUCKET_MESSAGE = "Rate limit exceeded"  # legacy's (header-less) execution-bucket 429
+
+
+_NO_BUDGET: AbstractAsyncContextManager[None] = nullcontext()
 
 
 class GateClosed(NotFoundError):
@@ -146,9 +149,14 @@ class Session:
         limit = deadline if deadline is not None else self.timeout
         request = self._request(method, path, params, body, headers, limit)
         async with self._budgeted(bucket, also):
-            async with self._mapped_errors(run_id):
+            try:  # inline rather than _mapped_errors: this runs for every request
                 async with asyncio.timeout(limit):
                     response = await self.http.send(request)
+            except Exception as exc:
+                mapped = translate_error(exc, run_id)
+                if mapped is None:
+                    raise
+                raise mapped from exc
             reply = Reply.of(response, response.content)
             state = self._observe(path, reply, bucket)
         if not reply.ok and not (accept is not None and accept(reply)):
@@ -248,12 +256,15 @@ class Session:
 
     # --- the request budget (issue 7) ----------------------------------------------------
 
-    @asynccontextmanager
-    async def _budgeted(self, bucket: str | None, also: Sequence[str]) -> AsyncIterator[None]:
+    def _budgeted(self, bucket: str | None, also: Sequence[str]) -> AbstractAsyncContextManager[None]:
         """Wait until the budget admits the request (at the task's priority); settle it after."""
         if self.budget is None:
-            yield
-            return
+            return _NO_BUDGET  # no generator-based context manager per request when there is no budget
+        return self._admitted(bucket, also)
+
+    @asynccontextmanager
+    async def _admitted(self, bucket: str | None, also: Sequence[str]) -> AsyncIterator[None]:
+        assert self.budget is not None
         names = (bucket or UNMETERED, *also)
         await self.budget.admit(names[0], also=names[1:])
         try:

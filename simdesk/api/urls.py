@@ -9,8 +9,8 @@ text. Run ids are ours to choose (``^[A-Za-z0-9._:-]{1,128}$``); each attempt ge
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
-import uuid
 from urllib.parse import quote, urlsplit
 
 from simdesk.api.errors import ConfigurationError, ValidationError
@@ -65,7 +65,7 @@ def segment(value: str) -> str:
 
 def new_run_id() -> str:
     """A fresh run id for one execute attempt."""
-    return f"desk-{uuid.uuid4().hex}"
+    return f"desk-{os.urandom(16).hex()}"  # 128 random bits, like a uuid4, for a tenth of the cost
 
 
 def check_run_id(run_id: str) -> str:
