@@ -1,0 +1,94 @@
+"""Start-up time: ``simdesk --demo`` against a bare PySide6 window, measured in the same run.
+
+Both programs are timed from process start to exit, with ``--exit-after-startup`` semantics:
+quit once the main window has been shown and painted and the event loop has turned once. The
+bare script imports the same Qt modules the app uses (QtCore, QtGui, QtWidgets, QtSvg), so the
+ratio shows what simdesk adds on top of Qt: its own modules, the asyncio loop, the embedded
+sandbox, the services and the real window. Runs alternate between the two programs, so a
+machine getting busier or quieter affects both alike; each figure is the median of N runs.
+
+Keys (``python -m benchmarks --json`` prefixes them with ``startup.``): ``simdesk_s``,
+``bare_qt_s``, ``ratio`` (goal ≤ 1.5).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RUNS = int(os.environ.get("SIMDESK_STARTUP_RUNS", "7"))
+TIMEOUT_S = 60
+
+BARE_QT = r"""
+import sys
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+
+app = QApplication(sys.argv[:1])
+window = QMainWindow()
+window.setCentralWidget(QLabel("bare"))
+window.resize(1180, 760)
+
+class FirstPaint(QObject):
+    def eventFilter(self, watched, event):
+        if event.type() == QEvent.Type.Paint:
+            QTimer.singleShot(0, app.quit)  # one more turn of the loop, then quit
+        return False
+
+watcher = FirstPaint()
+window.installEventFilter(watcher)
+window.show()
+sys.exit(app.exec())
+"""
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    env.pop("SIM_API_KEY", None)  # the app must open on the demo, not a profile from the environment
+    return env
+
+
+def _time(cmd: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    result = subprocess.run(cmd, env=env, capture_output=True, timeout=TIMEOUT_S, check=False)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        raise RuntimeError(f"{cmd[:4]} exited {result.returncode}: {result.stderr.decode(errors='replace')[-2000:]}")
+    return elapsed
+
+
+def run(runs: int = RUNS) -> dict[str, float]:
+    """Median wall time of each program over ``runs`` alternating runs, and their ratio."""
+    env = _env()
+    simdesk: list[float] = []
+    bare: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="simdesk-startup-") as tmp:
+        script = Path(tmp) / "bare_qt.py"
+        script.write_text(BARE_QT, encoding="utf-8")
+        # One untimed run of each warms the OS file cache (and Python's bytecode caches).
+        warm_dir = Path(tmp) / "warm"
+        _time([sys.executable, "-m", "simdesk", "--demo", "--exit-after-startup", "--data-dir", str(warm_dir)], env)
+        _time([sys.executable, str(script)], env)
+        for index in range(runs):
+            data_dir = Path(tmp) / f"run-{index}"  # a fresh data dir: a first start, every time
+            app_cmd = [sys.executable, "-m", "simdesk", "--demo", "--exit-after-startup", "--data-dir", str(data_dir)]
+            bare_cmd = [sys.executable, str(script)]
+            pair = [(app_cmd, simdesk), (bare_cmd, bare)]
+            for cmd, sink in pair if index % 2 == 0 else reversed(pair):
+                sink.append(_time(cmd, env))
+    simdesk_s = statistics.median(simdesk)
+    bare_s = statistics.median(bare)
+    return {"simdesk_s": round(simdesk_s, 4), "bare_qt_s": round(bare_s, 4), "ratio": round(simdesk_s / bare_s, 3)}
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(), indent=2))

@@ -1,0 +1,81 @@
+"""Where simdesk keeps its files: data, config, cache and logs.
+
+Directories come from platformdirs (XDG on Linux, ``~/Library`` on macOS, ``%LOCALAPPDATA%``
+on Windows). ``--data-dir DIR`` moves *every* one of them under ``DIR``, so tests and benchmarks
+can run the app without touching the user's real profile, and a user can keep a portable copy.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+APP_NAME = "simdesk"
+APP_ID = "io.github.simdesk.SimDesk"  # reverse-DNS id: .desktop file, icon name, desktopFileName
+
+
+@dataclass(frozen=True, slots=True)
+class AppPaths:
+    """The four directories simdesk writes to, and the well-known files inside them."""
+
+    data: Path
+    config: Path
+    cache: Path
+    logs: Path
+
+    @classmethod
+    def under(cls, root: Path) -> AppPaths:
+        """Everything below one directory (``--data-dir``)."""
+        root = Path(root).expanduser().resolve()
+        return cls(data=root / "data", config=root / "config", cache=root / "cache", logs=root / "logs")
+
+    @classmethod
+    def for_user(cls) -> AppPaths:
+        """The platform's per-user directories."""
+        # platformdirs is imported here, not at module level: it is only needed on this path.
+        import platformdirs
+
+        return cls(
+            data=platformdirs.user_data_path(APP_NAME, appauthor=False),
+            config=platformdirs.user_config_path(APP_NAME, appauthor=False),
+            cache=platformdirs.user_cache_path(APP_NAME, appauthor=False),
+            logs=platformdirs.user_log_path(APP_NAME, appauthor=False),
+        )
+
+    @classmethod
+    def resolve(cls, data_dir: Path | str | None = None) -> AppPaths:
+        """``under(data_dir)`` when given, else ``for_user()``."""
+        return cls.under(Path(data_dir)) if data_dir else cls.for_user()
+
+    def ensure(self) -> AppPaths:
+        """Create the directories (private to the user: they hold logs and profiles)."""
+        for directory in (self.data, self.config, self.cache, self.logs):
+            directory.mkdir(parents=True, exist_ok=True)
+            if os.name == "posix":
+                directory.chmod(0o700)
+        return self
+
+    @property
+    def profiles_file(self) -> Path:
+        """The profile list (names, URLs, colours; never a key)."""
+        return self.config / "profiles.json"
+
+    @property
+    def settings_file(self) -> Path:
+        """User preferences (QSettings, INI format)."""
+        return self.config / "settings.ini"
+
+    @property
+    def state_file(self) -> Path:
+        """Window geometry and dock layout, kept apart from preferences."""
+        return self.data / "state.ini"
+
+    @property
+    def log_file(self) -> Path:
+        """The rotating log."""
+        return self.logs / "simdesk.log"
+
+    def all_dirs(self) -> tuple[Path, ...]:
+        """Every directory simdesk writes to."""
+        return (self.data, self.config, self.cache, self.logs)

@@ -1,0 +1,253 @@
+"""Profiles: one Sim deployment each (sim.ai, a self-hosted server, the demo sandbox).
+
+A :class:`Profile` is a name, a base URL, an optional default workspace and a colour tag. It has
+no key field on purpose: keys live in the keyring (:mod:`simdesk.core.secrets`), so a profile can
+be written to disk, logged or shown without care. :class:`ProfileStore` keeps the saved ones in a
+JSON file under the config directory. ``SIM_API_KEY`` / ``SIM_BASE_URL`` in the environment make
+a temporary profile (:func:`profile_from_env`) that is never saved.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import tempfile
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+log = logging.getLogger("simdesk.core.profiles")
+
+DEFAULT_BASE_URL = "https://www.sim.ai"  # the apex sim.ai answers /api/** with a 301 (CONTRACT §1)
+DEMO_PROFILE = "Demo"
+ENV_PROFILE = "Environment"
+FILE_VERSION = 1
+MAX_NAME = 64
+
+# Distinct on light and dark backgrounds, and told apart by more than hue alone.
+COLORS: tuple[str, ...] = ("#2563eb", "#16a34a", "#d97706", "#dc2626", "#7c3aed", "#0891b2", "#db2777", "#64748b")
+DEMO_COLOR = "#7c3aed"
+_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+class ProfileError(ValueError):
+    """A profile field is invalid; the message says which and why, for the user."""
+
+
+def normalize_base_url(url: str) -> str:
+    """A base URL as the client wants it: scheme and host, no trailing slash, no credentials."""
+    text = url.strip()
+    if not text:
+        raise ProfileError("The base URL is empty.")
+    if "://" not in text:
+        text = "https://" + text
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https"):
+        raise ProfileError(f"The base URL must start with https:// or http://, not {parts.scheme}://.")
+    if not parts.hostname:
+        raise ProfileError("The base URL has no host name.")
+    if parts.username or parts.password:
+        # A key pasted into the URL would end up in the profile file and in logs.
+        raise ProfileError("The base URL must not contain a user name or password; put the key in the key field.")
+    if parts.query or parts.fragment:
+        raise ProfileError("The base URL must not contain a query (?…) or fragment (#…).")
+    try:
+        _ = parts.port
+    except ValueError as exc:
+        raise ProfileError("The base URL has an invalid port.") from exc
+    return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
+
+
+def validate_name(name: str) -> str:
+    """A profile name, trimmed; :class:`ProfileError` when empty, too long or unprintable."""
+    text = name.strip()
+    if not text:
+        raise ProfileError("The profile name is empty.")
+    if len(text) > MAX_NAME:
+        raise ProfileError(f"The profile name is longer than {MAX_NAME} characters.")
+    if any(not ch.isprintable() for ch in text):
+        raise ProfileError("The profile name contains a control character.")
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """One Sim deployment. Build through :meth:`create` to get validated, normalised fields.
+
+    Attributes:
+        name: unique, shown in the switcher and used as the keyring account.
+        base_url: e.g. ``https://www.sim.ai`` or ``http://localhost:3000``.
+        default_workspace_id: the workspace panels open on, if the user picked one.
+        color: ``#rrggbb`` tag shown next to the name (tell production from staging at a glance).
+        temporary: from the environment, the demo, or a session-only key: never saved.
+    """
+
+    name: str
+    base_url: str = DEFAULT_BASE_URL
+    default_workspace_id: str | None = None
+    color: str = COLORS[0]
+    temporary: bool = False
+
+    @classmethod
+    def create(
+        cls,
+        name: str,
+        base_url: str = DEFAULT_BASE_URL,
+        default_workspace_id: str | None = None,
+        color: str | None = None,
+        *,
+        temporary: bool = False,
+    ) -> Profile:
+        """A validated profile; raises :class:`ProfileError` with a user-facing message."""
+        color = (color or COLORS[0]).strip()
+        if not _HEX.match(color):
+            raise ProfileError(f"The colour {color!r} is not of the form #rrggbb.")
+        workspace = (default_workspace_id or "").strip() or None
+        return cls(validate_name(name), normalize_base_url(base_url), workspace, color.lower(), temporary)
+
+    def to_json(self) -> dict[str, object]:
+        data = asdict(self)
+        data.pop("temporary")
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> Profile:
+        workspace = data.get("default_workspace_id")
+        return cls.create(
+            str(data.get("name", "")),
+            str(data.get("base_url", DEFAULT_BASE_URL)),
+            str(workspace) if workspace else None,
+            str(data.get("color") or COLORS[0]),
+        )
+
+    @property
+    def is_local(self) -> bool:
+        """True for a loopback server (the sandbox, a self-hosted dev install)."""
+        host = urlsplit(self.base_url).hostname or ""
+        return host in ("localhost", "127.0.0.1", "::1")
+
+
+class ProfileStore:
+    """The saved profiles, in ``profiles.json`` (atomic writes; a corrupt file is set aside).
+
+    Not thread-safe: owned by the GUI thread. Temporary profiles are refused, so nothing from the
+    environment or a session key ever reaches the file.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._profiles: list[Profile] = self._load()
+
+    def _load(self) -> list[Profile]:
+        try:
+            raw = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        try:
+            data = json.loads(raw)
+            entries = data["profiles"] if isinstance(data, dict) else None
+            if not isinstance(entries, list):
+                raise ValueError("no profile list")
+            profiles: list[Profile] = []
+            for entry in entries:
+                profile = Profile.from_json(entry)
+                if all(p.name != profile.name for p in profiles):
+                    profiles.append(profile)
+            return profiles
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
+            os.replace(self.path, aside)
+            log.error("profile file %s is unreadable (%s); moved it to %s", self.path, exc, aside)
+            return []
+
+    def _save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        payload = {"version": FILE_VERSION, "profiles": [p.to_json() for p in self._profiles]}
+        fd, tmp = tempfile.mkstemp(prefix=".profiles-", suffix=".json", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(payload, handle, indent=2)
+                handle.write("\n")
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def profiles(self) -> list[Profile]:
+        """The saved profiles, in the user's order."""
+        return list(self._profiles)
+
+    def names(self) -> list[str]:
+        return [p.name for p in self._profiles]
+
+    def get(self, name: str) -> Profile | None:
+        return next((p for p in self._profiles if p.name == name), None)
+
+    def put(self, profile: Profile, *, replacing: str | None = None) -> None:
+        """Add ``profile``, or replace the one named ``replacing`` (or of the same name)."""
+        if profile.temporary:
+            raise ProfileError("A temporary profile is never saved.")
+        old = replacing or profile.name
+        if profile.name != old and self.get(profile.name) is not None:
+            raise ProfileError(f"A profile named {profile.name!r} already exists.")
+        for index, existing in enumerate(self._profiles):
+            if existing.name == old:
+                self._profiles[index] = profile
+                break
+        else:
+            if self.get(profile.name) is not None:
+                raise ProfileError(f"A profile named {profile.name!r} already exists.")
+            self._profiles.append(profile)
+        self._save()
+
+    def remove(self, name: str) -> bool:
+        """Forget the profile named ``name``; False when there was none."""
+        before = len(self._profiles)
+        self._profiles = [p for p in self._profiles if p.name != name]
+        if len(self._profiles) == before:
+            return False
+        self._save()
+        return True
+
+
+def unique_name(wanted: str, taken: Iterable[str]) -> str:
+    """``wanted``, or ``wanted (2)``, ``wanted (3)``… whichever is free."""
+    names = set(taken)
+    if wanted not in names:
+        return wanted
+    n = 2
+    while f"{wanted} ({n})" in names:
+        n += 1
+    return f"{wanted} ({n})"
+
+
+def next_color(used: Iterable[str]) -> str:
+    """The first palette colour no profile uses yet (cycling when all are taken)."""
+    taken = [c.lower() for c in used]
+    for color in COLORS:
+        if color not in taken:
+            return color
+    return COLORS[len(taken) % len(COLORS)]
+
+
+def profile_from_env(environ: Mapping[str, str]) -> tuple[Profile, str] | None:
+    """The temporary profile ``SIM_API_KEY`` (+ ``SIM_BASE_URL``, ``SIM_WORKSPACE``) describe.
+
+    ``SIM_ENDPOINT`` (the official CLI's name) is accepted when ``SIM_BASE_URL`` is not set.
+    Returns ``(profile, key)``, or ``None`` when no key is set.
+    """
+    key = environ.get("SIM_API_KEY", "").strip()
+    if not key:
+        return None
+    url = environ.get("SIM_BASE_URL") or environ.get("SIM_ENDPOINT") or DEFAULT_BASE_URL
+    profile = Profile.create(ENV_PROFILE, url, environ.get("SIM_WORKSPACE"), "#64748b", temporary=True)
+    return profile, key
+
+
+def with_base_url(profile: Profile, base_url: str) -> Profile:
+    """``profile`` pointing at another server (the demo sandbox moves port every run)."""
+    return replace(profile, base_url=normalize_base_url(base_url))

@@ -1,0 +1,82 @@
+"""Words for what the services report: connection checks and rate-limit states."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # type-only: the result types load with the client, after start-up
+    from simdesk.core.rates import RateLimitState
+    from simdesk.core.usage import ConnectionCheck
+
+# Connection states the status bar distinguishes (each has its own icon colour and word).
+OK, WARN, ERROR, BUSY, UNKNOWN = "ok", "warn", "error", "busy", "unknown"
+
+
+def connection_state(check: ConnectionCheck) -> tuple[str, str]:
+    """``(state, short text)`` for the status bar."""
+    if check.ok:
+        facts = [f"{check.plan} plan"] if check.plan else []
+        facts.append("v2 API" if check.surface == "v2" else "v2 off")
+        return OK, "Connected" + (f" · {' · '.join(facts)}" if facts else "")
+    if not check.reachable:
+        return ERROR, "Unreachable"
+    if check.key_valid is False:
+        return ERROR, "Key rejected"
+    if check.key_valid is None and check.surface is None and check.problem is None:
+        return WARN, "No API key"
+    return WARN, "Connected with problems"
+
+
+def check_lines(check: ConnectionCheck) -> list[tuple[bool | None, str]]:
+    """One ``(passed, text)`` line per step of a check, for the "Test connection" result."""
+    lines: list[tuple[bool | None, str]] = [
+        (check.reachable, "Server reachable" if check.reachable else "Server not reachable"),
+    ]
+    if check.key_valid is True:
+        lines.append((True, "API key accepted"))
+    elif check.key_valid is False:
+        lines.append((False, "API key rejected"))
+    elif check.reachable:
+        lines.append((None, "API key not checked"))
+    if check.plan:
+        lines.append((True, f"Plan: {check.plan}"))
+    if check.surface == "v2":
+        count = check.workspace_count
+        ws = f" ({count} workspace{'s' if count != 1 else ''})" if count is not None else ""
+        lines.append((True, f"v2 API on{ws}"))
+    elif check.surface == "legacy":
+        lines.append((None, "v2 API switched off: workflows run by id; browsing and logs unavailable"))
+    return lines
+
+
+def bucket_label(bucket: str) -> str:
+    """A bucket name as people read it: "execution sync" → "sync runs"."""
+    if bucket.startswith("execution "):
+        return f"{bucket.removeprefix('execution ')} runs"
+    if bucket.startswith("v2 "):
+        return bucket.removeprefix("v2 ")
+    return bucket
+
+
+def rate_summary(states: Iterable[RateLimitState], now: float | None = None) -> tuple[str, str]:
+    """``(short text, tooltip)``: the most constrained bucket, and every bucket in the tooltip."""
+    known = [s for s in states if s.remaining is not None]
+    if not known:
+        return "Rate limits: —", "No rate-limit information yet (self-hosted servers often send none)."
+    now = time.time() if now is None else now
+    tightest = min(known, key=lambda s: s.fraction_left if s.fraction_left is not None else 1.0)
+    short = f"{bucket_label(tightest.bucket)}: {tightest.remaining}"
+    if tightest.limit is not None:
+        short += f"/{tightest.limit}"
+    if tightest.is_limited and tightest.reset_at is not None:
+        wait = max(0, round(tightest.reset_at.timestamp() - now))
+        short += f" · resets in {wait} s"
+    lines = []
+    for s in sorted(known, key=lambda s: s.bucket):
+        line = f"{bucket_label(s.bucket)}: {s.remaining}" + (f" of {s.limit}" if s.limit is not None else "") + " left"
+        if s.per_minute:
+            line += f" ({s.per_minute}/min)"
+        lines.append(line)
+    return short, "\n".join(lines)

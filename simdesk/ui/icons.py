@@ -1,0 +1,115 @@
+"""SVG icons shipped in ``simdesk/resources/icons``, drawn in the palette's text colour.
+
+Action icons are monochrome SVGs that use ``currentColor``. :class:`TintedSvgIconEngine` fills
+it in with the application palette's colour *at paint time*, so every icon follows a theme switch
+without being rebuilt, and renders crisply at any size and device-pixel ratio. The app icon keeps
+its own colours.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from importlib.resources import abc as resources_abc
+
+from PySide6.QtCore import QByteArray, QPoint, QRect, QSize, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QIconEngine, QPainter, QPalette, QPixmap
+from PySide6.QtSvg import QSvgRenderer
+
+from simdesk.core.paths import APP_ID
+
+ICON_DIR = ("resources", "icons")  # inside the simdesk package (package data, see pyproject)
+
+
+def _icon_dir() -> resources_abc.Traversable:
+    return resources.files("simdesk").joinpath(*ICON_DIR)
+
+
+@cache
+def svg_source(name: str) -> bytes:
+    """The bytes of ``<name>.svg`` from the package's resources."""
+    return _icon_dir().joinpath(f"{name}.svg").read_bytes()
+
+
+def icon_names() -> list[str]:
+    """Every icon the package ships (for tests and the about box)."""
+    return sorted(entry.name.removesuffix(".svg") for entry in _icon_dir().iterdir() if entry.name.endswith(".svg"))
+
+
+class TintedSvgIconEngine(QIconEngine):
+    """Renders a ``currentColor`` SVG in the palette colour for the requested mode.
+
+    Rendering happens when Qt asks for a size, so building icons costs nothing at start-up.
+    With ``tint=False`` the SVG keeps its own colours (the app icon).
+    """
+
+    def __init__(self, name: str, color: QColor | None = None, *, tint: bool = True) -> None:
+        super().__init__()
+        self._name = name
+        self._fixed = QColor(color) if color is not None else None
+        self._tint = tint
+
+    def _color(self, mode: QIcon.Mode) -> QColor:
+        if self._fixed is not None:
+            return self._fixed
+        palette = QGuiApplication.palette()
+        if mode == QIcon.Mode.Disabled:
+            return palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.WindowText)
+        if mode == QIcon.Mode.Selected:
+            return palette.color(QPalette.ColorRole.HighlightedText)
+        return palette.color(QPalette.ColorRole.WindowText)
+
+    def _renderer(self, mode: QIcon.Mode) -> QSvgRenderer:
+        data = svg_source(self._name)
+        if self._tint:
+            data = data.replace(b"currentColor", self._color(mode).name().encode())
+        return QSvgRenderer(QByteArray(data))
+
+    def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
+        self._renderer(mode).render(painter, rect)
+
+    def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
+        return self.scaledPixmap(size, mode, state, 1.0)
+
+    def scaledPixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State, scale: float) -> QPixmap:
+        pixmap = QPixmap(size * scale)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self._renderer(mode).render(painter, QRect(QPoint(0, 0), size * scale))
+        painter.end()
+        pixmap.setDevicePixelRatio(scale)
+        return pixmap
+
+    def clone(self) -> QIconEngine:
+        return TintedSvgIconEngine(self._name, self._fixed, tint=self._tint)
+
+    def key(self) -> str:
+        return "simdesk-tinted-svg"
+
+    def iconName(self) -> str:
+        return self._name
+
+
+def icon(name: str, color: QColor | str | None = None) -> QIcon:
+    """The action icon ``name``, tinted with the palette (or a fixed ``color``)."""
+    return QIcon(TintedSvgIconEngine(name, QColor(color) if color is not None else None))
+
+
+def app_icon() -> QIcon:
+    """The application icon, in its own colours, rendered at whatever size is asked for."""
+    return QIcon(TintedSvgIconEngine(APP_ID, tint=False))
+
+
+def color_dot(color: str, side: int = 12) -> QIcon:
+    """A filled circle in ``color`` (profile colour tags in lists and combos)."""
+    pixmap = QPixmap(side * 2, side * 2)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(color))
+    painter.drawEllipse(2, 2, side * 2 - 4, side * 2 - 4)
+    painter.end()
+    pixmap.setDevicePixelRatio(2.0)
+    return QIcon(pixmap)

@@ -1,0 +1,42 @@
+"""The stand-in a dock shows until its real panel is installed (``MainWindow.set_panel``)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from simdesk.ui.icons import icon
+
+
+class PanelPlaceholder(QWidget):
+    """An icon, a title and a one-line hint, centred. Focusable, so Ctrl+1..4 can land on it."""
+
+    def __init__(self, title: str, hint: str, icon_name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("panelPlaceholder")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAccessibleName(title)
+        self.setAccessibleDescription(hint)
+        self.setToolTip(hint)
+
+        picture = QLabel(self)
+        picture.setPixmap(icon(icon_name).pixmap(QSize(40, 40)))
+        picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        picture.setProperty("muted", True)
+        self.title = QLabel(title, self)
+        self.title.setObjectName("placeholderTitle")
+        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint = QLabel(hint, self)
+        self.hint.setObjectName("placeholderHint")
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint.setWordWrap(True)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 24, 24, 24)
+        layout.addStretch(1)
+        layout.addWidget(picture)
+        layout.addSpacing(6)
+        layout.addWidget(self.title)
+        layout.addWidget(self.hint)
+        layout.addStretch(1)
