@@ -26,25 +26,16 @@ import time
 from pathlib import Path
 
 from benchmarks import quick
+from benchmarks.startup import _time  # the same timing: process start to exit, fails on a non-zero exit
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = int(os.environ.get("SIMDESK_STARTUP_RUNS", "7"))
-TIMEOUT_S = 60
 
 
 def _size_mb(path: Path) -> float:
     if path.is_file():
         return path.stat().st_size / 1e6
     return sum(p.lstat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink()) / 1e6
-
-
-def _time(cmd: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    result = subprocess.run(cmd, env=env, capture_output=True, timeout=TIMEOUT_S, check=False)
-    elapsed = time.perf_counter() - start
-    if result.returncode != 0:
-        raise RuntimeError(f"{cmd[:3]} exited {result.returncode}: {result.stderr.decode(errors='replace')[-2000:]}")
-    return elapsed
 
 
 def _build(out: Path) -> float:

@@ -63,7 +63,7 @@ VERSION="$("$PY" -c 'import sys; sys.path.insert(0, sys.argv[1]); import simdesk
 ARCH="$(uname -m)"
 NAME="simdesk-$VERSION-linux-$ARCH"
 SVG="$ROOT/simdesk/resources/icons/$APP_ID.svg"
-DESKTOP="$PACKAGING/linux/$APP_ID.desktop"
+DESKTOP="$ROOT/resources/$APP_ID.desktop"  # the app shell's desktop entry
 METAINFO="$PACKAGING/linux/$APP_ID.metainfo.xml"
 [ -f "$SVG" ] || die "no icon at $SVG"
 

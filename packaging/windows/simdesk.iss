@@ -9,7 +9,7 @@
 #ifndef AppVersion
   #define AppVersion "0.1.0"
 #endif
-#define AppName "SimDesk"
+#define AppName "simdesk"
 #define AppExe "simdesk.exe"
 #define AppUserModelId "io.github.simdesk.SimDesk"
 #define Root "..\.."

@@ -14,7 +14,7 @@ from types import ModuleType
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PACKAGING = REPO_ROOT / "packaging"
 APP_ID = "io.github.simdesk.SimDesk"
-DESKTOP = PACKAGING / "linux" / f"{APP_ID}.desktop"
+DESKTOP = REPO_ROOT / "resources" / f"{APP_ID}.desktop"  # the app shell's; packaging reuses it
 METAINFO = PACKAGING / "linux" / f"{APP_ID}.metainfo.xml"
 INSTALL_SH = PACKAGING / "linux" / "install.sh"
 BUILD_SH = PACKAGING / "build.sh"

@@ -157,4 +157,4 @@ def test_tarball_installs_into_a_home(bundle_dist: Path, tmp_path: Path) -> None
     version = _run([str(binary), "--version"], env, tmp_path)
     assert version.returncode == 0 and simdesk.__version__ in version.stdout, version.stderr
     desktop = home / ".local" / "share" / "applications" / f"{APP_ID}.desktop"
-    assert f"\nExec={binary}\n" in desktop.read_text()
+    assert f"\nExec={binary}" in desktop.read_text() and f"\nTryExec={binary}\n" in desktop.read_text()

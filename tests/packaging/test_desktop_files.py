@@ -36,16 +36,20 @@ def test_metainfo_validates() -> None:
     assert not [line for line in result.stdout.splitlines() if line.startswith(("E:", "W:"))], result.stdout
 
 
-def test_ids_agree() -> None:
+def test_ids_agree_with_the_app() -> None:
+    from simdesk.core import paths
+
     desktop = DESKTOP.read_text()
     metainfo = METAINFO.read_text()
+    assert paths.APP_ID == APP_ID  # what the app passes to QGuiApplication.setDesktopFileName
     assert DESKTOP.name == f"{APP_ID}.desktop"
+    assert f"<name>{paths.APP_NAME}</name>" in metainfo and f"\nName={paths.APP_NAME}\n" in desktop
     assert f"<id>{APP_ID}</id>" in metainfo
     assert f'<launchable type="desktop-id">{APP_ID}.desktop</launchable>' in metainfo
     assert f"\nIcon={APP_ID}\n" in desktop
     # X11 matches windows by WM_CLASS, which Qt sets to the application name ("simdesk", seen with
     # xprop); Wayland matches the app id, QGuiApplication.desktopFileName(), to the file name.
-    assert "\nStartupWMClass=simdesk\n" in desktop
+    assert f"\nStartupWMClass={paths.APP_NAME}\n" in desktop
     assert "\nExec=simdesk" in desktop
 
 
@@ -115,7 +119,9 @@ def test_install_sh_installs_and_uninstalls(tmp_path: Path, prefix_name: str) ->
     desktop = prefix / "share" / "applications" / f"{APP_ID}.desktop"
     text = desktop.read_text()
     exec_value = f'"{binary}"' if " " in str(binary) else str(binary)
-    assert f"\nExec={exec_value}\n" in text and f"\nExec={exec_value} --demo\n" in text
+    source_execs = [line for line in DESKTOP.read_text().splitlines() if line.startswith("Exec=")]
+    installed_execs = [line for line in text.splitlines() if line.startswith("Exec=")]
+    assert installed_execs == [line.replace("Exec=simdesk", f"Exec={exec_value}", 1) for line in source_execs]
     assert f"\nTryExec={binary}\n" in text
     if shutil.which("desktop-file-validate"):
         check = subprocess.run(["desktop-file-validate", str(desktop)], capture_output=True, text=True)
