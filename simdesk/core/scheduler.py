@@ -207,8 +207,12 @@ class Scheduler:
         return hold if hold is not None and hold.until > self._clock.now() else None
 
     def release(self, profile: str) -> None:
-        """Lift a profile's hold now (its settings changed) and check its runs."""
+        """Lift a profile's hold now (its settings changed, or the user asked) and check its runs.
+        A ``Retry-After`` still running is kept: the server asked us to wait."""
         state = self._profiles[profile]
+        current = self.hold(profile)
+        if current is not None and current.kind == "rate":
+            return
         state.hold, state.failures, state.lists_off_until = None, 0, 0.0
         self._on_hold(profile, None)
         self.poll_now(e.job.id for e in self._entries.values() if e.job.profile == profile)

@@ -91,3 +91,46 @@ def make_harness(arun: Any, tmp_path: Path) -> Iterator[Callable[..., Harness]]:
     yield make
     for h in made:
         arun(h.aclose())
+
+
+class ServiceRig:
+    """A :class:`JobService` on the sandbox in virtual time, with its settings."""
+
+    def __init__(self, sb: RunningSandbox, store: JobStore, vtime: VirtualTime, settings: Any) -> None:
+        from simdesk.services.jobs import JobService
+
+        self.sb = sb
+        self.vtime = vtime
+        self.settings = settings
+        self.transport = CountingTransport()
+        self.transport.now = vtime.now
+        self.client: SimClient = make_client(sb.base_url, sb.api_key, vtime, self.transport)
+
+        async def client_for(profile: str) -> SimClient:
+            return self.client
+
+        self.service = JobService(store, client_for, clock=vtime)
+
+    def drive(self, arun: Any, seconds: float) -> None:
+        from tests.jobs.support import drive_for
+
+        self.service.tracker.start_polling()
+        arun(drive_for(self.vtime, seconds, [self.transport]), timeout=20_000)
+
+    async def aclose(self) -> None:
+        await self.service.aclose()
+        await self.client.aclose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Any:
+    from simdesk.services.settings import Settings
+
+    return Settings.at(tmp_path / "prefs.ini", tmp_path / "state.ini")
+
+
+@pytest.fixture
+def svc(sandbox: RunningSandbox, store: JobStore, vtime: VirtualTime, settings: Any, arun: Any) -> Iterator[ServiceRig]:
+    r = ServiceRig(sandbox, store, vtime, settings)
+    yield r
+    arun(r.aclose())
