@@ -6,7 +6,7 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from simdesk.api import parse_catalogue
+from simdesk.api import parse_catalogue, wire
 from simdesk.api.errors import AuthenticationError, FeatureUnavailableError, SimError
 from simdesk.api.messages import user_message
 from simdesk.api.pages import pages
@@ -108,14 +108,10 @@ class Account:
             valid = False if isinstance(exc, AuthenticationError) else None
             return ConnectionCheck(True, valid, None, None, None, user_message(exc), exc)
         try:
-            count: int | None = len(
-                await self.s.v2_data(
-                    "/api/v2/workspaces",
-                    bucket="v2 workspaces.list",
-                    feature="Listing workspaces",
-                    params={"limit": "100"},
-                )
+            listed = await self.s.v2_data(
+                "/api/v2/workspaces", bucket="v2 workspaces.list", feature="Listing workspaces", params={"limit": "100"}
             )
+            count: int | None = len(wire.items(listed, "workspace list"))
         except FeatureUnavailableError:
             count = None
         except SimError as exc:

@@ -66,13 +66,14 @@ def workflow_summary(data: Any) -> WorkflowSummary:
 def workflow_detail(data: Any) -> WorkflowDetail:
     """``/api/v2/workflows/{id}``: the summary plus ``inputs`` and ``variables``."""
     body = wire.obj(data)
+    declared = body.get("inputs")
     inputs = tuple(
         WorkflowInput(
             name=wire.text(item.get("name")) or "",
             type=wire.text(item.get("type")) or "string",
             description=wire.text(item.get("description")),
         )
-        for item in body.get("inputs") or ()
+        for item in (declared if isinstance(declared, list) else ())
         if isinstance(item, dict)
     )
     return WorkflowDetail(summary=workflow_summary(body), inputs=inputs, variables=wire.obj(body.get("variables")))
