@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from simdesk.core.profiles import Profile
 from simdesk.core.secrets import Secrets
+from simdesk.services.blocking import run_blocking
 
 if TYPE_CHECKING:
     from simdesk.api import SimClient
@@ -72,7 +73,7 @@ class ClientPool:
 
     async def key_for(self, profile: Profile) -> str | None:
         """``profile``'s key, read off the GUI thread. Raises SecretStoreUnavailable."""
-        return await asyncio.to_thread(self._secrets.get, profile.name)
+        return await run_blocking(self._secrets.get, profile.name)
 
     async def client(self, profile: Profile) -> SimClient:
         """The client for ``profile`` (made now if needed, or remade if URL or key changed)."""

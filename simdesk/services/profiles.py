@@ -26,6 +26,7 @@ from simdesk.core.profiles import (
     with_base_url,
 )
 from simdesk.core.secrets import Secrets, SecretStoreUnavailable
+from simdesk.services.blocking import run_blocking
 from simdesk.services.clients import ClientPool
 from simdesk.services.messages import MessageBus
 from simdesk.services.settings import ACTIVE_PROFILE, Settings
@@ -179,9 +180,9 @@ class ProfileService(QObject):
         try:
             self._check_name_free(profile, replacing)
             if key:
-                await asyncio.to_thread(self._secrets.set, profile.name, key)
+                await run_blocking(self._secrets.set, profile.name, key)
             elif replacing and replacing != profile.name:
-                await asyncio.to_thread(self._secrets.rename, replacing, profile.name)
+                await run_blocking(self._secrets.rename, replacing, profile.name)
             self._temporary = [p for p in self._temporary if p.name not in (profile.name, replacing)]
             self._store.put(replace(profile, temporary=False), replacing=replacing)
             if replacing and replacing != profile.name and self._store.get(replacing) is not None:
@@ -235,7 +236,7 @@ class ProfileService(QObject):
         if self.get(name) is None:
             return
         try:
-            await asyncio.to_thread(self._secrets.delete, name)
+            await run_blocking(self._secrets.delete, name)
         except SecretStoreUnavailable as exc:
             # The profile goes anyway; say that a key may remain in the keyring.
             self._messages.send_error(f"The key of {name!r} could not be removed from the keyring. {exc}")
@@ -256,7 +257,7 @@ class ProfileService(QObject):
         """Import the sim CLI's profiles, keys into the keyring (or memory if ``session_only``)."""
         config, credentials = sim_cli_import.cli_files(os.environ)
         try:
-            found = await asyncio.to_thread(sim_cli_import.read_cli_profiles, config, credentials)
+            found = await run_blocking(sim_cli_import.read_cli_profiles, config, credentials)
             if not found:
                 self.imported.emit(f"No sim CLI profiles found in {config} or {credentials}.")
                 return
@@ -267,7 +268,7 @@ class ProfileService(QObject):
                 credentials_path=credentials if credentials.exists() else None,
                 session_only=session_only,
             )
-            await asyncio.to_thread(sim_cli_import.store_keys, planned, self._secrets, session_only=session_only)
+            await run_blocking(sim_cli_import.store_keys, planned, self._secrets, session_only=session_only)
             if not session_only:
                 for profile, _key in planned:
                     self._store.put(profile)

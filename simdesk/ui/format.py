@@ -60,19 +60,32 @@ def bucket_label(bucket: str) -> str:
     return bucket
 
 
+def _left(state: RateLimitState) -> str:
+    return f"{state.remaining}" + (f"/{state.limit}" if state.limit is not None else "")
+
+
 def rate_summary(states: Iterable[RateLimitState], now: float | None = None) -> tuple[str, str]:
-    """``(short text, tooltip)``: the most constrained bucket, and every bucket in the tooltip."""
+    """``(short text, tooltip)`` for the status bar; every bucket is listed in the tooltip.
+
+    An empty bucket wins (with its reset countdown); otherwise the execution buckets, which
+    are what people run into, e.g. "sync runs 97/100 · async runs 400/400".
+    """
     known = [s for s in states if s.remaining is not None]
     if not known:
         return "Rate limits: —", "No rate-limit information yet (self-hosted servers often send none)."
     now = time.time() if now is None else now
-    tightest = min(known, key=lambda s: s.fraction_left if s.fraction_left is not None else 1.0)
-    short = f"{bucket_label(tightest.bucket)}: {tightest.remaining}"
-    if tightest.limit is not None:
-        short += f"/{tightest.limit}"
-    if tightest.is_limited and tightest.reset_at is not None:
-        wait = max(0, round(tightest.reset_at.timestamp() - now))
-        short += f" · resets in {wait} s"
+    limited = sorted((s for s in known if s.is_limited), key=lambda s: s.bucket)
+    executions = sorted((s for s in known if s.bucket.startswith("execution ")), key=lambda s: s.bucket, reverse=True)
+    if limited:
+        first = limited[0]
+        short = f"{bucket_label(first.bucket)}: {_left(first)}"
+        if first.reset_at is not None:
+            short += f" · resets in {max(0, round(first.reset_at.timestamp() - now))} s"
+    elif executions:
+        short = " · ".join(f"{bucket_label(s.bucket)} {_left(s)}" for s in executions)
+    else:
+        tightest = min(known, key=lambda s: s.fraction_left if s.fraction_left is not None else 1.0)
+        short = f"{bucket_label(tightest.bucket)}: {_left(tightest)}"
     lines = []
     for s in sorted(known, key=lambda s: s.bucket):
         line = f"{bucket_label(s.bucket)}: {s.remaining}" + (f" of {s.limit}" if s.limit is not None else "") + " left"

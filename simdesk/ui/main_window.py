@@ -324,7 +324,9 @@ class MainWindow(QMainWindow):
             restored = self.restoreGeometry(geometry)
         if not state.isEmpty():
             restored = self.restoreState(state, WINDOW_STATE_VERSION) and restored
-        self.notice.hide()  # a notice from last time is never brought back
+        # restoreState brings back the notice bar's saved visibility; show it only for a message
+        # of this run.
+        self.notice.setVisible(bool(self.notice.text.text()))
         return restored
 
     def save_layout(self) -> None:
