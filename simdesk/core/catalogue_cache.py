@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from simdesk.core.catalogue import Folder, WorkflowStatus, WorkflowSummary, Workspace
+from simdesk.core.catalogue import Folder, WorkflowInput, WorkflowStatus, WorkflowSummary, Workspace
 
 log = logging.getLogger("simdesk.catalogue")
 
@@ -35,6 +35,7 @@ class WorkspaceContents:
     folders: tuple[Folder, ...] = ()
     workflows: tuple[WorkflowSummary, ...] = ()
     fetched_at: float = 0.0
+    statuses: Mapping[str, WorkflowStatus] = field(default_factory=dict)  # deployed ones, when checked
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class CatalogueSnapshot:
     workspaces: tuple[Workspace, ...] = ()
     contents: Mapping[str, WorkspaceContents] = field(default_factory=dict)
     known: tuple[KnownWorkflow, ...] = ()
+    inputs: Mapping[str, tuple[WorkflowInput, ...]] = field(default_factory=dict)  # per workflow, once loaded
     fetched_at: float = 0.0
     cached: bool = False
 
@@ -103,6 +105,7 @@ def _snapshot_from_json(data: Mapping[str, Any]) -> CatalogueSnapshot:
             folders=tuple(_decode(Folder, f) for f in item.get("folders") or ()),
             workflows=tuple(_decode(WorkflowSummary, w) for w in item.get("workflows") or ()),
             fetched_at=float(item.get("fetched_at") or 0.0),
+            statuses={k: _decode(WorkflowStatus, v) for k, v in (item.get("statuses") or {}).items()},
         )
     known = []
     for item in data.get("known") or ():
@@ -115,10 +118,16 @@ def _snapshot_from_json(data: Mapping[str, Any]) -> CatalogueSnapshot:
                 checked_at=float(item.get("checked_at") or 0.0),
             )
         )
+    inputs = {
+        wf: tuple(_decode(WorkflowInput, i) for i in items)
+        for wf, items in (data.get("inputs") or {}).items()
+        if isinstance(items, list)
+    }
     return CatalogueSnapshot(
         workspaces=tuple(_decode(Workspace, w) for w in data.get("workspaces") or ()),
         contents=contents,
         known=tuple(known),
+        inputs=inputs,
         fetched_at=float(data.get("fetched_at") or 0.0),
         cached=True,
     )

@@ -55,9 +55,10 @@ def frame_of(event: StreamEvent) -> dict[str, Any]:
                 frame["status"] = status
             return frame
         case StreamError(message, block_id):
-            frame = {"event": "stream_error", "error": message}
+            frame = {"event": "stream_error"}
             if block_id is not None:
                 frame["blockId"] = block_id
+            frame["error"] = message
             return frame
         case Final():
             data: dict[str, Any] = {"success": event.success, "output": event.output}
@@ -67,9 +68,10 @@ def frame_of(event: StreamEvent) -> dict[str, Any]:
                 data["status"] = "paused"
             return {"event": "final", "data": data}
         case RunFailed(message, _run_id, block_id):
-            frame = {"event": "error", "error": message}
+            frame = {"event": "error"}
             if block_id is not None:
                 frame["blockId"] = block_id
+            frame["error"] = message
             return frame
     raise TypeError(f"not a stream event: {event!r}")
 

@@ -55,6 +55,7 @@ class ParsedInput:
 
     values: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    where: dict[str, tuple[int, int]] = field(default_factory=dict)  # (line, column) of JSON syntax errors
 
     @property
     def ok(self) -> bool:
@@ -125,6 +126,15 @@ def _parse_json_text(text: str) -> tuple[Any, str | None]:
         return None, f"Invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
 
 
+def error_position(text: str) -> tuple[int, int] | None:
+    """(line, column) of the first JSON syntax error in ``text``; ``None`` if it parses."""
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        return exc.lineno, exc.colno
+    return None
+
+
 def _check_type(kind: str, value: Any) -> tuple[Any, str | None]:
     if kind == "object" and not isinstance(value, dict):
         return None, f"Must be a JSON object {{…}}, not {_json_kind(value)}"
@@ -161,14 +171,20 @@ def parse_form(inputs: Sequence[WorkflowInput], raw: Mapping[str, object]) -> Pa
     """Check every declared field's widget value; empty fields are left out of the input."""
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
+    where: dict[str, tuple[int, int]] = {}
     for spec in inputs:
         value, error = parse_field(spec, raw.get(spec.name))
         if error is not None:
             errors[spec.name] = error
+            text = raw.get(spec.name)
+            is_json = isinstance(text, str) and kind_of(spec) in ("object", "array", "json")
+            position = error_position(text) if is_json and isinstance(text, str) else None
+            if position is not None:
+                where[spec.name] = position
         elif value is not _MISSING:
             values[spec.name] = value
     _check_total_files(values, errors)
-    return ParsedInput(values, errors)
+    return ParsedInput(values, errors, where)
 
 
 # --- the raw JSON editor -----------------------------------------------------------------------
@@ -182,7 +198,8 @@ def parse_json_input(text: str, inputs: Sequence[WorkflowInput]) -> ParsedInput:
         return ParsedInput({}, {})
     value, error = _parse_json_text(text)
     if error is not None:
-        return ParsedInput({}, {JSON_FIELD: error})
+        where = error_position(text)
+        return ParsedInput({}, {JSON_FIELD: error}, {JSON_FIELD: where} if where else {})
     if not isinstance(value, dict):
         return ParsedInput({}, {JSON_FIELD: f"The input must be a JSON object {{…}}, not {_json_kind(value)}"})
     errors: dict[str, str] = {}

@@ -33,6 +33,7 @@ THINKING_CAP = 64 * 1024
 MAX_TOOLS = 500
 MAX_ERRORS = 100
 MAX_BLOCKS = 64  # blocks that keep their text; older ones keep only their lanes and counts
+_SEPARATOR = "\n\n"
 
 # Statuses an outcome can have: Sim's settled ones, plus "interrupted" for a run whose end this
 # client never saw (the stream or the connection broke, the app closed).
@@ -343,8 +344,9 @@ class Transcript:
                         pending = []
                     pending_block = event.block_id
                     self._chunk_block(event.block_id, at, changes)
-                pending.append(event.text)
-                self._count_chunk(event.block_id, event.text, at)
+                text = self._count_chunk(event.block_id, event.text, at)
+                if text:
+                    pending.append(text)
                 continue
             if pending:
                 changes.append(TextAdded(pending_block or "", "".join(pending)))
@@ -403,8 +405,12 @@ class Transcript:
         if self._end_thinking(block, at):
             changes.append(LanesChanged(block_id))
 
-    def _count_chunk(self, block_id: str, text: str, at: float) -> None:
+    def _count_chunk(self, block_id: str, text: str, at: float) -> str:
+        """Count a chunk and keep its text; returns the text as shown (Sim puts ``"\n\n"`` before
+        a second block's first chunk to separate blocks in one string; here blocks are apart)."""
         block = self.blocks[block_id]
+        if block.chunks == 0 and block.index > 0 and text.startswith(_SEPARATOR):
+            text = text[len(_SEPARATOR) :]
         block.chunks += 1
         block.last_at = at
         if not block.evicted:
@@ -415,6 +421,7 @@ class Transcript:
         if timing.first_chunk is None:
             timing.first_chunk = at
         timing.last_chunk = at
+        return text
 
     @staticmethod
     def _end_thinking(block: BlockState, at: float) -> bool:

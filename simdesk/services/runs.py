@@ -24,6 +24,7 @@ Signals:
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 import uuid
@@ -31,6 +32,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -40,13 +42,16 @@ from simdesk.api.errors import FeatureUnavailableError, SimError
 from simdesk.api.messages import user_message
 from simdesk.api.streaming import RunStream
 from simdesk.core import frames as wire
+from simdesk.core.budget import Priority, working_at
 from simdesk.core.input_form import to_jsonable, to_wire
 from simdesk.core.outline import WorkflowOutline, merge, outline_from_spans
 from simdesk.core.presets import PresetStore
 from simdesk.core.run_history import RunHistory, RunRecord, RunStart
 from simdesk.core.runs import Run
-from simdesk.core.stream_events import StreamEvent
+from simdesk.core.snippets import SNIPPETS, RunSpec
+from simdesk.core.stream_events import Chunk, ChunkReset, StreamEvent
 from simdesk.core.transcript import Change, Outcome, TextAdded, Timing, Transcript
+from simdesk.core.transcript_export import ExportMeta, write_json, write_markdown
 from simdesk.services import run_modes
 from simdesk.services.run_modes import RunRequest
 
@@ -125,6 +130,7 @@ class RunService(QObject):
         self.poll_s = poll_s
         self.sync_cap_s = SYNC_CAP_S["free"]
         self._profile = ""
+        self._endpoint = ("https://www.sim.ai", "v2")  # (base URL, surface) for snippets
         self._client_getter: ClientGetter | None = None
         self._key_getter: Callable[[], str | None] = lambda: None
         self._job_handoff: JobHandoff | None = None
@@ -152,11 +158,20 @@ class RunService(QObject):
 
     # --- wiring --------------------------------------------------------------------------
 
-    def set_profile(self, name: str, client: ClientGetter, key: Callable[[], str | None] | None = None) -> None:
-        """Run as profile ``name``; ``client()`` gives its client, ``key()`` its key (for masked snippets)."""
+    def set_profile(
+        self,
+        name: str,
+        client: ClientGetter,
+        key: Callable[[], str | None] | None = None,
+        *,
+        base_url: str | None = None,
+    ) -> None:
+        """Run as profile ``name``; ``client()`` gives its client, ``key()`` its key (only ever
+        shown masked, in snippets), ``base_url`` its server (for snippets before any run)."""
         self._profile = name
         self._client_getter = client
         self._key_getter = key or (lambda: None)
+        self._endpoint = (base_url or "https://www.sim.ai", "v2")
 
     def set_plan(self, plan: str | None) -> None:
         """The account's plan decides the sync time cap (free 300 s, paid 3000 s)."""
@@ -185,7 +200,9 @@ class RunService(QObject):
         """The current profile's client."""
         if self._client_getter is None:
             raise RuntimeError("no profile is set")
-        return await self._client_getter()
+        client = await self._client_getter()
+        self._endpoint = (client.base_url, client.surface or self._endpoint[1])
+        return client
 
     def api_key(self) -> str | None:
         """The current profile's key (only for masking in snippets)."""
@@ -340,6 +357,7 @@ class RunService(QObject):
     # --- the end -------------------------------------------------------------------------
 
     async def _settle(self, outcome: Outcome | None, client: SimClient, request: RunRequest) -> None:
+        self._endpoint = (client.base_url, client.surface or self._endpoint[1])
         if outcome is None:  # cannot happen: a stream ends with its terminal event or an error
             outcome = Outcome("interrupted", error="The run ended without an outcome", run_id=self._run_id)
         if outcome.status == "interrupted" and outcome.run_id and self._stopping is None:
@@ -485,6 +503,56 @@ class RunService(QObject):
         await self.open_record(record)
         return True
 
+    # --- copy and save -------------------------------------------------------------------
+
+    def snippet(self, kind: str) -> str:
+        """``curl``, ``python`` or ``cli`` for the shown run, key masked ("" with no run)."""
+        header = self.header
+        if header is None:
+            return ""
+        options = header.options
+        base_url, surface = self._endpoint
+        spec = RunSpec(
+            base_url=base_url, workflow_id=header.workflow_id, input=header.input, mode=header.mode,
+            selected_outputs=list(options.get("selectedOutputs") or ()),
+            include_thinking=bool(options.get("includeThinking")),
+            include_tool_calls=bool(options.get("includeToolCalls")),
+            execution_timeout_s=options.get("executionTimeoutSeconds"),
+            api_key=self.api_key(), surface=surface, run_id=header.run_id,
+        )
+        return SNIPPETS[kind](spec)
+
+    async def output_text(self) -> str:
+        """The run's answer for the clipboard: all streamed text (from the history when the
+        screen kept only its tail), else the output as JSON."""
+        transcript = self.transcript
+        if any(b.text.dropped or b.evicted for b in transcript.blocks.values()) and self.header is not None:
+            self.history.flush()
+            text = await _off_thread(_full_text, self.history, self.header.key, transcript)
+        else:
+            text = transcript.text()
+        if text:
+            return text
+        output = transcript.outcome.output if transcript.outcome else None
+        return "" if output is None else json.dumps(output, ensure_ascii=False, indent=2, default=str)
+
+    async def export(self, path: str, fmt: str) -> None:
+        """Save the shown run's complete transcript as ``json`` or ``markdown`` (off the GUI thread)."""
+        header = self.header
+        if header is None:
+            raise RuntimeError("there is no run to save")
+        self.history.flush()
+        meta = ExportMeta(
+            header.workflow_name, header.workflow_id, header.mode, header.input, header.options,
+            header.started_at, header.run_id, self.transcript.outcome, self.transcript.timing.to_dict(),
+            {b.block_id: b.title for b in self.transcript.blocks.values()},
+        )
+        frames = self.history.frames
+        if fmt == "json":
+            await _off_thread(write_json, Path(path), meta, frames(header.key), frames(header.key))
+        else:
+            await _off_thread(write_markdown, Path(path), meta, frames(header.key))
+
     # --- outlines ------------------------------------------------------------------------
 
     def _outline(self, workflow_id: str) -> WorkflowOutline:
@@ -494,15 +562,45 @@ class RunService(QObject):
         """What is known of a workflow's blocks (empty until a run's log was read)."""
         return self._outline(workflow_id)
 
+    def prefetch_outline(self, workflow_id: str, workspace_id: str) -> None:
+        """Learn a workflow's blocks from its latest log when nothing is known of them yet (so
+        the outputs picker and block names work before this computer ever ran it)."""
+        if self._outline(workflow_id).blocks or not workspace_id or self._client_getter is None:
+            return
+        self._spawn(self._outline_from_latest_log(workflow_id, workspace_id))
+
+    async def _outline_from_latest_log(self, workflow_id: str, workspace_id: str) -> None:
+        try:
+            client = await self.client()
+            with working_at(Priority.BACKGROUND):
+                logs = client.list_logs(
+                    workspace_id, workflow_ids=[workflow_id], include_trace_spans=True, page_size=1, order="desc"
+                )
+                entry = await anext(logs, None)
+                close = getattr(logs, "aclose", None)  # stop paging: only the newest log is wanted
+                if close is not None:
+                    await close()
+        except SimError as exc:  # v2 off, no logs permission: the picker stays free-form
+            log.info("no outline from the logs of %s: %r", workflow_id, exc)
+            return
+        except Exception:
+            log.exception("reading the logs of %s failed", workflow_id)
+            return
+        if entry is not None:
+            self._remember_outline(workflow_id, outline_from_spans(entry.trace_spans))
+
     async def _learn_outline(self, client: SimClient, workflow_id: str, run_id: str) -> None:
         try:
-            entry = await client.get_log(run_id)
+            with working_at(Priority.BACKGROUND):
+                entry = await client.get_log(run_id)
         except FeatureUnavailableError:
             return
         except SimError as exc:
             log.info("could not read the log of %s: %r", run_id, exc)
             return
-        learnt = outline_from_spans(entry.trace_spans)
+        self._remember_outline(workflow_id, outline_from_spans(entry.trace_spans))
+
+    def _remember_outline(self, workflow_id: str, learnt: WorkflowOutline) -> None:
         if not learnt.blocks:
             return
         outline = merge(self._outline(workflow_id), learnt)
@@ -574,6 +672,22 @@ def _replay(history: RunHistory, record: RunRecord, names: dict[str, str]) -> Tr
             Outcome("interrupted", run_id=record.run_id, note="simdesk closed before this run finished")
         )
     return transcript
+
+
+def _full_text(history: RunHistory, key: str, transcript: Transcript) -> str:
+    """Every block's complete text, rebuilt from the stored frames."""
+    texts: dict[str, list[str]] = {}
+    for _at, payload in history.frames(key):
+        event = wire.event_of(payload)
+        if type(event) is Chunk:
+            parts = texts.setdefault(event.block_id, [])
+            text = event.text
+            if not parts and len(texts) > 1 and text.startswith("\n\n"):
+                text = text[2:]
+            parts.append(text)
+        elif type(event) is ChunkReset:
+            texts[event.block_id] = []
+    return "\n\n".join("".join(p) for p in texts.values() if p)
 
 
 def _tail_frames(history: RunHistory, key: str) -> list[tuple[float, str]]:

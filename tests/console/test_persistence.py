@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from simdesk.core.catalogue import Folder, WorkflowStatus, WorkflowSummary, Workspace
+from simdesk.core.catalogue import Folder, WorkflowInput, WorkflowStatus, WorkflowSummary, Workspace
 from simdesk.core.catalogue_cache import CatalogueCache, CatalogueSnapshot, KnownWorkflow, WorkspaceContents
 from simdesk.core.presets import PresetStore
 from simdesk.core.run_history import RunHistory, RunStart
@@ -96,9 +96,11 @@ def test_catalogue_round_trips_and_comes_back_marked_cached(tmp_path: Path) -> N
                 "ws", (Folder("Agents", "/Agents", "/"),),
                 (WorkflowSummary("wf", "Story", "ws", "/Agents", is_deployed=True, last_run_at=when, run_count=3),),
                 fetched_at=5.0,
+                statuses={"wf": WorkflowStatus(True, when, True)},
             )
         },
         known=(KnownWorkflow("wf9", "Typed", WorkflowStatus(True, when, False), 7.0),),
+        inputs={"wf": (WorkflowInput("topic", "string", "What about"),)},
         fetched_at=5.0,
     )
     cache = CatalogueCache(tmp_path)
@@ -108,6 +110,7 @@ def test_catalogue_round_trips_and_comes_back_marked_cached(tmp_path: Path) -> N
     assert loaded.workspaces == snap.workspaces
     assert loaded.contents["ws"] == snap.contents["ws"]
     assert loaded.known == snap.known
+    assert loaded.inputs == snap.inputs
     assert cache.load("another") is None
 
 

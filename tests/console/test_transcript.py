@@ -21,7 +21,7 @@ from simdesk.core.transcript import (
 def test_text_accumulates_per_block_and_consecutive_chunks_join() -> None:
     t = Transcript(names={"a": "Agent A"})
     changes = t.apply([(0.1, Chunk("a", "Oslo")), (0.2, Chunk("a", " is")), (0.3, Chunk("b", "\n\n{}"))])
-    assert changes == [BlockAdded("a"), TextAdded("a", "Oslo is"), BlockAdded("b"), TextAdded("b", "\n\n{}")]
+    assert changes == [BlockAdded("a"), TextAdded("a", "Oslo is"), BlockAdded("b"), TextAdded("b", "{}")]
     assert t.blocks["a"].text.text == "Oslo is"
     assert t.blocks["a"].title == "Agent A"
     assert t.blocks["b"].title == "b"

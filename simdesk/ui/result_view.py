@@ -1,0 +1,137 @@
+"""The end of a run: its status, the error with its code and request id, and the output as a tree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from simdesk.core.transcript import Outcome
+from simdesk.ui.json_view import JsonTreeView, is_dark
+
+# (light, dark) background of the status pill; the text says the status too, never the colour alone
+_PILL = {
+    "completed": ("#067647", "#2e7d4f"),
+    "paused": ("#b54708", "#9a5b13"),
+    "background": ("#175cd3", "#2f5fb3"),
+    "running": ("#175cd3", "#2f5fb3"),
+    "failed": ("#b42318", "#a3302a"),
+    "interrupted": ("#b42318", "#a3302a"),
+    "cancelled": ("#475467", "#5b6370"),
+}
+_WORDS = {
+    "completed": "✓ Completed",
+    "failed": "✗ Failed",
+    "paused": "⏸ Paused",
+    "cancelled": "■ Cancelled",
+    "interrupted": "⚠ Interrupted",
+    "background": "↻ In the background",
+    "running": "● Running",
+}
+
+
+def pill_style(status: str, palette: QPalette) -> str:
+    """Stylesheet of a status pill for ``status``."""
+    light, dark = _PILL.get(status, ("#475467", "#5b6370"))
+    return (
+        f"background: {dark if is_dark(palette) else light}; color: white; border-radius: 9px;"
+        " padding: 2px 10px; font-weight: 600;"
+    )
+
+
+def status_words(status: str) -> str:
+    """The pill's text."""
+    return _WORDS.get(status, status.capitalize())
+
+
+class ResultView(QWidget):
+    """Shows an :class:`Outcome` (hidden until there is one)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("resultView")
+        self.pill = QLabel()
+        self.pill.setObjectName("statusPill")
+        self.facts = QLabel()
+        self.facts.setObjectName("resultFacts")
+        self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.facts.setWordWrap(True)
+        self.error = QLabel()
+        self.error.setObjectName("resultError")
+        self.error.setWordWrap(True)
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.note = QLabel()
+        self.note.setObjectName("resultNote")
+        self.note.setWordWrap(True)
+        self.note.setEnabled(False)
+        self.tree = JsonTreeView()
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.pill)
+        top.addWidget(self.facts, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.error)
+        layout.addWidget(self.note)
+        layout.addWidget(self.tree, 1)
+        self.outcome: Outcome | None = None
+        self._streamed = False
+        self.show_outcome(None)
+
+    def show_outcome(self, outcome: Outcome | None, *, streamed_text: bool = False) -> None:
+        """Show ``outcome`` (``None`` clears). ``streamed_text`` notes that the answer text is in
+        the transcript above (Sim leaves streamed text out of the final output)."""
+        self.outcome = outcome
+        self._streamed = streamed_text
+        if outcome is None:
+            self.pill.setText("")
+            self.pill.setStyleSheet("")
+            self.facts.setText("")
+            self.error.hide()
+            self.note.hide()
+            self.tree.set_value(None)
+            self.tree.hide()
+            return
+        self.pill.setText(status_words(outcome.status))
+        self.pill.setStyleSheet(pill_style(outcome.status, self.palette()))
+        facts = []
+        if outcome.run_id:
+            facts.append(f"run {outcome.run_id}")
+        if outcome.duration_ms is not None:
+            facts.append(f"server {outcome.duration_ms / 1000:.2f} s")
+        if outcome.cost is not None:
+            facts.append(f"cost ${outcome.cost:.4f}")
+        self.facts.setText(" · ".join(facts))
+        if outcome.error:
+            parts = [outcome.error]
+            if outcome.error_code:
+                parts.append(f"code {outcome.error_code}")
+            if outcome.request_id:
+                parts.append(f"x-request-id {outcome.request_id}")
+            self.error.setText("\n".join(parts))
+            self.error.setStyleSheet(f"color: {'#ff8a80' if is_dark(self.palette()) else '#b42318'};")
+            self.error.show()
+        else:
+            self.error.hide()
+        note = outcome.note or ""
+        if streamed_text and outcome.ok:
+            streamed = "Streamed answer text is in the transcript (Sim does not repeat it here)."
+            note = f"{note}\n{streamed}" if note else streamed
+        self.note.setText(note)
+        self.note.setVisible(bool(note))
+        self.tree.set_value(outcome.output)
+        empty = outcome.output in (None, {}, []) and (streamed_text or outcome.output is None)
+        self.tree.setVisible(not empty)
+
+    def changeEvent(self, event: QEvent) -> None:
+        """A theme switch repaints the status pill and the error in the new colours."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and self.outcome is not None:
+            self.show_outcome(self.outcome, streamed_text=self._streamed)
+
+    def output(self) -> Any:
+        """The shown output value."""
+        return self.outcome.output if self.outcome else None

@@ -1,0 +1,524 @@
+"""The run console (``runConsole``): input, run modes, the live transcript, the result, the wire view.
+
+Layout, top to bottom: the workflow's name and deployment badge with the mode and the Run / Stop
+buttons (Stop never moves: it sits in the same place whether a run is going or not); the input
+(form or JSON), presets and stream options; the transcript with the result under it, or the raw
+frames; and the timing strip with copy and save actions.
+
+The widget only talks to :class:`~simdesk.services.runs.RunService` and (optionally)
+:class:`~simdesk.services.catalogue.CatalogueService`; it never awaits network calls itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFontDatabase, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QMenu,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from simdesk.core.input_form import from_jsonable, to_jsonable
+from simdesk.core.outline import WorkflowOutline
+from simdesk.core.transcript import Outcome
+from simdesk.models.raw_frames import PayloadRole, RawFramesModel
+from simdesk.models.workflow_tree import badge_of
+from simdesk.services.catalogue import CatalogueService, LoadedWorkflow
+from simdesk.services.run_modes import RunRequest
+from simdesk.services.runs import RunHeader, RunProgress, RunService
+from simdesk.ui.input_form import InputForm
+from simdesk.ui.json_view import JsonHighlighter
+from simdesk.ui.result_view import ResultView, pill_style
+from simdesk.ui.run_options import RUN_LABELS, RunOptions
+from simdesk.ui.stream_view import TranscriptView
+
+NOTICE_STYLE = "background: #fef0c7; color: #4e1d09; border-radius: 4px; padding: 4px 8px;"
+NO_INDICATOR = "QToolButton::menu-indicator { image: none; width: 0px; }"
+_BADGE_STATUS = {"Deployed": "completed", "Needs redeploy": "paused", "Not deployed": "failed"}
+
+
+def timing_text(progress: RunProgress) -> str:
+    """The timing strip's text."""
+    t = progress.timing
+    parts = [progress.status, f"{progress.elapsed_s:.1f} s"]
+    if t.ttfc_ms is not None:
+        parts.append(f"first chunk {t.ttfc_ms:.0f} ms")
+    if t.chunks:
+        rate = t.chunks_per_s
+        parts.append(f"{t.chunks:,} chunks" + (f" · {rate:,.0f}/s" if rate else ""))
+    if progress.server_duration_ms is not None:
+        parts.append(f"server {progress.server_duration_ms / 1000:.2f} s")
+    if progress.cost is not None:
+        parts.append(f"${progress.cost:.4f}")
+    return "  ·  ".join(parts)
+
+
+class RunConsole(QWidget):
+    """Runs one workflow at a time and shows how it goes.
+
+    Signals:
+        message(str): something to tell the user in the status bar (copied, saved, …).
+    """
+
+    message = Signal(str)
+
+    def __init__(
+        self, runs: RunService, catalogue: CatalogueService | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("runConsole")
+        self.runs = runs
+        self.catalogue = catalogue
+        self.workflow: LoadedWorkflow | None = None
+        self._pending_input: dict[str, Any] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._build()
+        self._wire()
+        self.set_workflow(None)
+
+    # --- building ------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.title = QLabel("No workflow chosen")
+        self.title.setObjectName("consoleTitle")
+        font = self.title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.badge = QLabel()
+        self.badge.setObjectName("deployBadge")
+        self.options = RunOptions()
+        self.run_button = QPushButton(RUN_LABELS["stream"])
+        self.run_button.setObjectName("runButton")
+        self.run_button.setDefault(True)
+        self.run_button.setToolTip("Run (Ctrl+Enter)")
+        self.stop_button = QPushButton("■ Stop")
+        self.stop_button.setObjectName("stopButton")
+        self.stop_button.setToolTip("Cancel the run on Sim and close the stream (Esc)")
+        self.stop_button.setEnabled(False)
+        header = QHBoxLayout()
+        header.addWidget(self.title)
+        header.addWidget(self.badge)
+        header.addStretch(1)
+        header.addWidget(self.run_button)
+        header.addWidget(self.stop_button)
+
+        self.notice = QLabel()
+        self.notice.setObjectName("consoleNotice")
+        self.notice.setWordWrap(True)
+        self.notice.setStyleSheet(NOTICE_STYLE)
+        self.notice.hide()
+
+        self.form = InputForm()
+        self.presets = QComboBox()
+        self.presets.setObjectName("presetBox")
+        self.presets.setMinimumWidth(140)
+        self.save_preset_button = QToolButton()
+        self.save_preset_button.setText("Save preset…")
+        self.delete_preset_button = QToolButton()
+        self.delete_preset_button.setText("Delete")
+        preset_row = QHBoxLayout()
+        preset_row.addWidget(QLabel("Preset"))
+        preset_row.addWidget(self.presets, 1)
+        preset_row.addWidget(self.save_preset_button)
+        preset_row.addWidget(self.delete_preset_button)
+        input_panel = QWidget()
+        input_layout = QVBoxLayout(input_panel)
+        input_layout.setContentsMargins(0, 0, 0, 0)
+        input_layout.addWidget(self.form, 1)
+        input_layout.addLayout(preset_row)
+        input_layout.addWidget(self.options)
+
+        self.transcript = TranscriptView()
+        self.follow_button = QToolButton()
+        self.follow_button.setText("↓ Follow the stream")
+        self.follow_button.setObjectName("followButton")
+        self.follow_button.hide()
+        self.run_notices = QLabel()
+        self.run_notices.setObjectName("runNotices")
+        self.run_notices.setWordWrap(True)
+        self.run_notices.hide()
+        self.result = ResultView()
+        live = QWidget()
+        live_layout = QVBoxLayout(live)
+        live_layout.setContentsMargins(0, 0, 0, 0)
+        live_layout.addWidget(self.run_notices)
+        live_layout.addWidget(self.transcript, 1)
+        live_layout.addWidget(self.follow_button, 0, Qt.AlignmentFlag.AlignRight)
+        self.output_split = QSplitter(Qt.Orientation.Vertical)
+        self.output_split.addWidget(live)
+        self.output_split.addWidget(self.result)
+        self.output_split.setStretchFactor(0, 3)
+        self.output_split.setStretchFactor(1, 2)
+
+        self.frames_model = RawFramesModel()
+        self.frames_table = QTableView()
+        self.frames_table.setObjectName("rawFrames")
+        self.frames_table.setModel(self.frames_model)
+        self.frames_table.verticalHeader().hide()
+        self.frames_table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.frames_table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.frames_table.setWordWrap(False)
+        self.frames_table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        self.frame_detail = QPlainTextEdit()
+        self.frame_detail.setReadOnly(True)
+        self.frame_detail.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.frame_detail.setMaximumHeight(140)
+        self.frame_detail.setPlaceholderText("Select a frame to see it in full")
+        self._frame_highlighter = JsonHighlighter(self.frame_detail.document(), self.palette())
+        frames_page = QWidget()
+        frames_layout = QVBoxLayout(frames_page)
+        frames_layout.setContentsMargins(0, 0, 0, 0)
+        frames_layout.addWidget(self.frames_table, 1)
+        frames_layout.addWidget(self.frame_detail)
+
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("outputTabs")
+        self.tabs.addTab(self.output_split, "Transcript")
+        self.tabs.addTab(frames_page, "Raw frames")
+
+        self.timing = QLabel("Ready")
+        self.timing.setObjectName("timingStrip")
+        self.timing.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.copy_button = QToolButton()
+        self.copy_button.setText("Copy output")
+        self.copy_button.setObjectName("copyOutput")
+        self.copy_as = QToolButton()
+        self.copy_as.setText("Copy as ▾")
+        self.copy_as.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.copy_as)
+        menu.addAction("cURL", lambda: self.copy_snippet("curl"))
+        menu.addAction("Python (simstudio-sdk)", lambda: self.copy_snippet("python"))
+        menu.addAction("sim CLI", lambda: self.copy_snippet("cli"))
+        self.copy_as.setMenu(menu)
+        self.copy_as.setStyleSheet(NO_INDICATOR)
+        self.save_button = QToolButton()
+        self.save_button.setText("Save ▾")
+        self.save_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        save_menu = QMenu(self.save_button)
+        save_menu.addAction("Transcript as JSON…", lambda: self._ask_save("json"))
+        save_menu.addAction("Transcript as Markdown…", lambda: self._ask_save("markdown"))
+        self.save_button.setMenu(save_menu)
+        self.save_button.setStyleSheet(NO_INDICATOR)
+        strip = QHBoxLayout()
+        strip.addWidget(self.timing, 1)
+        strip.addWidget(self.copy_button)
+        strip.addWidget(self.copy_as)
+        strip.addWidget(self.save_button)
+
+        self.split = QSplitter(Qt.Orientation.Vertical)
+        self.split.setObjectName("consoleSplit")
+        self.split.addWidget(input_panel)
+        self.split.addWidget(self.tabs)
+        self.split.setStretchFactor(0, 2)
+        self.split.setStretchFactor(1, 5)
+        layout = QVBoxLayout(self)
+        layout.addLayout(header)
+        layout.addWidget(self.notice)
+        layout.addWidget(self.split, 1)
+        layout.addLayout(strip)
+
+    def _wire(self) -> None:
+        self.run_button.clicked.connect(self.run)
+        self.stop_button.clicked.connect(self.stop)
+        QShortcut(QKeySequence("Ctrl+Return"), self, self.run)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.stop)
+        self.options.mode_changed.connect(lambda mode: self.run_button.setText(RUN_LABELS[mode]))
+        self.copy_button.clicked.connect(self.copy_output)
+        self.presets.activated.connect(self._load_preset)
+        self.save_preset_button.clicked.connect(self._ask_preset_name)
+        self.delete_preset_button.clicked.connect(self.delete_preset)
+        self.follow_button.clicked.connect(self.transcript.follow)
+        self.transcript.following_changed.connect(self._following)
+        self.transcript.notices_changed.connect(self._run_notices)
+        self.frames_table.selectionModel().currentRowChanged.connect(self._frame_selected)
+        runs = self.runs
+        runs.started.connect(self._started)
+        runs.changed.connect(self.transcript.apply)
+        runs.frames.connect(self.frames_model.extend)
+        runs.progress.connect(self._progress)
+        runs.finished.connect(self._finished)
+        runs.notice.connect(self.show_notice)
+        runs.busy_changed.connect(self._busy)
+        runs.outline_changed.connect(self._outline)
+        if self.catalogue is not None:
+            self.catalogue.workflow_loaded.connect(self.set_workflow)
+            self.catalogue.workflow_failed.connect(self._workflow_failed)
+
+    # --- the workflow --------------------------------------------------------------------
+
+    def open_workflow(self, workflow_id: str) -> None:
+        """Ask the catalogue for a workflow's inputs; the form appears when they arrive."""
+        if self.catalogue is not None:
+            self.catalogue.load_workflow(workflow_id)
+
+    def set_workflow(self, loaded: LoadedWorkflow | None) -> None:
+        """Build the form for ``loaded`` and restore its last input and options."""
+        self.workflow = loaded
+        has = loaded is not None
+        for widget in (self.run_button, self.form, self.options, self.presets, self.save_preset_button):
+            widget.setEnabled(has and (widget is not self.run_button or not self.runs.running))
+        if loaded is None:
+            self.title.setText("Choose a workflow to run")
+            self.badge.hide()
+            self.form.set_inputs((), free_form=True)
+            return
+        self.title.setText(loaded.name or loaded.id)
+        self.title.setToolTip(loaded.id)
+        badge = badge_of(loaded.detail.summary, loaded.status)
+        self.badge.setText(badge.value)
+        self.badge.setStyleSheet(pill_style(_BADGE_STATUS.get(badge.value, "cancelled"), self.palette()))
+        self.badge.show()
+        self.form.set_inputs(loaded.detail.inputs, free_form=loaded.legacy)
+        self._fit_input(len(loaded.detail.inputs), loaded.legacy)
+        profile = self.runs.profile
+        options = self.runs.presets.options(profile, loaded.id)
+        self.options.set_options(options)
+        self.options.set_outline(self.runs.outline(loaded.id), fill_defaults=True)
+        self.runs.prefetch_outline(loaded.id, loaded.detail.summary.workspace_id)
+        restore = self._pending_input
+        if restore is None or self._pending_for != loaded.id:
+            restore = self.runs.presets.last_input(profile, loaded.id)
+        self._pending_input = None
+        if restore:
+            self.form.set_values(from_jsonable(restore))
+        self._refresh_presets()
+        notes = []
+        if loaded.cached:
+            notes.append("Offline: the form comes from the cached catalogue.")
+        if not loaded.detail.summary.is_deployed and loaded.status is not None and not loaded.status.is_deployed:
+            notes.append("This workflow is not deployed: Sim will refuse to run it until it is.")
+        if notes:
+            self.show_notice(" ".join(notes))
+        else:
+            self.notice.hide()
+
+    _pending_for = ""
+
+    def _fit_input(self, fields: int, free_form: bool) -> None:
+        """Give the input as much height as its fields need (the transcript gets the rest)."""
+        total = max(self.split.height(), 400)
+        line = self.fontMetrics().height()
+        wanted = line * 9 if free_form or not fields else line * 4 + fields * (line + 16) + 40
+        wanted = min(max(wanted, line * 7), total // 2)
+        self.split.setSizes([wanted, total - wanted])
+
+    def _workflow_failed(self, workflow_id: str, message: str) -> None:
+        self.show_notice(f"Cannot open {workflow_id}: {message}")
+
+    def _outline(self, workflow_id: str, outline: WorkflowOutline) -> None:
+        if self.workflow is not None and self.workflow.id == workflow_id:
+            self.options.set_outline(outline, fill_defaults=True)
+
+    # --- running -------------------------------------------------------------------------
+
+    def request(self) -> RunRequest | None:
+        """The run the form describes, or ``None`` (with the problems marked) if it is invalid."""
+        if self.workflow is None:
+            return None
+        parsed = self.form.parsed()
+        if not parsed.ok:
+            self.show_notice(parsed.summary())
+            return None
+        options = self.options.options()
+        return RunRequest(
+            profile=self.runs.profile,
+            workflow_id=self.workflow.id,
+            workflow_name=self.workflow.name,
+            mode=options["mode"],
+            values=parsed.values,
+            selected_outputs=tuple(options["selectedOutputs"]),
+            include_thinking=options["includeThinking"],
+            include_tool_calls=options["includeToolCalls"],
+            execution_timeout_s=options["executionTimeoutSeconds"],
+        )
+
+    def run(self) -> bool:
+        """Check the input and start the run; False if nothing was sent."""
+        if self.runs.running:
+            return False
+        request = self.request()
+        if request is None:
+            return False
+        self.notice.hide()
+        if request.mode == "stream" and not request.selected_outputs:
+            self.show_notice(
+                "No outputs chosen: Sim will send the answer whole at the end. Pick outputs to stream "
+                "(they are offered after the first run)."
+            )
+        return self.runs.start(request)
+
+    def stop(self) -> None:
+        """Stop the run (cancel on Sim, close the stream, wait for Sim's word)."""
+        if self.runs.stop():
+            self.stop_button.setEnabled(False)
+            self.stop_button.setText("Stopping…")
+
+    def _busy(self, busy: bool) -> None:
+        self.run_button.setEnabled(not busy and self.workflow is not None)
+        self.stop_button.setEnabled(busy)
+        self.stop_button.setText("■ Stop")
+
+    def _started(self, header: RunHeader) -> None:
+        self.transcript.reset(self.runs.transcript)
+        self.result.show_outcome(None)
+        self.frames_model.clear()
+        self.frames_model.extend(list(self.runs.raw))
+        self.frame_detail.clear()
+        self.run_notices.hide()
+        self.tabs.setCurrentIndex(0)
+        streaming = header.mode == "stream"
+        total = max(self.output_split.height(), 200)
+        self.output_split.setSizes([total * 3 // 5, total * 2 // 5] if streaming else [0, total])
+        if not header.live:
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(header.started_at))
+            self.show_notice(f"Reopened the run of {header.workflow_name} from {when} (from the local history).")
+            if self.workflow is None or self.workflow.id != header.workflow_id:
+                self._pending_input = dict(header.input)
+                self._pending_for = header.workflow_id
+                self.open_workflow(header.workflow_id)
+
+    def _progress(self, progress: RunProgress) -> None:
+        self.timing.setText(timing_text(progress))
+
+    def _finished(self, outcome: Outcome) -> None:
+        streamed = bool(self.runs.transcript.blocks)
+        self.result.show_outcome(outcome, streamed_text=streamed)
+        if not streamed:
+            self.output_split.setSizes([0, max(self.output_split.height(), 200)])
+
+    def _following(self, following: bool) -> None:
+        self.follow_button.setVisible(not following and self.runs.running)
+
+    def _run_notices(self, text: str) -> None:
+        self.run_notices.setText(text)
+        self.run_notices.setStyleSheet("color: #d92d20;")
+        self.run_notices.setVisible(bool(text))
+
+    def show_notice(self, text: str) -> None:
+        """Show a hint above the input."""
+        self.notice.setText(text)
+        self.notice.setVisible(bool(text))
+
+    def _frame_selected(self, current: Any, _previous: Any) -> None:
+        payload = current.data(PayloadRole) if current.isValid() else None
+        if not payload:
+            self.frame_detail.clear()
+            return
+        try:
+            self.frame_detail.setPlainText(json.dumps(json.loads(payload), indent=2, ensure_ascii=False))
+        except ValueError:
+            self.frame_detail.setPlainText(payload)
+
+    # --- presets -------------------------------------------------------------------------
+
+    def _refresh_presets(self) -> None:
+        self.presets.clear()
+        self.presets.addItem("— choose a preset —", None)
+        if self.workflow is None:
+            return
+        for name in self.runs.presets.names(self.runs.profile, self.workflow.id):
+            self.presets.addItem(name, name)
+        self.delete_preset_button.setEnabled(self.presets.count() > 1)
+
+    def _load_preset(self, index: int) -> None:
+        name = self.presets.itemData(index)
+        if self.workflow is None or not name:
+            return
+        values = self.runs.presets.get(self.runs.profile, self.workflow.id, name)
+        if values is not None:
+            self.form.set_values(from_jsonable(values))
+
+    def _ask_preset_name(self) -> None:
+        name, ok = QInputDialog.getText(self, "Save preset", "Name for this input:")
+        if ok and name.strip():
+            self.save_preset(name)
+
+    def save_preset(self, name: str) -> bool:
+        """Save the current (valid) input as preset ``name``."""
+        if self.workflow is None:
+            return False
+        parsed = self.form.parsed()
+        if not parsed.ok:
+            self.show_notice(parsed.summary())
+            return False
+        try:
+            self.runs.presets.save(self.runs.profile, self.workflow.id, name, to_jsonable(parsed.values))
+        except ValueError as exc:
+            self.show_notice(str(exc))
+            return False
+        self._refresh_presets()
+        self.presets.setCurrentIndex(self.presets.findData(name.strip()))
+        self.message.emit(f"Saved preset “{name.strip()}”")
+        return True
+
+    def delete_preset(self) -> None:
+        """Delete the chosen preset."""
+        name = self.presets.currentData()
+        if self.workflow is not None and name:
+            self.runs.presets.delete(self.runs.profile, self.workflow.id, name)
+            self._refresh_presets()
+
+    # --- copy and save -------------------------------------------------------------------
+
+    def copy_snippet(self, kind: str) -> str:
+        """Copy a cURL / Python / CLI command for the shown run (key masked); returns it."""
+        text = self.runs.snippet(kind)
+        if text:
+            QGuiApplication.clipboard().setText(text)
+            self.message.emit("Copied (the API key is masked)")
+        return text
+
+    def copy_output(self) -> asyncio.Task[str]:
+        """Copy the answer text (all of it) or the output JSON."""
+
+        async def copy() -> str:
+            text = await self.runs.output_text()
+            QGuiApplication.clipboard().setText(text)
+            self.message.emit(f"Copied {len(text):,} characters")
+            return text
+
+        return self._spawn(copy())
+
+    def _ask_save(self, fmt: str) -> None:
+        suffix = "json" if fmt == "json" else "md"
+        path, _ = QFileDialog.getSaveFileName(self, "Save transcript", f"transcript.{suffix}")
+        if path:
+            self.save_transcript(path, fmt)
+
+    def save_transcript(self, path: str, fmt: str) -> asyncio.Task[None]:
+        """Write the complete transcript to ``path`` (``json`` or ``markdown``)."""
+
+        async def save() -> None:
+            try:
+                await self.runs.export(path, fmt)
+            except (OSError, RuntimeError) as exc:
+                self.show_notice(f"Could not save the transcript: {exc}")
+                return
+            self.message.emit(f"Saved the transcript to {path}")
+
+        return self._spawn(save())
+
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task

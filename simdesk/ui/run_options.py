@@ -1,0 +1,166 @@
+"""How to run: the mode, the streamed outputs, the agent-event toggles and the async time cap.
+
+The ``selectedOutputs`` picker is a comma-separated line with a menu of suggestions; the
+suggestions are the outputs the workflow exposed in its past runs' trace spans (see
+:mod:`simdesk.core.outline`), since Sim's API does not list a workflow's blocks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QSpinBox,
+    QToolButton,
+    QWidget,
+)
+
+from simdesk.core.outline import WorkflowOutline
+
+MODES = (("stream", "Stream"), ("sync", "Run (sync)"), ("async", "Run in background"))
+RUN_LABELS = {"stream": "▶ Stream", "sync": "▶ Run", "async": "▶ Queue"}
+
+
+class RunOptions(QWidget):
+    """The options row under the input.
+
+    Signals:
+        mode_changed(str): ``stream``, ``sync`` or ``async``.
+    """
+
+    mode_changed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.mode_box = QComboBox()
+        self.mode_box.setObjectName("modeBox")
+        for key, label in MODES:
+            self.mode_box.addItem(label, key)
+        self.mode_box.currentIndexChanged.connect(self._mode_changed)
+
+        self.outputs_label = QLabel("Outputs")
+        self.outputs = QLineEdit()
+        self.outputs.setObjectName("selectedOutputs")
+        self.outputs.setPlaceholderText("Agent 1.content, … (run once to learn this workflow's blocks)")
+        self.outputs.setToolTip(
+            "Sim streams text only for the agent outputs named here (blockName.path). "
+            "With none, the answer arrives whole at the end."
+        )
+        self.pick = QToolButton()
+        self.pick.setText("▾")
+        self.pick.setToolTip("Outputs this workflow exposed in earlier runs")
+        self.pick.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.menu = QMenu(self.pick)
+        self.pick.setMenu(self.menu)
+        self.pick.setStyleSheet("QToolButton::menu-indicator { image: none; width: 0px; }")
+        self.thinking = QCheckBox("Thinking")
+        self.thinking.setObjectName("includeThinking")
+        self.thinking.setToolTip("Stream the agents' reasoning (agent-events-v1)")
+        self.tools = QCheckBox("Tool calls")
+        self.tools.setObjectName("includeToolCalls")
+        self.tools.setToolTip("Stream tool calls with their durations (agent-events-v1)")
+        self.cap_label = QLabel("Time cap")
+        self.cap = QSpinBox()
+        self.cap.setObjectName("asyncTimeCap")
+        self.cap.setRange(0, 604_800)
+        self.cap.setSpecialValueText("plan default")
+        self.cap.setSuffix(" s")
+        self.cap.setToolTip("A lower server-side time limit for this background run (never a higher one)")
+
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.mode_box)
+        layout.addSpacing(8)
+        widgets = (self.outputs_label, self.outputs, self.pick, self.thinking, self.tools, self.cap_label, self.cap)
+        for widget in widgets:
+            layout.addWidget(widget)
+        layout.setStretch(layout.indexOf(self.outputs), 1)
+        self._suggestions: list[str] = []
+        self._mode_changed()
+
+    # --- values --------------------------------------------------------------------------
+
+    def mode(self) -> str:
+        """``stream``, ``sync`` or ``async``."""
+        return str(self.mode_box.currentData())
+
+    def set_mode(self, mode: str) -> None:
+        """Choose a mode."""
+        index = self.mode_box.findData(mode)
+        if index >= 0:
+            self.mode_box.setCurrentIndex(index)
+
+    def selected_outputs(self) -> list[str]:
+        """The selectors typed or picked."""
+        return [s.strip() for s in self.outputs.text().split(",") if s.strip()]
+
+    def set_selected_outputs(self, selectors: Sequence[str]) -> None:
+        """Replace the selectors."""
+        self.outputs.setText(", ".join(selectors))
+        self._rebuild_menu()
+
+    def options(self) -> dict[str, Any]:
+        """Everything as a dict (remembered per workflow)."""
+        return {
+            "mode": self.mode(),
+            "selectedOutputs": self.selected_outputs(),
+            "includeThinking": self.thinking.isChecked(),
+            "includeToolCalls": self.tools.isChecked(),
+            "executionTimeoutSeconds": self.cap.value() or None,
+        }
+
+    def set_options(self, options: Mapping[str, Any]) -> None:
+        """Restore :meth:`options` (unknown keys are ignored)."""
+        if isinstance(options.get("mode"), str):
+            self.set_mode(options["mode"])
+        selectors = options.get("selectedOutputs")
+        if isinstance(selectors, list):
+            self.set_selected_outputs([s for s in selectors if isinstance(s, str)])
+        self.thinking.setChecked(bool(options.get("includeThinking")))
+        self.tools.setChecked(bool(options.get("includeToolCalls")))
+        cap = options.get("executionTimeoutSeconds")
+        self.cap.setValue(int(cap) if isinstance(cap, int) else 0)
+
+    def set_outline(self, outline: WorkflowOutline, *, fill_defaults: bool) -> None:
+        """Offer the workflow's known outputs; with ``fill_defaults``, pick its agents' text."""
+        self._suggestions = outline.selectors()
+        if fill_defaults and not self.selected_outputs():
+            self.set_selected_outputs(outline.default_selectors())
+        self._rebuild_menu()
+
+    def _rebuild_menu(self) -> None:
+        self.menu.clear()
+        chosen = set(self.selected_outputs())
+        if not self._suggestions:
+            action = self.menu.addAction("No outputs known yet: run the workflow once")
+            action.setEnabled(False)
+        for selector in self._suggestions:
+            action = self.menu.addAction(selector)
+            action.setCheckable(True)
+            action.setChecked(selector in chosen)
+            action.toggled.connect(lambda on, s=selector: self._toggle(s, on))
+
+    def _toggle(self, selector: str, on: bool) -> None:
+        current = self.selected_outputs()
+        if on and selector not in current:
+            current.append(selector)
+        if not on and selector in current:
+            current.remove(selector)
+        self.outputs.setText(", ".join(current))
+
+    def _mode_changed(self) -> None:
+        mode = self.mode()
+        streaming = mode == "stream"
+        for widget in (self.outputs_label, self.outputs, self.pick, self.thinking, self.tools):
+            widget.setVisible(streaming)
+        self.cap_label.setVisible(mode == "async")
+        self.cap.setVisible(mode == "async")
+        self.mode_changed.emit(mode)

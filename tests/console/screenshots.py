@@ -1,0 +1,117 @@
+"""Render the workflows panel and the run console to PNG, light and dark (a developer tool).
+
+    QT_QPA_PLATFORM=offscreen python -m tests.console.screenshots [OUT_DIR]
+
+Streams the Research Assistant (thinking, tool calls, a retracted draft and an injected
+stream error) from a paced embedded sandbox, and saves the window mid-stream and finished,
+plus a failed run, in both themes. Default output: /tmp/simdesk-shots/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QSplitter
+
+from simdesk.api import SimClient
+from simdesk.sandbox import demo
+from simdesk.sandbox.clock import RealClock
+from simdesk.sandbox.server import SandboxConfig, start_sandbox
+from simdesk.services.eventloop import AppEventLoop
+from simdesk.ui.theme import ThemeController
+from simdesk.ui.workbench import build_workbench
+
+
+async def _until(check: Callable[[], object], within_s: float = 20.0) -> None:
+    """Poll ``check`` until it holds (a dev script, not a test: plain polling is fine here)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + within_s
+    while not check():
+        if loop.time() > end:
+            raise TimeoutError("condition not met")
+        await asyncio.sleep(0.02)
+
+
+async def shoot(out: Path, theme_name: str, theme: ThemeController, base_url: str, key: str) -> None:
+    theme.set_mode(theme_name)
+    data = Path(tempfile.mkdtemp(prefix="simdesk-shots-"))
+    bench = build_workbench(data)
+    client = SimClient(base_url, key)
+
+    async def get() -> SimClient:
+        return client
+
+    window = QSplitter(Qt.Orientation.Horizontal)
+    window.addWidget(bench.panel)
+    window.addWidget(bench.console)
+    window.setSizes([330, 1010])
+    window.resize(1340, 860)
+    window.show()
+    bench.use_profile("Demo", get, key=lambda: key, base_url=base_url, reopen_last=False)
+    await _until(lambda: bench.catalogue.snapshot.contents and not bench.catalogue._tasks)
+    bench.catalogue.toggle_favourite(demo.STORY_ID)
+    bench.panel.select(demo.RESEARCH_ID)
+    bench.console.open_workflow(demo.RESEARCH_ID)
+    await _until(lambda: bench.console.workflow is not None)
+    bench.console.form.set_values({"question": "How warm is Oslo today?"})
+    bench.console.options.set_options(
+        {"mode": "stream", "selectedOutputs": ["Researcher.content", "Sources.sources"],
+         "includeThinking": True, "includeToolCalls": True}
+    )
+    bench.runs._paint.setInterval(16)
+    assert bench.console.run()
+    await _until(lambda: any(b.tools for b in bench.runs.transcript.blocks.values()))
+    bench.console.transcript.toggle_lane(demo.RESEARCH_AGENT.id, "thinking")
+    await asyncio.sleep(0.9)
+    window.grab().save(str(out / f"console-midstream-{theme_name}.png"))
+    await _until(lambda: not bench.runs.running, 30)
+    await asyncio.sleep(0.3)
+    window.grab().save(str(out / f"console-finished-{theme_name}.png"))
+    bench.console.tabs.setCurrentIndex(1)
+    await asyncio.sleep(0.1)
+    bench.console.grab().save(str(out / f"console-raw-frames-{theme_name}.png"))
+    bench.console.tabs.setCurrentIndex(0)
+    # a failing run, with its error code and request id
+    bench.panel.select(demo.FAILING_ID)
+    bench.console.open_workflow(demo.FAILING_ID)
+    await _until(lambda: bench.console.workflow is not None and bench.console.workflow.id == demo.FAILING_ID)
+    bench.console.options.set_mode("sync")
+    assert bench.console.run()
+    await _until(lambda: not bench.runs.running, 30)
+    await asyncio.sleep(0.2)
+    window.grab().save(str(out / f"console-failed-{theme_name}.png"))
+    bench.panel.grab().save(str(out / f"workflows-panel-{theme_name}.png"))
+    window.hide()
+    await bench.aclose()
+    await client.aclose()
+
+
+def main() -> int:
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/simdesk-shots")
+    out.mkdir(parents=True, exist_ok=True)
+    app = QApplication([])
+    theme = ThemeController(app)
+    sandbox = start_sandbox(SandboxConfig(clock=RealClock(), pace=1.0))
+    sandbox.faults.update({"stream_error_after_first": 2})
+    loop = AppEventLoop(app)
+    asyncio.set_event_loop(loop)
+    try:
+        for name in ("light", "dark"):
+            sandbox.faults.update({"stream_error_after_first": 1})
+            loop.run_until_complete(shoot(out, name, theme, sandbox.base_url, sandbox.api_key))
+    finally:
+        sandbox.stop()
+    sys.stdout.write(f"screenshots in {out}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
