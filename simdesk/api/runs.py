@@ -99,9 +99,18 @@ class Runs:
                 accept=_is_legacy_result,
             )
 
+        return await self._start(on_v2, on_legacy, lambda surface: self._settled(workflow_id, surface))
+
+    async def _start(
+        self,
+        on_v2: Callable[[int], Awaitable[T]],
+        on_legacy: Callable[[int], Awaitable[T]],
+        reconciler: Callable[[Surface], Callable[[SimError], Awaitable[T | None]]],
+    ) -> T:
+        """Start a run on v2 (or legacy when v2 is off), attempts retried and reconciled per surface."""
         return await self.s.either(
-            lambda: self.s.retrying(on_v2, idempotent=False, reconcile=self._settled(workflow_id, "v2")),
-            lambda: self.s.retrying(on_legacy, idempotent=False, reconcile=self._settled(workflow_id, "legacy")),
+            lambda: self.s.retrying(on_v2, idempotent=False, reconcile=reconciler("v2")),
+            lambda: self.s.retrying(on_legacy, idempotent=False, reconcile=reconciler("legacy")),
             feature="Running a workflow",
         )
 
@@ -237,11 +246,7 @@ class Runs:
                 ),
             )
 
-        return await self.s.either(
-            lambda: self.s.retrying(on_v2, idempotent=False, reconcile=self._queued(workflow_id, "v2")),
-            lambda: self.s.retrying(on_legacy, idempotent=False, reconcile=self._queued(workflow_id, "legacy")),
-            feature="Running a workflow",
-        )
+        return await self._start(on_v2, on_legacy, lambda surface: self._queued(workflow_id, surface))
 
     def _queued(self, workflow_id: str, surface: Surface) -> Callable[[SimError], Awaitable[AsyncReceipt | None]]:
         """Reconcile an async enqueue: a run that exists is queued, whatever the answer said."""
