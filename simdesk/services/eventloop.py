@@ -17,6 +17,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -40,11 +41,27 @@ def asyncgen_hooks(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
 
 
 class AppEventLoop(qasync.QEventLoop):  # type: ignore[misc,name-defined]
-    """A qasync loop whose ``run_forever`` sets the async-generator hooks, as asyncio's does."""
+    """A qasync loop whose ``run_forever`` sets the async-generator hooks, as asyncio's does.
+
+    Its default executor (used by ``getaddrinfo`` and ``asyncio.to_thread``) is a plain thread
+    pool: qasync's own ``QThreadExecutor`` aborts the process ("QThread: Destroyed while thread
+    is still running") when its threads outlive the loop.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        use_thread_pool(self)
 
     def run_forever(self) -> Any:
         with asyncgen_hooks(self):
             return super().run_forever()
+
+
+def use_thread_pool(loop: asyncio.AbstractEventLoop) -> ThreadPoolExecutor:
+    """Give ``loop`` a plain ``ThreadPoolExecutor`` as its default executor (see above)."""
+    executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="simdesk-loop")
+    loop.set_default_executor(executor)
+    return executor
 
 
 ErrorSink = Callable[[str, BaseException | None], None]
