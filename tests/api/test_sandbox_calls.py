@@ -509,3 +509,22 @@ def test_an_exhausted_request_bucket_is_waited_out_as_the_server_says(sandbox: R
     assert len(refusals) == 1 and len(clock.sleeps) == 1
     assert refusals[0] >= 1
     assert refusals[0] <= clock.sleeps[0] <= refusals[0] * 1.25  # never less than Retry-After
+
+
+def test_resuming_a_streamed_run(any_sandbox: RunningSandbox, connect: Connect) -> None:
+    """Legacy resumes mirror the original mode, so a streamed run's resume answers with SSE."""
+
+    async def main() -> None:
+        async with connect(any_sandbox) as c:
+            async with c.stream(demo.APPROVAL_ID, {"amount": 75}) as s:
+                events = [e async for e in s]
+                run_id = s.run_id
+            assert isinstance(events[-1], Final) and events[-1].status == "paused"
+            assert run_id is not None
+            paused = await c.get_run(demo.APPROVAL_ID, run_id)
+            assert paused.paused is not None and paused.paused.context_id
+            resumed = await c.resume_run(demo.APPROVAL_ID, run_id, paused.paused.context_id, {"approved": False})
+            assert isinstance(resumed, RunResult) and resumed.succeeded
+            assert resumed.output == {"approved": False, "comment": "", "amount": 75, "booked": False}
+
+    run(main())
