@@ -77,6 +77,7 @@ class JobService(QObject):
         self._active = 0
         self._holds: dict[str, Hold] = {}
         self._started = False
+        self._closed = False
 
     # --- life cycle ------------------------------------------------------------------------
 
@@ -98,17 +99,18 @@ class JobService(QObject):
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._closed = True
         await self.tracker.aclose()
 
     # --- reading ---------------------------------------------------------------------------
 
     def jobs(self) -> list[Job]:
-        """Every job, latest values."""
-        return self.tracker.jobs()
+        """Every job, latest values (none once closed: a late repaint must not touch the store)."""
+        return [] if self._closed else self.tracker.jobs()
 
     def get(self, job_id: str) -> Job | None:
         """One job, if it exists."""
-        return self.tracker.get(job_id)
+        return None if self._closed else self.tracker.get(job_id)
 
     def holds(self) -> dict[str, Hold]:
         """Profiles not polled right now, and why (``Hold.reason``) and until when."""
