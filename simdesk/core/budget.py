@@ -388,6 +388,17 @@ class RequestBudget:
         if probed:
             self._wake()
 
+    def refund(self, *buckets: str) -> None:
+        """Give back the tokens of a request the server did not meter on ``buckets`` (it was
+        never sent, or refused before that bucket was checked, e.g. a 401 or v2's gate 404)."""
+        with self._lock:
+            for name in buckets:
+                model = self._models.get(name)
+                if model is not None and model.tokens is not None:
+                    top = model.capacity if model.capacity is not None else model.tokens + 1
+                    model.tokens = min(top, model.tokens + 1)
+        self._wake()
+
     def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
         """Call ``listener()`` (on the budget's loop) whenever the budget changes; returns an
         unsubscribe function. The meter uses it to repaint without polling."""
@@ -499,8 +510,7 @@ class RequestBudget:
                         ticket.future.set_result(None)
                     else:
                         claimed.update(ticket.buckets)
-            times = self._predict(now)
-            self._arm(min(times) if times else None, now)
+            self._arm(self._next_event(now), now)
         self._notify()
 
     def _arm(self, when: float | None, now: float) -> None:
@@ -525,6 +535,19 @@ class RequestBudget:
         with self._lock:
             self._timer = self._timer_at = None
         self._pump()
+
+    def _next_event(self, now: float) -> float | None:
+        """When admission can next change by itself: the pause's end or a refill a waiting
+        request needs (answers and settles wake the budget on their own)."""
+        if not self._tickets:
+            return None
+        if self._paused(now):
+            return self._paused_until
+        needed = {name for ticket in self._tickets for name in ticket.buckets}
+        refills = [
+            r for name in needed if (m := self._models.get(name)) is not None and (r := m.next_refill(self._margin))
+        ]
+        return min(refills, default=None)
 
     def _predict(self, now: float) -> list[float]:
         """When each waiting ticket (in rank order) is expected to go; ``inf`` if never."""

@@ -208,6 +208,15 @@ def test_a_request_needs_every_bucket_it_draws_on(arun: Arun, vtime: VirtualTime
     assert budget.snapshot().buckets[BUCKET].remaining == 56
 
 
+def test_a_refund_gives_a_token_back(arun: Arun, budget: RequestBudget) -> None:
+    budget.observe(header_state(BUCKET, 60, 1, T0 + 60, T0))
+    arun(budget.admit(BUCKET))
+    assert budget.snapshot().buckets[BUCKET].remaining == 0
+    budget.refund(BUCKET)
+    budget.refund(BUCKET, "never seen")
+    assert budget.snapshot().buckets[BUCKET].remaining == 1
+
+
 def test_an_idle_bucket_is_full_again(fake_clock: FakeClock, budget: RequestBudget) -> None:
     budget.observe(header_state(BUCKET, 60, 0, T0 + 60, T0))
     fake_clock.advance(121)
