@@ -59,7 +59,7 @@ class Knobs:
 
 
 FULL = Knobs(sync_seconds=1.2, sync_rounds=3, warmup=30, async_submissions=100, stream_chunks=100_000, stream_rounds=4)
-QUICK = Knobs(sync_seconds=0.2, sync_rounds=1, warmup=3, async_submissions=100, stream_chunks=5_000, stream_rounds=1)
+QUICK = Knobs(sync_seconds=0.2, sync_rounds=1, warmup=3, async_submissions=100, stream_chunks=30_000, stream_rounds=1)
 
 
 # --- the frame source ---------------------------------------------------------------------------
