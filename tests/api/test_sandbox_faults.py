@@ -89,10 +89,10 @@ def test_wire_variations_decode_to_the_same_events(any_sandbox: RunningSandbox, 
 
 
 def test_a_long_silence_mid_stream_is_not_a_timeout(any_sandbox: RunningSandbox, connect: Connect) -> None:
-    any_sandbox.faults.update({"stream_gap_s": 0.3})
+    any_sandbox.faults.update({"stream_gap_s": 0.5})
 
     async def main() -> list[StreamEvent]:
-        async with connect(any_sandbox, timeout=0.1) as c:
+        async with connect(any_sandbox, timeout=0.25) as c:  # the gap is twice the client's timeout
             return await collect(c, demo.STORY_ID, {"words": 5}, **STORY)
 
     events = run(main())
