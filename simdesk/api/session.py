@@ -149,6 +149,8 @@ class Session:
         limit = deadline if deadline is not None else self.timeout
         request = self._request(method, path, params, body, headers, limit)
         async with self._budgeted(bucket, also):
+            if self.budget is not None:
+                self._skip_closed_gate(path, bucket, also)
             try:  # inline rather than _mapped_errors: this runs for every request
                 async with asyncio.timeout(limit):
                     response = await self.http.send(request)
@@ -156,9 +158,13 @@ class Session:
                 mapped = translate_error(exc, run_id)
                 if mapped is None:
                     raise
+                if self.budget is not None and isinstance(mapped, APIConnectionError) and not mapped.request_sent:
+                    self.budget.refund(bucket or UNMETERED, *also)  # it never left: nothing was spent
                 raise mapped from exc
             reply = Reply.of(response, response.content)
             state = self._observe(path, reply, bucket)
+            if self.budget is not None and not reply.ok:
+                self._refund_unmetered(path, reply, bucket, also)
         if not reply.ok and not (accept is not None and accept(reply)):
             raise self._error(path, reply, state, run_id)
         return reply
@@ -271,6 +277,24 @@ class Session:
             yield
         finally:
             self.budget.settle(*names)
+
+    def _skip_closed_gate(self, path: str, bucket: str | None, also: Sequence[str]) -> None:
+        """While this request waited its turn, the session may have learned that v2 is off:
+        then it is not sent (its tokens go back) and the caller falls back to legacy."""
+        if self.surface == "legacy" and not self._surface_fixed and path.startswith(_V2_PREFIX):
+            assert self.budget is not None
+            self.budget.refund(bucket or UNMETERED, *also)
+            raise GateClosed("The v2 API is switched off on this server", status=404)
+
+    def _refund_unmetered(self, path: str, reply: Reply, bucket: str | None, also: Sequence[str]) -> None:
+        """Give back what the server did not take (CONTRACT §3.3 order: auth → gate → request
+        bucket → usage → execution bucket): all of it for a 401 or v2's gate 404, the execution
+        token for any other refusal before the quota checks (4xx but 429)."""
+        assert self.budget is not None
+        if reply.status == 401 or (path.startswith(_V2_PREFIX) and is_gate_closed(reply)):
+            self.budget.refund(bucket or UNMETERED, *also)
+        elif also and 400 <= reply.status < 500 and reply.status != 429:
+            self.budget.refund(*also)
 
     def _pause_on(self, error: SimError) -> None:
         """A 429 or 503 that says when to come back pauses the whole profile, not one call."""

@@ -213,7 +213,7 @@ def test_a_refund_gives_a_token_back(arun: Arun, budget: RequestBudget) -> None:
     arun(budget.admit(BUCKET))
     assert budget.snapshot().buckets[BUCKET].remaining == 0
     budget.refund(BUCKET)
-    budget.refund(BUCKET, "never seen")
+    budget.refund("never seen")  # an unknown bucket: nothing to give back
     assert budget.snapshot().buckets[BUCKET].remaining == 1
 
 
