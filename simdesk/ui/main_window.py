@@ -136,7 +136,7 @@ class MainWindow(QMainWindow):
         self.session_dialog: SessionKeyDialog | None = None
         self._quitting = False
 
-        self.notice = NoticeBar(self)
+        self.notice = NoticeBar(theme.colors, self)
         self.status = MainStatusBar(theme.colors, self)
         self.setStatusBar(self.status)
         self._build_actions()
@@ -280,7 +280,7 @@ class MainWindow(QMainWindow):
         self._connection.failed.connect(self._on_check_failed)
         self._connection.rate_limit_changed.connect(self._on_rate_limit)
         self._messages.error.connect(self.show_error)
-        self._messages.info.connect(lambda text: self.status.showMessage(text, 8000))
+        self._messages.info.connect(self.status.show_news)
         self._theme.changed.connect(self._on_theme_changed)
         for kind, text in self._messages.recent:  # reported before the window existed
             if kind == "error":
@@ -410,9 +410,8 @@ class MainWindow(QMainWindow):
         self._theme.set_mode(mode)
 
     def show_error(self, text: str) -> None:
-        """Show ``text`` in the notice bar (non-modal) and briefly in the status bar."""
+        """Show ``text`` in the notice bar (non-modal)."""
         self.notice.show_message(text)
-        self.status.showMessage(text, 10000)
 
     # --- service signals -----------------------------------------------------------------------------
 
@@ -477,6 +476,7 @@ class MainWindow(QMainWindow):
 
     def _on_theme_changed(self, _effective: str) -> None:
         self.status.set_colors(self._theme.colors)
+        self.notice.set_colors(self._theme.colors)
         if self.profile_dialog is not None:
             self.profile_dialog.set_colors(self._theme.colors)
         for action in self.theme_actions.actions():

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QEvent, QSize, Qt
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from simdesk.ui.icons import icon
@@ -20,10 +21,10 @@ class PanelPlaceholder(QWidget):
         self.setAccessibleDescription(hint)
         self.setToolTip(hint)
 
-        picture = QLabel(self)
-        picture.setPixmap(icon(icon_name).pixmap(QSize(40, 40)))
+        self._icon_name = icon_name
+        self.picture = picture = QLabel(self)
         picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        picture.setProperty("muted", True)
+        self._paint_icon()
         self.title = QLabel(title, self)
         self.title.setObjectName("placeholderTitle")
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -40,3 +41,13 @@ class PanelPlaceholder(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.hint)
         layout.addStretch(1)
+
+    def _paint_icon(self) -> None:
+        # A pixmap does not follow the palette by itself: re-render it in the muted text colour.
+        color = self.palette().color(QPalette.ColorRole.PlaceholderText)
+        self.picture.setPixmap(icon(self._icon_name, color).pixmap(QSize(40, 40)))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self._paint_icon()
+        super().changeEvent(event)

