@@ -43,7 +43,7 @@ class ManualClock:
     Thread-safe: the sandbox runs in its own thread while the tests advance the clock.
     """
 
-    def __init__(self, start: float = 1_787_316_000.0) -> None:  # 2026-08-21T10:00:00Z
+    def __init__(self, start: float = 1_787_316_000.0) -> None:  # 2026-08-21T12:40:00Z
         self._now = start
         self._lock = threading.Lock()
 

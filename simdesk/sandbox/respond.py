@@ -127,6 +127,7 @@ class SandboxMiddleware:
     def _canned_fault(self, path: str, scope: Scope) -> Response | None:
         faults = self.state.faults
         v2 = path.startswith("/api/v2/")
+        gated = v2 and not self.state.config.v2  # the gate answers before any bucket is drawn from
         if faults.redirect_to:
             query = scope.get("query_string", b"").decode()
             target = faults.redirect_to.rstrip("/") + path + (f"?{query}" if query else "")
@@ -139,7 +140,7 @@ class SandboxMiddleware:
                     503, "Service temporarily unavailable", {"code": "SERVICE_OVERLOADED"}, headers={"Retry-After": "5"}
                 )
             return legacy_error(503, "Service temporarily unavailable", {"Retry-After": "5"})
-        if faults.consume("storm_429", path):
+        if not gated and faults.consume("storm_429", path):
             now = self.state.clock.now()
             if v2:
                 rate = self.state.rate("api-endpoint")
