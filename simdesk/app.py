@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from simdesk.services.messages import MessageBus
     from simdesk.services.profiles import ProfileService
     from simdesk.services.settings import Settings
+    from simdesk.ui.jobs_install import JobsWiring
     from simdesk.ui.main_window import MainWindow
     from simdesk.ui.theme import ThemeController
 
@@ -130,6 +131,7 @@ class AppContext:
     quit_event: asyncio.Event = field(default_factory=asyncio.Event)
     background: set[asyncio.Future[Any]] = field(default_factory=set)  # kept so they are not collected
     demo: DemoSandbox | None = None
+    jobs: JobsWiring | None = None  # the job tracker (issue 6): panel, service, tray
 
     def start(
         self,
@@ -212,6 +214,8 @@ class AppContext:
         self.window.hide()  # gone at once; the rest happens behind the scenes
         if cancel_tasks:
             await cancel_pending()
+        if self.jobs is not None:
+            await self.jobs.aclose()  # stop polling and close the job store before the clients go
         await self.pool.aclose()
         self.settings.sync()
         self.window.close()
@@ -234,6 +238,7 @@ def compose(
     from simdesk.services.messages import MessageBus
     from simdesk.services.profiles import ProfileService
     from simdesk.services.settings import THEME, Settings
+    from simdesk.ui.jobs_install import install_jobs
     from simdesk.ui.main_window import MainWindow
     from simdesk.ui.theme import ThemeController
 
@@ -251,7 +256,11 @@ def compose(
     # The services live as long as the window; parenting them keeps them alive with it.
     for service in (settings, messages, profiles, connection, theme):
         service.setParent(window)
-    return AppContext(app, paths, settings, secrets, messages, pool, profiles, connection, theme, window)
+    ctx = AppContext(app, paths, settings, secrets, messages, pool, profiles, connection, theme, window)
+    ctx.jobs = install_jobs(
+        paths=paths, settings=settings, profiles=profiles, pool=pool, messages=messages, window=window
+    )
+    return ctx
 
 
 # --- errors ------------------------------------------------------------------------------------------
@@ -323,6 +332,18 @@ def _install_qt_message_handler() -> None:
 # --- running -------------------------------------------------------------------------------------------
 
 
+def _quit_on_signals(ctx: AppContext) -> None:
+    """Ctrl+C in the terminal and SIGTERM quit cleanly, like Ctrl+Q (where the OS allows it)."""
+    import signal
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, ctx.window.request_quit)
+        except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
+            log.debug("no handler for %s on this platform", sig)
+
+
 async def run_app(ctx: AppContext, args: argparse.Namespace) -> int:
     """Show the window, then do the rest once it is painted; wait for quit; shut down.
 
@@ -343,6 +364,7 @@ async def run_app(ctx: AppContext, args: argparse.Namespace) -> int:
 
     watcher = _FirstPaint(ctx.window)
     ctx.window.installEventFilter(watcher)
+    _quit_on_signals(ctx)
     try:
         ctx.start(profile=args.profile, restore=not args.demo or bool(args.profile), check=False)
         await painted.wait()
@@ -352,6 +374,8 @@ async def run_app(ctx: AppContext, args: argparse.Namespace) -> int:
         if args.exit_after_startup:
             ctx.window.request_quit()
         else:
+            if ctx.jobs is not None:
+                ctx.jobs.begin()  # reattach to unfinished background runs, then poll
             if args.demo:
                 ctx.start_demo(activate=not args.profile)
             if not args.demo or args.profile:

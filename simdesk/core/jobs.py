@@ -23,6 +23,10 @@ from typing import Any
 from simdesk.core.runs import PauseInfo, Run, RunStatus
 
 
+class JobError(Exception):
+    """A job operation the user asked for cannot be done; ``str()`` is for people."""
+
+
 class JobStatus(StrEnum):
     """Where a tracked run is, as the tracker last saw it."""
 

@@ -275,11 +275,17 @@ class Scheduler:
         except ProfileProblem as exc:
             self._put_on_hold(profile, PROFILE_PROBLEM_HOLD_S, exc.message, "problem")
         except PollFailure as exc:  # unreachable or failing server: the whole profile waits
-            state = self._profiles[profile]
-            state.failures += 1
-            self._put_on_hold(profile, self.policy.backoff(state.failures), exc.message, "offline")
+            self._offline(profile, exc.message)
+        except Exception:  # a bug, or a profile that cannot give a client: wait, never spin
+            log.exception("checking runs of %s failed", profile)
+            self._offline(profile, "Checking runs failed unexpectedly. Details are in the log.")
         finally:
             self._commit(changes)
+
+    def _offline(self, profile: str, reason: str) -> None:
+        state = self._profiles[profile]
+        state.failures += 1
+        self._put_on_hold(profile, self.policy.backoff(state.failures), reason, "offline")
 
     def _counting(self, admit: Admit) -> Admit:
         async def counted(bucket: str) -> None:

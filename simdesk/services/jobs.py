@@ -14,16 +14,18 @@ import asyncio
 import logging
 from collections.abc import Coroutine, Iterable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from simdesk.core.jobs import Job
+from simdesk.core.jobs import Job, JobError
 from simdesk.core.jobs_clock import Clock
 from simdesk.core.jobs_policy import PollPolicy
 from simdesk.core.jobs_store import JobStore
 from simdesk.core.scheduler import Hold, JobChange
-from simdesk.services.jobs_tracker import BudgetFor, ClientFor, JobError, JobTracker
+
+if TYPE_CHECKING:
+    from simdesk.services.jobs_tracker import BudgetFor, ClientFor, JobTracker
 
 log = logging.getLogger("simdesk.services.jobs")
 
@@ -64,15 +66,11 @@ class JobService(QObject):
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        self.tracker = JobTracker(
-            store,
-            client_for,
-            budget_for=budget_for,
-            clock=clock,
-            policy=policy,
-            on_changes=self._changed,
-            on_hold=self._held,
-        )
+        self._store = store
+        self._make_tracker = lambda: self._build_tracker(client_for, budget_for, clock, policy)
+        self._tracker: JobTracker | None = None
+        self._paused = False
+        self._policy = policy
         self._tasks: set[asyncio.Future[Any]] = set()
         self._active = 0
         self._holds: dict[str, Hold] = {}
@@ -80,6 +78,31 @@ class JobService(QObject):
         self._closed = False
 
     # --- life cycle ------------------------------------------------------------------------
+
+    @property
+    def tracker(self) -> JobTracker:
+        """The tracker, made on first use: it brings the HTTP client with it, which start-up
+        does not need (the panel reads the store until then)."""
+        if self._tracker is None:
+            self._tracker = self._make_tracker()
+        return self._tracker
+
+    def _build_tracker(
+        self, client_for: ClientFor, budget_for: BudgetFor | None, clock: Clock | None, policy: PollPolicy | None
+    ) -> JobTracker:
+        from simdesk.services.jobs_tracker import JobTracker
+
+        tracker = JobTracker(
+            self._store,
+            client_for,
+            budget_for=budget_for,
+            clock=clock,
+            policy=self._policy or policy,
+            on_changes=self._changed,
+            on_hold=self._held,
+        )
+        tracker.scheduler.set_paused(self._paused)
+        return tracker
 
     async def begin(self) -> list[Job]:
         """Load every job, reattach to the unfinished ones and start polling."""
@@ -100,17 +123,24 @@ class JobService(QObject):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._closed = True
-        await self.tracker.aclose()
+        if self._tracker is not None:
+            await self._tracker.aclose()
+        else:
+            self._store.close()
 
     # --- reading ---------------------------------------------------------------------------
 
     def jobs(self) -> list[Job]:
         """Every job, latest values (none once closed: a late repaint must not touch the store)."""
-        return [] if self._closed else self.tracker.jobs()
+        if self._closed:
+            return []
+        return self._tracker.jobs() if self._tracker is not None else self._store.all()
 
     def get(self, job_id: str) -> Job | None:
         """One job, if it exists."""
-        return None if self._closed else self.tracker.get(job_id)
+        if self._closed:
+            return None
+        return self._tracker.get(job_id) if self._tracker is not None else self._store.get(job_id)
 
     def holds(self) -> dict[str, Hold]:
         """Profiles not polled right now, and why (``Hold.reason``) and until when."""
@@ -123,7 +153,7 @@ class JobService(QObject):
 
     @property
     def paused(self) -> bool:
-        return self.tracker.scheduler.paused
+        return self._paused
 
     # --- actions (awaitable, for other services) -------------------------------------------
 
@@ -145,6 +175,17 @@ class JobService(QObject):
             workflow_name=workflow_name,
             workspace_id=workspace_id,
             execution_timeout_s=execution_timeout_s,
+        )
+
+    async def handoff(self, request: Any, wire_input: dict[str, Any]) -> Job:
+        """The run console's "Run in background" (its ``JobHandoff``): ``request`` is a
+        :class:`~simdesk.services.run_modes.RunRequest`, ``wire_input`` the input as sent."""
+        return await self.start(
+            request.profile,
+            request.workflow_id,
+            wire_input,
+            workflow_name=request.workflow_name,
+            execution_timeout_s=request.execution_timeout_s,
         )
 
     async def adopt(self, profile: str, workflow_id: str, run_id: str, *, workflow_name: str = "") -> Job:
@@ -204,14 +245,17 @@ class JobService(QObject):
 
     def set_paused(self, paused: bool) -> None:
         """The pause switch: no request is sent for any job while on."""
-        if paused != self.tracker.scheduler.paused:
-            self.tracker.scheduler.set_paused(paused)
+        if paused != self._paused:
+            self._paused = paused
+            if self._tracker is not None:
+                self._tracker.scheduler.set_paused(paused)
             self.paused_changed.emit(paused)
 
     def set_fixed_interval(self, seconds: float | None) -> None:
         """A global polling interval (``None`` or 0: automatic, fast at first then slower)."""
-        policy = self.tracker.scheduler.policy
-        self.tracker.scheduler.set_policy(replace(policy, fixed_interval_s=seconds or None))
+        self._policy = replace(self._policy or PollPolicy(), fixed_interval_s=seconds or None)
+        if self._tracker is not None:
+            self._tracker.scheduler.set_policy(self._policy)
 
     def set_job_interval(self, job_id: str, seconds: float | None) -> None:
         """A polling interval for one job (``None``: follow the global one)."""
@@ -219,7 +263,8 @@ class JobService(QObject):
 
     def release(self, profile: str) -> None:
         """The profile's settings changed: poll it again now, whatever held it."""
-        self.tracker.scheduler.release(profile)
+        if self._tracker is not None:
+            self._tracker.scheduler.release(profile)
 
     # --- plumbing --------------------------------------------------------------------------
 
@@ -259,7 +304,8 @@ class JobService(QObject):
             self.hold_changed.emit(profile, hold.reason if hold else "")
 
     def _count(self) -> None:
-        active = sum(1 for job in self.tracker.scheduler.tracked() if job.status.is_active)
+        tracked = self._tracker.scheduler.tracked() if self._tracker is not None else []
+        active = sum(1 for job in tracked if job.status.is_active)
         if active != self._active:
             self._active = active
             self.active_count_changed.emit(active)

@@ -33,7 +33,7 @@ from simdesk.api import (
 from simdesk.api.retry import RetryPolicy
 from simdesk.api.urls import attempt_run_id, check_run_id, new_run_id
 from simdesk.core.budget import Priority, RequestBudget, working_at
-from simdesk.core.jobs import Job, JobStatus, Origin, job_status, observe
+from simdesk.core.jobs import Job, JobError, JobStatus, Origin, job_status, observe
 from simdesk.core.jobs_clock import Clock, SystemClock
 from simdesk.core.jobs_policy import PollPolicy
 from simdesk.core.jobs_source import Admit, RunSource
@@ -52,10 +52,6 @@ RESEND_WINDOW_S = 600.0  # an unsent row older than this is not sent after a res
 NOT_STARTED = "NOT_STARTED"
 # A client retry of an execute uses a derived id (attempt_run_id); after a crash these are looked up too.
 DERIVED_IDS = RetryPolicy().max_retries
-
-
-class JobError(Exception):
-    """A job operation the user asked for cannot be done; ``str()`` is for people."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QHideEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QTableView,
     QToolBar,
@@ -114,6 +115,8 @@ class JobsPanel(QWidget):
         self.search.setPlaceholderText("Filter by name, run id, error…")
         self.search.setClearButtonEnabled(True)
         self.search.setAccessibleName("Filter jobs")
+        for button in self.search.findChildren(QToolButton):  # the line edit's own clear button
+            button.setAccessibleName("Clear the filter text")
         self.status_button = QToolButton(self)
         self.status_button.setObjectName("jobsStatusFilter")
         self.status_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -130,10 +133,14 @@ class JobsPanel(QWidget):
         self.workflow_filter = QComboBox(self)
         self.workflow_filter.setObjectName("jobsWorkflowFilter")
         self.workflow_filter.setAccessibleName("Filter by workflow")
-        self.workflow_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        # narrow by default (the dock may be small); the popup still shows whole names
+        self.workflow_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.workflow_filter.setMinimumContentsLength(8)
         self.profile_filter = QComboBox(self)
         self.profile_filter.setObjectName("jobsProfileFilter")
         self.profile_filter.setAccessibleName("Filter by profile")
+        self.profile_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.profile_filter.setMinimumContentsLength(6)
         self.clear_button = QToolButton(self)
         self.clear_button.setText("Clear filters")
         self.clear_button.setObjectName("jobsClearFilters")
@@ -244,17 +251,18 @@ class JobsPanel(QWidget):
         self.clock.start()
 
     def _build_layout(self) -> None:
-        filters = QHBoxLayout()
-        filters.setContentsMargins(6, 6, 6, 0)
-        filters.addWidget(self.search, 2)
-        filters.addWidget(self.status_button)
-        filters.addWidget(self.workflow_filter, 1)
-        filters.addWidget(self.profile_filter)
-        filters.addWidget(self.clear_button)
+        # Filters sit in a tool bar too: when the dock is narrow, what does not fit moves to the
+        # bar's overflow menu instead of forcing the whole window wider.
+        self.filter_bar = QToolBar(self)
+        self.filter_bar.setObjectName("jobsFilterBar")
+        self.search.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.search.setMinimumWidth(140)
+        for widget in (self.search, self.status_button, self.workflow_filter, self.profile_filter, self.clear_button):
+            self.filter_bar.addWidget(widget)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 4)
-        layout.setSpacing(4)
-        layout.addLayout(filters)
+        layout.setSpacing(2)
+        layout.addWidget(self.filter_bar)
         layout.addWidget(self.toolbar)
         layout.addWidget(self.hold_banner)
         layout.addWidget(self.message)
@@ -292,9 +300,7 @@ class JobsPanel(QWidget):
         proxy = self.proxy
         for signal in (proxy.rowsInserted, proxy.rowsRemoved, proxy.modelReset, proxy.layoutChanged):
             signal.connect(lambda *_: self._refresh())
-        header = self.table.horizontalHeader()
-        header.sortIndicatorChanged.connect(lambda *_: self._save_header())
-        header.sectionResized.connect(lambda *_: self._save_header())
+        self.table.horizontalHeader().sortIndicatorChanged.connect(lambda *_: self._save_header())
 
     def _restore(self) -> None:
         filters = JobFilters.from_json(self._settings.get(JOBS_FILTERS))
@@ -404,7 +410,9 @@ class JobsPanel(QWidget):
 
     def _set_filters(self, filters: JobFilters) -> None:
         self.proxy.set_filters(filters)
-        self._settings.set(JOBS_FILTERS, filters.to_json())
+        stored = self._settings.get(JOBS_FILTERS)
+        if JobFilters.from_json(stored) != filters:  # write only real changes (start-up writes nothing)
+            self._settings.set(JOBS_FILTERS, filters.to_json())
         self.clear_button.setEnabled(filters.active)
         statuses = filters.statuses
         self.status_button.setText("Status: " + (", ".join(s.label for s in JobStatus if s in statuses) or "all"))
@@ -516,7 +524,14 @@ class JobsPanel(QWidget):
         self.service.set_fixed_interval(seconds or None)
 
     def _save_header(self) -> None:
-        self._settings.set(JOBS_HEADER, self.table.horizontalHeader().saveState())
+        """Keep column widths and sort order (on a sort click, and when the panel hides)."""
+        state = self.table.horizontalHeader().saveState()
+        if state != self._settings.get(JOBS_HEADER):
+            self._settings.set(JOBS_HEADER, state)
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        self._save_header()
+        super().hideEvent(event)
 
     # --- dialogs ---------------------------------------------------------------------------
 
@@ -566,6 +581,7 @@ class _Notice(QWidget):
         self.title = QLabel(title)
         self.title.setObjectName("placeholderTitle")
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.title.setWordWrap(True)
         self.hint = QLabel(hint)
         self.hint.setObjectName("placeholderHint")
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)

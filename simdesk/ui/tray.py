@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QFont, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
+from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 
 from simdesk.core import jobs_format as fmt
 from simdesk.core.jobs import Job, JobStatus
@@ -97,7 +97,8 @@ class JobsTray(QObject):
         self._now = now
         self.tray = QSystemTrayIcon(self)
         self.tray.setObjectName("jobsTray")
-        self.menu = QMenu()
+        # parented to the window when there is one, so the menu goes with it (a QMenu is a window)
+        self.menu = QMenu(parent if isinstance(parent, QWidget) else None)
         self.menu.setObjectName("jobsTrayMenu")
         self.tray.setContextMenu(self.menu)
         self.last_notified: str | None = None

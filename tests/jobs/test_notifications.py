@@ -96,6 +96,7 @@ def test_tray_icon_counts_active_runs_and_lists_the_latest(svc: ServiceRig, arun
         tray.tray.messageClicked.emit()
     assert clicked.args[0] == tray.shown[-1][2]
     tray.hide()
+    tray.menu.deleteLater()
     tray.deleteLater()
 
 
@@ -105,6 +106,7 @@ def test_without_a_system_tray_notifications_are_handed_on(tmp_path: Path, setti
     with qtbot.waitSignal(tray.unshown) as unshown:  # the offscreen platform has no tray
         tray.notify("Run completed", "Nightly Report finished", "j1", "completed")
     assert unshown.args[0] == "Run completed: Nightly Report finished" and tray.last_notified == "j1"
+    tray.menu.deleteLater()
     tray.deleteLater()
     service.tracker.store.close()
 
