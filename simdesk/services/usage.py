@@ -7,7 +7,8 @@ after a refill the countdown reached, so the numbers jump to what the server rea
 refresh runs at background priority: it never delays a run the user started.
 
 Each refresh is sampled into the :class:`~simdesk.core.usage_history.UsageHistory` (written in a
-worker thread) and checked against the warning lines (:mod:`simdesk.core.thresholds`).
+worker thread of :mod:`simdesk.services.blocking`, never the loop's QThread executor) and checked
+against the warning lines (:mod:`simdesk.core.thresholds`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from simdesk.core.meter import MeterState, build_state
 from simdesk.core.thresholds import ThresholdWatch
 from simdesk.core.usage import BillingStatus, UsageLimits
 from simdesk.core.usage_history import SPEND, Sample, UsageHistory
+from simdesk.services.blocking import run_blocking
 
 if TYPE_CHECKING:
     from simdesk.api import SimClient
@@ -280,7 +282,7 @@ class UsageService(QObject):
             log.info("usage warning for %s: %s", state.profile, crossing.text)
             self.warning.emit(crossing)
         if self._history is not None and self._watch.crossed != before:
-            self._spawn(asyncio.to_thread(self._history.set_crossed, state.profile, set(self._watch.crossed)))
+            self._spawn(run_blocking(self._history.set_crossed, state.profile, set(self._watch.crossed)))
 
     # --- history -------------------------------------------------------------------------
 
@@ -296,7 +298,7 @@ class UsageService(QObject):
         usage = state.usage
         if usage is not None and usage.current_period_cost is not None:
             samples.append(Sample(state.profile, state.now, SPEND, usage.current_period_cost, usage.cost_limit))
-        await asyncio.to_thread(self._history.record, samples)
+        await run_blocking(self._history.record, samples)
         self.sampled.emit()
 
     def load_history(self, seconds: float) -> None:
@@ -307,7 +309,7 @@ class UsageService(QObject):
         history, profile, since = self._history, self._profile, self._clock() - seconds
 
         async def load() -> None:
-            series = await asyncio.to_thread(history.series, profile, since)
+            series = await run_blocking(history.series, profile, since)
             if profile == self._profile:
                 self.history_loaded.emit(series)
 

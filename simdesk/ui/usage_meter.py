@@ -297,6 +297,7 @@ class UsageMeterPanel(QWidget):
                 if state.refreshed_at is not None
                 else "not updated yet"
             )
+            self.updated_label.setMinimumWidth(self.updated_label.sizeHint().width())
         self.refresh_button.setEnabled(bool(state.profile))
         self.error_label.setText(state.error or "")
         self.error_label.setVisible(bool(state.error))
@@ -387,7 +388,7 @@ class UsageMeterPanel(QWidget):
 
     def _show_refreshing(self, busy: bool) -> None:
         self.refresh_button.setEnabled(not busy and bool(self._service.profile))
-        self.refresh_button.setText("Refreshing…" if busy else "Refresh")
+        self.refresh_button.setToolTip("Refreshing…" if busy else "Ask the server for usage and limits now")
 
     # --- history and options --------------------------------------------------------------
 
@@ -395,13 +396,16 @@ class UsageMeterPanel(QWidget):
         self._range_s = RANGES[index][1]
         self._reload_history()
 
+    def _span(self) -> float:
+        """Seconds of history the chosen range covers ("this session": since the app started)."""
+        return self._range_s or max(60.0, self._service.state.now - self._service.started_at)
+
     def _reload_history(self) -> None:
-        span = self._range_s or max(60.0, self._service.state.now - self._service.started_at)
-        self._service.load_history(span)
+        self._service.load_history(self._span())
 
     def _show_history(self, samples: dict[str, list[Sample]]) -> None:
-        span = self._range_s or None
-        self.chart.set_samples(samples, span_s=span)
+        now, span = self._service.state.now, self._span()
+        self.chart.set_samples(samples, since=now - span, until=now + span * 0.03)  # the latest point not on the edge
 
     def _levels_changed(self) -> None:
         levels = parse_levels(self.levels_edit.text())

@@ -98,8 +98,10 @@ class UsageChart(QChartView):
             pen = QPen(QColor(CHARTED[name][1][1 if self._dark else 0]), 2)
         series.setPen(pen)
 
-    def set_samples(self, samples: Mapping[str, Sequence[Sample]], *, span_s: float | None = None) -> None:
-        """Show ``samples`` (by series); ``span_s`` fixes the time range to the last ``span_s``."""
+    def set_samples(
+        self, samples: Mapping[str, Sequence[Sample]], *, since: float | None = None, until: float | None = None
+    ) -> None:
+        """Show ``samples`` (by series) over ``[since, until]`` (epoch s; default: the samples')."""
         chart = self._chart
         for series in self._series.values():
             chart.removeSeries(series)
@@ -111,6 +113,7 @@ class UsageChart(QChartView):
             points = samples[name]
             series = QLineSeries()
             series.setName("Spend ($)" if name == SPEND else CHARTED[name][0])
+            series.setPointsVisible(len(points) < 30)  # a lone sample is a dot, not nothing
             for s in points:
                 ms = s.at * 1000
                 if name == SPEND:
@@ -128,16 +131,17 @@ class UsageChart(QChartView):
             self._style(series, name)
         self._money.setRange(0, spend_top)
         self._money.setVisible(SPEND in self._series)
-        if last is None:
+        end = until * 1000 if until is not None else last
+        start = since * 1000 if since is not None else first
+        if end is None:
             now = QDateTime.currentDateTime()
             self._time.setRange(now.addSecs(-3600), now)
+            self._time.setFormat("HH:mm")
         else:
-            start = last - span_s * 1000 if span_s else first
-            assert start is not None
-            if last - start < 60_000:
-                start = last - 60_000
-            self._time.setRange(QDateTime.fromMSecsSinceEpoch(int(start)), QDateTime.fromMSecsSinceEpoch(int(last)))
-            self._time.setFormat("HH:mm" if last - start <= 86_400_000 else "dd MMM")
+            start = min(start if start is not None else end, end - 60_000)  # at least a minute wide
+            self._time.setRange(QDateTime.fromMSecsSinceEpoch(int(start)), QDateTime.fromMSecsSinceEpoch(int(end)))
+            span = end - start
+            self._time.setFormat("HH:mm:ss" if span <= 600_000 else "HH:mm" if span <= 86_400_000 else "dd MMM")
         self._empty = last is None
         chart.legend().setVisible(not self._empty)
         chart.setTitle("" if not self._empty else "No history yet")
