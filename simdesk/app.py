@@ -431,5 +431,14 @@ def _run_qt(args: argparse.Namespace, qt_args: list[str], paths: AppPaths, redac
     app.setWindowIcon(app_icon())
     ctx = compose(app, paths, redaction=redaction)
     with asyncio.Runner(loop_factory=lambda: AppEventLoop(app)) as runner:
-        runner.run(run_app(ctx, args))
+        try:
+            runner.run(run_app(ctx, args))
+        except RuntimeError as exc:
+            # Qt ended its event loop on its own (the session ended, the display went away):
+            # close what can still be closed without the window.
+            log.warning("the event loop ended early (%s); closing the HTTP clients", exc)
+            try:
+                runner.run(ctx.pool.aclose())
+            except Exception:
+                log.exception("could not close the HTTP clients")
     return ctx

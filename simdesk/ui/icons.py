@@ -9,8 +9,7 @@ its own colours.
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
-from importlib.resources import abc as resources_abc
+from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QIconEngine, QPainter, QPalette, QPixmap
@@ -18,22 +17,20 @@ from PySide6.QtSvg import QSvgRenderer
 
 from simdesk.core.paths import APP_ID
 
-ICON_DIR = ("resources", "icons")  # inside the simdesk package (package data, see pyproject)
-
-
-def _icon_dir() -> resources_abc.Traversable:
-    return resources.files("simdesk").joinpath(*ICON_DIR)
+# Package data (pyproject: simdesk/resources/**), found next to the package: importlib.resources
+# would cost start-up time for no gain, as simdesk is never imported from a zip.
+ICON_DIR = Path(__file__).resolve().parent.parent / "resources" / "icons"
 
 
 @cache
 def svg_source(name: str) -> bytes:
     """The bytes of ``<name>.svg`` from the package's resources."""
-    return _icon_dir().joinpath(f"{name}.svg").read_bytes()
+    return (ICON_DIR / f"{name}.svg").read_bytes()
 
 
 def icon_names() -> list[str]:
     """Every icon the package ships (for tests and the about box)."""
-    return sorted(entry.name.removesuffix(".svg") for entry in _icon_dir().iterdir() if entry.name.endswith(".svg"))
+    return sorted(entry.name.removesuffix(".svg") for entry in ICON_DIR.iterdir() if entry.name.endswith(".svg"))
 
 
 class TintedSvgIconEngine(QIconEngine):

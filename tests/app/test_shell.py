@@ -177,3 +177,17 @@ def test_theme_switch_from_the_view_menu_repaints_and_is_remembered(
     light = next(a for a in ctx.window.theme_actions.actions() if a.data() == "light")
     light.trigger()
     assert qapp.palette().window().color().name() == LIGHT.window
+
+
+def test_every_shipped_icon_renders(qapp: Any) -> None:
+    from PySide6.QtCore import QSize
+
+    from simdesk.core.paths import APP_ID
+    from simdesk.ui.icons import app_icon, icon, icon_names
+
+    names = icon_names()
+    assert APP_ID in names and {"workflows", "console", "jobs", "meter", "refresh", "quit"} <= set(names)
+    for name in names:
+        image = (app_icon() if name == APP_ID else icon(name)).pixmap(QSize(32, 32)).toImage()
+        opaque = sum(1 for x in range(32) for y in range(32) if image.pixelColor(x, y).alpha() > 0)
+        assert opaque > 20, f"{name}.svg rendered (almost) nothing"
