@@ -83,7 +83,7 @@ class ClientPool:
         async with self._lock:
             entry = self._entries.get(profile.name)
             if entry is not None and entry.profile.base_url == profile.base_url and entry.key == key:
-                return entry.client  # type: ignore[no-any-return]
+                return entry.client
             if entry is not None:
                 await self._close(self._entries.pop(profile.name))
             client = self._factory(profile, key)

@@ -40,7 +40,7 @@ def asyncgen_hooks(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
         sys.set_asyncgen_hooks(*previous)
 
 
-class AppEventLoop(qasync.QEventLoop):  # type: ignore[misc,name-defined]
+class AppEventLoop(qasync.QEventLoop):
     """A qasync loop whose ``run_forever`` sets the async-generator hooks, as asyncio's does.
 
     Its default executor (used by ``getaddrinfo`` and ``asyncio.to_thread``) is a plain thread

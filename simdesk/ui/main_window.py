@@ -168,8 +168,7 @@ class MainWindow(QMainWindow):
             "&Import from sim CLI…", "import", "Import profiles from the official sim CLI; keys go to the keyring"
         )
         self.import_action.triggered.connect(lambda: self._profiles.import_from_cli(False))
-        self.quit_action = self._action("&Quit", "quit", "Quit simdesk", QKeySequence.StandardKey.Quit)
-        self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        self.quit_action = self._action("&Quit", "quit", "Quit simdesk", "Ctrl+Q")
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         self.quit_action.triggered.connect(self.request_quit)
         self.refresh_action = self._action("&Refresh", "refresh", "Reload panels and re-check the connection", "F5")

@@ -145,12 +145,12 @@ class ProfileDialog(QDialog):
         actions.addStretch(1)
         actions.addWidget(self.save_button)
 
-        self.result = QLabel(self)
-        self.result.setObjectName("testResult")
-        self.result.setTextFormat(Qt.TextFormat.RichText)
-        self.result.setWordWrap(True)
-        self.result.setAccessibleName("Connection test result")
-        self.result.hide()
+        self.test_result = QLabel(self)
+        self.test_result.setObjectName("testResult")
+        self.test_result.setTextFormat(Qt.TextFormat.RichText)
+        self.test_result.setWordWrap(True)
+        self.test_result.setAccessibleName("Connection test result")
+        self.test_result.hide()
         self.status = QLabel(self)
         self.status.setObjectName("dialogStatus")
         self.status.setWordWrap(True)
@@ -159,7 +159,7 @@ class ProfileDialog(QDialog):
         editor = QVBoxLayout()
         editor.addLayout(form)
         editor.addLayout(actions)
-        editor.addWidget(self.result)
+        editor.addWidget(self.test_result)
         editor.addStretch(1)
         editor.addWidget(self.status)
 
@@ -254,14 +254,14 @@ class ProfileDialog(QDialog):
         else:
             self.key_state.setText("Keys are stored in the system keyring, never on disk.")
         self.remove_button.setEnabled(True)
-        self.result.hide()
+        self.test_result.hide()
         self.status.clear()
 
     def new_profile(self) -> None:
         """Clear the form for a new profile."""
         self._editing = None
         self.list.clearSelection()
-        self.list.setCurrentItem(None)
+        self.list.setCurrentRow(-1)
         self.name_edit.setText(unique_name("New profile", self._profiles.names()))
         self.url_edit.setText(DEFAULT_BASE_URL)
         self.workspace_edit.clear()
@@ -271,7 +271,7 @@ class ProfileDialog(QDialog):
         self.key_edit.setPlaceholderText("sk-sim-…")
         self.key_state.setText("The key will be stored in the system keyring, never on disk.")
         self.remove_button.setEnabled(False)
-        self.result.hide()
+        self.test_result.hide()
         self.status.clear()
         self.name_edit.setFocus()
         self.name_edit.selectAll()
@@ -401,8 +401,8 @@ class ProfileDialog(QDialog):
             key = ""  # a new profile without a key: check reachability only, read nothing
         self._testing = profile.name
         self.test_button.setEnabled(False)
-        self.result.setText("Testing the connection…")
-        self.result.show()
+        self.test_result.setText("Testing the connection…")
+        self.test_result.show()
         self._connection.test(profile, key)
 
     def _on_tested(self, name: str, check: object) -> None:
@@ -411,15 +411,15 @@ class ProfileDialog(QDialog):
         check = cast("ConnectionCheck", check)
         self._testing = None
         self.test_button.setEnabled(True)
-        self.result.setText(self.render_check(check))
-        self.result.setAccessibleDescription(check.message)
+        self.test_result.setText(self.render_check(check))
+        self.test_result.setAccessibleDescription(check.message)
 
     def _on_test_failed(self, name: str, message: str) -> None:
         if name != self._testing:
             return
         self._testing = None
         self.test_button.setEnabled(True)
-        self.result.setText(f"<span style='color:{self._colors.error}'>✗</span> {escape(message)}")
+        self.test_result.setText(f"<span style='color:{self._colors.error}'>✗</span> {escape(message)}")
 
     def render_check(self, check: ConnectionCheck) -> str:
         """The check as rich text: one ✓/✗/• line per step, then the client's sentence."""

@@ -23,7 +23,7 @@ from simdesk.services.eventloop import use_thread_pool
 class MemoryKeyring(keyring.backend.KeyringBackend):
     """A keyring backend in a dict, for tests that need a working keyring but not D-Bus."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
         super().__init__()

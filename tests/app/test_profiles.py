@@ -44,8 +44,8 @@ def test_add_test_remove_round_trip_with_the_real_secret_service(
         dialog.test_button.click()
     check = tested.args[1]
     assert check.reachable and check.key_valid and check.surface == "v2", check.message
-    assert "API key accepted" in dialog.result.text()
-    assert "v2 API on" in dialog.result.text()
+    assert "API key accepted" in dialog.test_result.text()
+    assert "v2 API on" in dialog.test_result.text()
 
     # Save: the key goes to the Secret Service, the profile to profiles.json without it.
     with qtbot.waitSignal(ctx.profiles.saved, timeout=10_000):
