@@ -26,6 +26,7 @@ log = logging.getLogger("simdesk.core.secrets")
 
 SERVICE = "simdesk"
 REDACTED = "[redacted]"
+SESSION_HINT = "Until then you can use a key for this session only; nothing is written to disk."
 
 # sk-sim-<base64url> keys, and legacy sim_<…> keys. The legacy form needs a long tail and no
 # word character, dot or dash before it, so module names such as ``core.sim_cli_import`` or
@@ -52,9 +53,7 @@ class SecretStoreUnavailable(Exception):
     def __init__(self, detail: str) -> None:
         self.detail = redact(detail)
         super().__init__(
-            "No system keyring is available to keep API keys safe "
-            f"({self.detail}). {_fix_hint()} "
-            "Until then you can use a key for this session only; nothing is written to disk."
+            f"No system keyring is available to keep API keys safe ({self.detail}). {_fix_hint()} {SESSION_HINT}"
         )
 
 

@@ -421,7 +421,7 @@ class MainWindow(QMainWindow):
         if check is not None:
             self.status.set_check(check)
         elif profile is None:
-            self.status.set_no_connection("No profile")
+            self.status.set_no_connection("Not connected")
         else:
             self.status.set_no_connection()
 

@@ -287,6 +287,14 @@ class ProfileDialog(QDialog):
             self.color_combo.currentData(),
         )
 
+    def _valid_draft(self) -> Profile | None:
+        """The form's profile, or ``None`` after showing why the form is not valid."""
+        try:
+            return self.draft()
+        except ProfileError as exc:
+            self._show_status(str(exc), error=True)
+            return None
+
     def _typed_key(self) -> str | None:
         return self.key_edit.text().strip() or None
 
@@ -299,10 +307,8 @@ class ProfileDialog(QDialog):
 
     def save(self) -> None:
         """Save the form (the key, if typed, to the keyring)."""
-        try:
-            profile = self.draft()
-        except ProfileError as exc:
-            self._show_status(str(exc), error=True)
+        profile = self._valid_draft()
+        if profile is None:
             return
         key = self._typed_key()
         self._pending = (profile, key, self._editing)
@@ -387,10 +393,8 @@ class ProfileDialog(QDialog):
 
     def test_connection(self) -> None:
         """Check the draft profile with the typed key (or its stored key)."""
-        try:
-            profile = self.draft()
-        except ProfileError as exc:
-            self._show_status(str(exc), error=True)
+        profile = self._valid_draft()
+        if profile is None:
             return
         key = self._typed_key()
         if key is None and self._editing and self._editing != profile.name:

@@ -36,7 +36,7 @@ class ProfileSwitcher(QComboBox):
                 self.addItem(color_dot(profile.color), label, profile.name)
                 self.setItemData(self.count() - 1, f"{profile.name} — {profile.base_url}", 3)  # ToolTipRole
             if self.count() == 0:
-                self.addItem("No profiles — add one (Ctrl+,)", "")
+                self.addItem("No profiles yet", "")
             self.setEnabled(bool(self._profiles.profiles()))
         self._select(self._profiles.active_name())
 

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from simdesk.core.secrets import SESSION_HINT
 from simdesk.ui.icons import icon
 
 
@@ -36,7 +37,8 @@ class SessionKeyDialog(QDialog):
         picture = QLabel(self)
         picture.setPixmap(icon("key").pixmap(QSize(36, 36)))
         picture.setAlignment(Qt.AlignmentFlag.AlignTop)
-        self.message = QLabel(message, self)
+        # The offer below says it in full; the keyring's message ends with a short version of it.
+        self.message = QLabel(message.replace(SESSION_HINT, "").strip(), self)
         self.message.setObjectName("sessionKeyMessage")
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
