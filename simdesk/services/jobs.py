@@ -38,6 +38,7 @@ class JobService(QObject):
         jobs_changed(list[Job]): jobs that were added or changed, latest values.
         jobs_removed(list[str]): ids of deleted jobs.
         job_ended(Job): a run completed, failed, paused or was cancelled (seen live).
+        jobs_ended(list[Job]): the same, once per poll, for all the runs that poll saw end.
         hold_changed(str profile, str reason): polling of a profile stopped ("" = going again).
         paused_changed(bool): the pause switch.
         active_count_changed(int): queued + running jobs.
@@ -49,6 +50,7 @@ class JobService(QObject):
     jobs_changed = Signal(list)
     jobs_removed = Signal(list)
     job_ended = Signal(object)
+    jobs_ended = Signal(list)
     hold_changed = Signal(str, str)
     paused_changed = Signal(bool)
     active_count_changed = Signal(int)
@@ -289,9 +291,11 @@ class JobService(QObject):
     def _changed(self, changes: list[JobChange]) -> None:
         self.jobs_changed.emit([c.after for c in changes])
         if self._started:
-            for change in changes:
-                if change.ended:
-                    self.job_ended.emit(change.after)
+            ended = [change.after for change in changes if change.ended]
+            for job in ended:
+                self.job_ended.emit(job)
+            if ended:
+                self.jobs_ended.emit(ended)
         self._count()
 
     def _held(self, profile: str, hold: Hold | None) -> None:

@@ -156,17 +156,21 @@ class JobsTray(QObject):
         return text
 
     def notify(self, title: str, message: str, job_id: str, status: str) -> None:
-        """Show a system notification for a job (or hand it to ``unshown``)."""
-        self.last_notified = job_id
+        """Show a system notification for a job, or a summary when ``job_id`` is "" (or hand it
+        to ``unshown``)."""
+        self.last_notified = job_id or None
         self.shown.append((title, message, job_id))
         if QSystemTrayIcon.isSystemTrayAvailable() and QSystemTrayIcon.supportsMessages():
-            self.tray.showMessage(title, message, status_icon(JobStatus(status)), MESSAGE_MS)
+            shape = status_icon(JobStatus(status)) if status else badged_icon(self._base, 0)
+            self.tray.showMessage(title, message, shape, MESSAGE_MS)
         else:
             self.unshown.emit(f"{title}: {message}")
 
     def _message_clicked(self) -> None:
         if self.last_notified:
             self.open_job.emit(self.last_notified)
+        else:  # a summary of many runs: just bring the window (and its jobs panel) up
+            self.show_window.emit()
 
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):

@@ -41,22 +41,27 @@ def test_notifies_only_while_the_window_is_inactive_and_per_outcome(tmp_path: Pa
     notifier = JobNotifier(service, settings, lambda: active[0])
     sent: list[tuple[str, ...]] = []
     notifier.notify.connect(lambda *args: sent.append(args))
-    service.job_ended.emit(_job(JobStatus.COMPLETED))
-    service.job_ended.emit(_job(JobStatus.FAILED, error="HTTP 1: 502 from upstream"))
-    service.job_ended.emit(_job(JobStatus.PAUSED))
-    service.job_ended.emit(_job(JobStatus.CANCELLED))  # off by default
+    service.jobs_ended.emit([_job(JobStatus.COMPLETED)])
+    service.jobs_ended.emit([_job(JobStatus.FAILED, error="HTTP 1: 502 from upstream")])
+    service.jobs_ended.emit([_job(JobStatus.PAUSED)])
+    service.jobs_ended.emit([_job(JobStatus.CANCELLED)])  # off by default
     assert [s[0] for s in sent] == ["Run completed", "Run failed", "Run needs input"]
     assert sent[1][1] == "Nightly Report failed: HTTP 1: 502 from upstream (profile Demo)"
     assert sent[0][2:] == ("j1", "completed")
     settings.set(NOTIFY_FAILED, False)
     settings.set(NOTIFY_CANCELLED, True)
     sent.clear()
-    service.job_ended.emit(_job(JobStatus.FAILED))
-    service.job_ended.emit(_job(JobStatus.CANCELLED))
+    service.jobs_ended.emit([_job(JobStatus.FAILED)])
+    service.jobs_ended.emit([_job(JobStatus.CANCELLED)])
     assert [s[0] for s in sent] == ["Run cancelled"]
     active[0] = True
-    service.job_ended.emit(_job(JobStatus.COMPLETED))
+    service.jobs_ended.emit([_job(JobStatus.COMPLETED)])
     assert len(sent) == 1
+    active[0] = False
+    sent.clear()
+    many = [replace(_job(JobStatus.COMPLETED), id=f"j{n}") for n in range(5)] + [_job(JobStatus.PAUSED)]
+    service.jobs_ended.emit(many)  # a batch finishing together: one summary, not six pop-ups
+    assert sent == [("6 runs ended", "5 completed, 1 need input", "", "")]
     service.tracker.store.close()
 
 
