@@ -303,6 +303,19 @@ class SandboxState:
             run.forced_at = self.clock.now()
             run.forced_error = error
 
+    def forget_run(self, run_id: str) -> None:
+        """Drop a run as Sim's retention does (async results go after about a day).
+
+        Its spend stays counted: the money was spent even if the record is gone."""
+        with self.lock:
+            self.current_cost()
+            run = self.runs.pop(run_id, None)
+            if run is None:
+                return
+            self._unsettled.discard(run_id)
+            if run.job_id:
+                self.jobs.pop(run.job_id, None)
+
     def runs_of(self, workflow_id: str) -> list[Run]:
         with self.lock:
             return [r for r in self.runs.values() if r.workflow.id == workflow_id]
