@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from simdesk.ui.jobs_install import JobsWiring
     from simdesk.ui.main_window import MainWindow
     from simdesk.ui.theme import ThemeController
+    from simdesk.ui.usage_meter_install import UsageWiring
 
 log = logging.getLogger("simdesk.app")
 
@@ -132,6 +133,7 @@ class AppContext:
     background: set[asyncio.Future[Any]] = field(default_factory=set)  # kept so they are not collected
     demo: DemoSandbox | None = None
     jobs: JobsWiring | None = None  # the job tracker (issue 6): panel, service, tray
+    usage: UsageWiring | None = None  # the usage meter (issue 7): panel, status-bar summary, warnings
 
     def start(
         self,
@@ -216,6 +218,8 @@ class AppContext:
             await cancel_pending()
         if self.jobs is not None:
             await self.jobs.aclose()  # stop polling and close the job store before the clients go
+        if self.usage is not None:
+            await self.usage.aclose()  # stop the meter's refresh and close its history
         await self.pool.aclose()
         self.settings.sync()
         self.window.close()
@@ -238,9 +242,11 @@ def compose(
     from simdesk.services.messages import MessageBus
     from simdesk.services.profiles import ProfileService
     from simdesk.services.settings import THEME, Settings
+    from simdesk.services.usage import budgeted_factory
     from simdesk.ui.jobs_install import install_jobs
     from simdesk.ui.main_window import MainWindow
     from simdesk.ui.theme import ThemeController
+    from simdesk.ui.usage_meter_install import install_usage
 
     settings = Settings.at(paths.settings_file, paths.state_file)
     theme = ThemeController(app)
@@ -249,7 +255,7 @@ def compose(
     if redaction is not None:
         redaction.known = secrets.known_keys
     messages = MessageBus()
-    pool = ClientPool(secrets, client_factory)
+    pool = ClientPool(secrets, client_factory or budgeted_factory)  # one request budget per profile (issue 7)
     profiles = ProfileService(ProfileStore(paths.profiles_file), secrets, settings, pool, messages)
     connection = ConnectionService(profiles, pool)
     window = MainWindow(settings, profiles, connection, messages, theme, paths, __version__)
@@ -260,6 +266,10 @@ def compose(
     ctx.jobs = install_jobs(
         paths=paths, settings=settings, profiles=profiles, pool=pool, messages=messages, window=window
     )
+    ctx.usage = install_usage(
+        paths=paths, settings=settings, profiles=profiles, pool=pool, messages=messages, window=window,
+        theme=theme, tray=ctx.jobs.tray.tray,
+    )  # fmt: skip
     return ctx
 
 
@@ -376,6 +386,8 @@ async def run_app(ctx: AppContext, args: argparse.Namespace) -> int:
         else:
             if ctx.jobs is not None:
                 ctx.jobs.begin()  # reattach to unfinished background runs, then poll
+            if ctx.usage is not None:
+                ctx.usage.begin()  # the meter panel, its history, and the active profile's limits
             if args.demo:
                 ctx.start_demo(activate=not args.profile)
             if not args.demo or args.profile:

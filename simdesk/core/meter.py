@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from simdesk.core.budget import WINDOW_S, BudgetSnapshot, format_wait
@@ -25,6 +25,7 @@ UNLIMITED = 999_999  # Sim's placeholder for "no limit" (billing off, session au
 # Placeholders come as 999 999 per minute or as a burst near it; real plans top out at 5 000/min.
 UNLIMITED_RATE = 100_000
 UNLIMITED_BURST = 2 * UNLIMITED_RATE
+SAME_WINDOW_S = 1.0  # reset stamps closer than this (ISO, ms) name the same window
 V2_PREFIX = "v2 "
 RUN_REQUESTS = "v2 execute"  # the request bucket every v2 run draws on
 OWN_BUCKETS = frozenset({"v2 billing.status"})  # what the meter polls itself: not what the user did
@@ -162,6 +163,28 @@ def bucket_label(name: str) -> str:
     if name.startswith(V2_PREFIX):
         return f"Requests · {name[len(V2_PREFIX):]}"
     return name
+
+
+def merge(old: RateLimitState | None, new: RateLimitState) -> RateLimitState:
+    """The better of two reports of one bucket. Answers arrive out of order, but within one
+    window the server's count only goes down: the same window keeps the lowest ``remaining``, a
+    later window replaces, an earlier one (a late answer) is ignored. Fields a report lacks
+    (a refusal has no capacity) are kept from the other."""
+    if old is None:
+        return new
+    filled = replace(
+        new,
+        limit=new.limit if new.limit is not None else old.limit,
+        per_minute=new.per_minute if new.per_minute is not None else old.per_minute,
+    )
+    if old.reset_at is None or new.reset_at is None or old.remaining is None or new.remaining is None:
+        return filled
+    gap = (new.reset_at - old.reset_at).total_seconds()
+    if gap < -SAME_WINDOW_S:
+        return old
+    if gap <= SAME_WINDOW_S and old.remaining < new.remaining:
+        return replace(filled, remaining=old.remaining)
+    return filled
 
 
 def project(state: RateLimitState, now: float) -> BucketView:

@@ -46,10 +46,10 @@ class UsageHistory:
         self.path = str(path)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        if self.path != ":memory:":  # (journal mode cannot change inside a transaction)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")  # WAL makes this safe against corruption
         with self._tx() as db:
-            if self.path != ":memory:":
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=NORMAL")  # WAL makes this safe against corruption
             db.execute(
                 "CREATE TABLE IF NOT EXISTS samples (profile TEXT NOT NULL, at REAL NOT NULL, "
                 "series TEXT NOT NULL, value REAL NOT NULL, capacity REAL)"

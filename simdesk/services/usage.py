@@ -21,22 +21,37 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from simdesk.api import FeatureUnavailableError, SimError, user_message
 from simdesk.core.budget import Priority, RequestBudget, working_at
-from simdesk.core.meter import MeterState, build_state
+from simdesk.core.meter import MeterState, build_state, merge
+from simdesk.core.rates import RateLimitState
 from simdesk.core.thresholds import ThresholdWatch
 from simdesk.core.usage import BillingStatus, UsageLimits
 from simdesk.core.usage_history import SPEND, Sample, UsageHistory
 from simdesk.services.blocking import run_blocking
+from simdesk.services.settings import Opt
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the client (and httpx) load with the first client, not at start-up
     from simdesk.api import SimClient
+    from simdesk.core.profiles import Profile
 
 log = logging.getLogger("simdesk.services.usage")
 
 DEFAULT_INTERVAL_S = 60.0
 MIN_INTERVAL_S = 5.0
 REFILL_GRACE_S = 1.0  # ask usage-limits this long after a refill, so the server has done it
+
+# --- preferences (STYLE pattern 9) -------------------------------------------------------------
+REFRESH_INTERVAL = Opt("usage/refresh_interval_s", DEFAULT_INTERVAL_S, float, doc="usage-limits refresh")
+SPEND_WARNINGS = Opt("usage/spend_warnings", "50, 80, 95", str, doc="warn at these % of the spend limit")
+BUCKET_LOW = Opt("usage/bucket_low_percent", 10.0, float, doc="warn when a bucket is down to this %")
+
+
+def budgeted_factory(profile: Profile, key: str | None) -> SimClient:
+    """A client for ``profile`` with its own request budget: every panel using the profile's
+    client (runs, job polling, this meter) then shares one budget."""
+    from simdesk.api import SimClient
+
+    return SimClient(profile.base_url, key, budget=RequestBudget())
 
 
 class UsageService(QObject):
@@ -83,6 +98,7 @@ class UsageService(QObject):
         self._client: SimClient | None = None
         self._budget: RequestBudget | None = None
         self._unsubscribe: list[Callable[[], None]] = []
+        self._states: dict[str, RateLimitState] = {}  # the best report per bucket (see merge)
         self._usage: UsageLimits | None = None
         self._billing: BillingStatus | None = None
         self._refreshed_at: float | None = None
@@ -111,6 +127,12 @@ class UsageService(QObject):
     def profile(self) -> str:
         return self._profile
 
+    def set_history(self, history: UsageHistory) -> None:
+        """Keep samples in ``history`` from now on (opened after start-up, off the GUI thread)."""
+        self._history = history
+        if self._profile:
+            self._watch.crossed |= history.crossed(self._profile)
+
     @property
     def interval_s(self) -> float:
         return self._timer.interval() / 1000
@@ -120,7 +142,10 @@ class UsageService(QObject):
         self.detach()
         self._profile, self._client = profile, client
         self._budget = budget if budget is not None else client.budget
-        self._unsubscribe.append(client.rate_limits.subscribe(lambda _state: self._dirty()))
+        self._states = {}
+        for state in client.rate_limits.snapshot().values():
+            self._take(state)
+        self._unsubscribe.append(client.rate_limits.subscribe(self._take))
         if self._budget is not None:
             self._unsubscribe.append(self._budget.subscribe(self._dirty))
         if self._history is not None:
@@ -200,6 +225,8 @@ class UsageService(QObject):
         self._refresh_task = self._spawn(self._refresh(self._client, self._profile))
 
     async def _refresh(self, client: SimClient, profile: str) -> None:
+        from simdesk.api import SimError, user_message
+
         self.refreshing.emit(True)
         try:
             with working_at(Priority.BACKGROUND):
@@ -221,6 +248,8 @@ class UsageService(QObject):
         self._spawn(self._sample(self.state))
 
     async def _billing_status(self, client: SimClient) -> BillingStatus | None:
+        from simdesk.api import FeatureUnavailableError, SimError
+
         if client.surface == "legacy":
             return None
         try:
@@ -232,6 +261,11 @@ class UsageService(QObject):
             return self._billing
 
     # --- state ---------------------------------------------------------------------------
+
+    def _take(self, state: RateLimitState) -> None:
+        """A report from the client (an answer's headers, usage-limits, a refusal)."""
+        self._states[state.bucket] = merge(self._states.get(state.bucket), state)
+        self._dirty()
 
     def _dirty(self) -> None:
         if not self._coalesce.isActive():
@@ -265,7 +299,7 @@ class UsageService(QObject):
         self.state = build_state(
             self._profile,
             self._clock(),
-            client.rate_limits.snapshot().values(),
+            self._states.values(),
             usage=self._usage,
             billing=self._billing,
             budget=self._budget.snapshot() if self._budget is not None else None,
