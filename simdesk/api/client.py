@@ -231,9 +231,16 @@ class SimClient:
             workflow_id, input, run_id=run_id, execution_timeout_s=execution_timeout_s
         )
 
-    async def get_run(self, workflow_id: str, run_id: str, *, include_output: bool = False) -> Run:
-        """The run's current state (and its output, if asked and finished)."""
-        return await self._runs.get_run(workflow_id, run_id, include_output=include_output)
+    async def get_run(
+        self, workflow_id: str, run_id: str, *, include_output: bool = False, selected_outputs: Sequence[str] = ()
+    ) -> Run:
+        """The run's current state (and its output, if asked and finished).
+
+        ``selected_outputs`` (block ids, or ``blockId.path``) asks for those blocks' outputs as far
+        as the run has got: how a long run shows progress before it ends."""
+        return await self._runs.get_run(
+            workflow_id, run_id, include_output=include_output, selected_outputs=selected_outputs
+        )
 
     def list_runs(
         self,

@@ -279,19 +279,31 @@ class Runs:
 
     # --- polling ---------------------------------------------------------------------------
 
-    async def get_run(self, workflow_id: str, run_id: str, *, include_output: bool = False) -> Run:
+    async def get_run(
+        self, workflow_id: str, run_id: str, *, include_output: bool = False, selected_outputs: Sequence[str] = ()
+    ) -> Run:
         return await self.s.either(
-            lambda: self._get_run(workflow_id, run_id, include_output, "v2"),
-            lambda: self._get_run(workflow_id, run_id, include_output, "legacy"),
+            lambda: self._get_run(workflow_id, run_id, include_output, "v2", selected_outputs),
+            lambda: self._get_run(workflow_id, run_id, include_output, "legacy", selected_outputs),
             feature="Looking up a run",
         )
 
-    async def _get_run(self, workflow_id: str, run_id: str, include_output: bool, surface: Surface) -> Run:
-        params = {"includeOutput": "true"} if include_output else None
+    async def _get_run(
+        self, workflow_id: str, run_id: str, include_output: bool, surface: Surface, selected: Sequence[str] = ()
+    ) -> Run:
+        params: dict[str, str] = {}
+        if include_output:
+            params["includeOutput"] = "true"
+        if selected:
+            params["selectedOutputs"] = ",".join(selected)
         if surface == "v2":
-            reply = await self.s.call("GET", routes.v2_run(workflow_id, run_id), params=params, bucket="v2 runs.get")
+            reply = await self.s.call(
+                "GET", routes.v2_run(workflow_id, run_id), params=params or None, bucket="v2 runs.get"
+            )
             return parse_runs.run_v2(data_of(reply), workflow_id=workflow_id)
-        reply = await self.s.call("GET", routes.legacy_execution(workflow_id, run_id), params=params, bucket=None)
+        reply = await self.s.call(
+            "GET", routes.legacy_execution(workflow_id, run_id), params=params or None, bucket=None
+        )
         return parse_runs.run_legacy(object_of(reply), workflow_id=workflow_id)
 
     def list_runs(self, workflow_id: str, params: Mapping[str, str]) -> AsyncIterator[Run]:

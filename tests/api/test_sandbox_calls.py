@@ -421,6 +421,23 @@ def test_async_run_lifecycle(any_sandbox: RunningSandbox) -> None:
     assert 55 <= sum(clock.sleeps) <= 80
 
 
+def test_a_long_run_shows_progress_through_block_outputs(any_sandbox: RunningSandbox, connect: Connect) -> None:
+    async def main() -> None:
+        async with connect(any_sandbox) as c:
+            receipt = await c.execute_async(demo.SLOW_ID, {"minutes": 2})
+            any_sandbox.clock.advance(1 + 60)  # queued for a second, then half of the twelve steps
+            steps = [f"b-step-{i:02d}" for i in range(1, 13)]
+            halfway = await c.get_run(demo.SLOW_ID, receipt.run_id, selected_outputs=steps)
+            assert halfway.status is RunStatus.RUNNING
+            assert halfway.block_outputs is not None
+            assert sorted(halfway.block_outputs) == steps[:6]
+            assert halfway.block_outputs["b-step-06"]["progress"]["percent"] == 50
+            plain = await c.get_run(demo.SLOW_ID, receipt.run_id)
+            assert plain.block_outputs is None
+
+    run(main())
+
+
 def test_cancel_a_running_run_and_a_finished_one(any_sandbox: RunningSandbox, connect: Connect) -> None:
     async def main() -> None:
         async with connect(any_sandbox) as c:
