@@ -21,6 +21,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -47,6 +48,12 @@ if TYPE_CHECKING:
     from simdesk.ui.usage_meter_install import UsageWiring
 
 log = logging.getLogger("simdesk.app")
+_T0 = time.perf_counter()  # start-up milestones are logged relative to this module's import
+
+
+def _milestone(what: str) -> None:
+    log.debug("start-up: %s at %.0f ms", what, (time.perf_counter() - _T0) * 1000)
+
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -381,6 +388,7 @@ async def run_app(ctx: AppContext, args: argparse.Namespace) -> int:
         await asyncio.sleep(0)  # the loop has turned once since the paint
         ctx.window.removeEventFilter(watcher)
         log.info("window shown and painted")
+        _milestone("painted")
         if args.exit_after_startup:
             ctx.window.request_quit()
         else:
@@ -437,11 +445,13 @@ def _run_qt(args: argparse.Namespace, qt_args: list[str], paths: AppPaths, redac
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0], *qt_args])
     app.setQuitOnLastWindowClosed(False)  # quitting goes through MainWindow.request_quit
+    _milestone("QApplication ready")
 
     from simdesk.ui.icons import app_icon
 
     app.setWindowIcon(app_icon())
     ctx = compose(app, paths, redaction=redaction)
+    _milestone("composed")
     with asyncio.Runner(loop_factory=lambda: AppEventLoop(app)) as runner:
         try:
             runner.run(run_app(ctx, args))
