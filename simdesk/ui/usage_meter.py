@@ -53,7 +53,11 @@ def _heading(text: str, parent: QWidget) -> QLabel:
 
 
 class BucketRow:
-    """One bucket's line in the limits grid: title, gauge, figure, rate, countdown."""
+    """One bucket in the limits grid, on two lines so it fits a narrow dock::
+
+        Sync runs   50/min          52 / 100
+        [=========gauge=========]  refill 0:41
+    """
 
     def __init__(self, grid: QGridLayout, row: int, name: str, parent: QWidget) -> None:
         self.title = QLabel(parent)
@@ -62,10 +66,16 @@ class BucketRow:
         self.figure.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.rate = _muted("", parent)
         self.countdown = _muted("", parent)
+        self.countdown.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.countdown.setMinimumWidth(self.countdown.fontMetrics().horizontalAdvance("refill 00:00"))
-        for col, widget in enumerate((self.title, self.bar, self.figure, self.rate, self.countdown)):
-            widget.setObjectName(f"{name}_{('title', 'bar', 'figure', 'rate', 'countdown')[col]}")
-            grid.addWidget(widget, row, col)
+        for part, widget in zip(("title", "bar", "figure", "rate", "countdown"), self.widgets(), strict=True):
+            widget.setObjectName(f"{name}_{part}")
+        top, bottom = 2 * row, 2 * row + 1
+        grid.addWidget(self.title, top, 0)
+        grid.addWidget(self.rate, top, 1)
+        grid.addWidget(self.figure, top, 2)
+        grid.addWidget(self.bar, bottom, 0, 1, 2)
+        grid.addWidget(self.countdown, bottom, 2)
 
     def widgets(self) -> tuple[QWidget, ...]:
         return (self.title, self.bar, self.figure, self.rate, self.countdown)
@@ -135,6 +145,7 @@ class UsageMeterPanel(QWidget):
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # it reflows instead
         outer.addWidget(scroll)
         body = QWidget(scroll)
         body.setObjectName("usageMeterBody")
@@ -163,9 +174,9 @@ class UsageMeterPanel(QWidget):
         header.addWidget(self.profile_label)
         header.addWidget(self.plan_label)
         header.addStretch(1)
-        header.addWidget(self.updated_label)
         header.addWidget(self.refresh_button)
         box.addLayout(header)
+        box.addWidget(self.updated_label)
         self.error_label = QLabel(body)
         self.error_label.setObjectName("usageError")
         self.error_label.setWordWrap(True)
@@ -174,8 +185,8 @@ class UsageMeterPanel(QWidget):
 
         box.addWidget(_heading("Rate limits", body))
         grid = QGridLayout()
-        grid.setHorizontalSpacing(10)
-        grid.setVerticalSpacing(4)
+        grid.setHorizontalSpacing(8)
+        grid.setVerticalSpacing(2)
         grid.setColumnStretch(1, 1)
         self.rows = {name: BucketRow(grid, i, name, body) for i, name in enumerate(_ROWS)}
         box.addLayout(grid)
@@ -188,15 +199,14 @@ class UsageMeterPanel(QWidget):
         box.addWidget(self.budget_label)
 
         box.addWidget(_heading("Spend this period", body))
-        spend = QHBoxLayout()
-        self.spend_bar = MeterBar(body, height=10)
-        self.spend_bar.setObjectName("usageSpendBar")
         self.spend_label = QLabel(body)
         self.spend_label.setObjectName("usageSpend")
-        spend.addWidget(self.spend_bar, 1)
-        spend.addWidget(self.spend_label)
-        box.addLayout(spend)
+        self.spend_bar = MeterBar(body, height=10)
+        self.spend_bar.setObjectName("usageSpendBar")
+        box.addWidget(self.spend_label)
+        box.addWidget(self.spend_bar)
         facts = QFormLayout()
+        facts.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         facts.setContentsMargins(0, 0, 0, 0)
         facts.setHorizontalSpacing(10)
         facts.setVerticalSpacing(2)
@@ -227,6 +237,7 @@ class UsageMeterPanel(QWidget):
         box.addWidget(_heading("Refresh and warnings", body))
         options = QFormLayout()
         options.setContentsMargins(0, 0, 0, 0)
+        options.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.interval_box = QSpinBox(body)
         self.interval_box.setObjectName("usageInterval")
         self.interval_box.setRange(int(MIN_INTERVAL_S), 3600)
@@ -249,8 +260,8 @@ class UsageMeterPanel(QWidget):
         self.low_box.setAccessibleName("Warn when a bucket is down to this percentage")
         self.low_box.valueChanged.connect(lambda v: self._service.set_thresholds(bucket_low=v / 100))
         options.addRow("Refresh every", self.interval_box)
-        options.addRow("Warn at spend (%)", self.levels_edit)
-        options.addRow("Warn when a bucket is at", self.low_box)
+        options.addRow("Warn at spend %", self.levels_edit)
+        options.addRow("Warn at bucket", self.low_box)
         box.addLayout(options)
 
     # --- theme ----------------------------------------------------------------------------

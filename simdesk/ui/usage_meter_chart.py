@@ -22,9 +22,9 @@ from simdesk.ui.theme import LIGHT, Colors
 # What is charted, in order, with its legend name and colour (light, dark): distinct from the
 # status colours and readable on both themes. Other request buckets stay in the store, unplotted.
 CHARTED = {
-    SYNC_EXECUTIONS: ("Sync runs", ("#2563eb", "#60a5fa")),
-    ASYNC_EXECUTIONS: ("Async runs", ("#7c3aed", "#a78bfa")),
-    RUN_REQUESTS: ("Run requests", ("#0f766e", "#2dd4bf")),
+    SYNC_EXECUTIONS: ("Sync", ("#2563eb", "#60a5fa")),
+    ASYNC_EXECUTIONS: ("Async", ("#7c3aed", "#a78bfa")),
+    RUN_REQUESTS: ("API", ("#0f766e", "#2dd4bf")),
 }
 
 
@@ -37,7 +37,7 @@ class UsageChart(QChartView):
         self.setObjectName("usageChart")
         self.setAccessibleName("Usage history chart")
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.setMinimumHeight(150)
+        self.setMinimumSize(180, 150)  # narrow docks: the panel reflows, the chart shrinks
         self._colors = LIGHT
         self._dark = False
         chart = self._chart
@@ -112,7 +112,7 @@ class UsageChart(QChartView):
         for name in names:
             points = samples[name]
             series = QLineSeries()
-            series.setName("Spend ($)" if name == SPEND else CHARTED[name][0])
+            series.setName("Spend $" if name == SPEND else CHARTED[name][0])
             series.setPointsVisible(len(points) < 30)  # a lone sample is a dot, not nothing
             for s in points:
                 ms = s.at * 1000
