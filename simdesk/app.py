@@ -103,12 +103,18 @@ class DemoSandbox:
         self._thread.start()
 
     def _start(self) -> None:
+        # Once running, the future can no longer be cancelled, so a quit during start-up waits in
+        # stop() and then stops the server, instead of leaving it up with nowhere to report to.
+        if not self.future.set_running_or_notify_cancel():
+            return
         try:
             from simdesk.sandbox.server import SandboxConfig, start_sandbox
 
-            self.future.set_result(start_sandbox(SandboxConfig()))
+            sandbox = start_sandbox(SandboxConfig())
         except BaseException as exc:  # reported where the future is awaited
             self.future.set_exception(exc)
+            return
+        self.future.set_result(sandbox)
 
     def stop(self) -> None:
         """Wait for the start to finish, then stop the server (idempotent)."""
@@ -249,7 +255,7 @@ def compose(
     from simdesk.services.messages import MessageBus
     from simdesk.services.profiles import ProfileService
     from simdesk.services.settings import THEME, Settings
-    from simdesk.services.usage import budgeted_factory
+    from simdesk.services.usage_budget import budgeted_factory
     from simdesk.ui.jobs_install import install_jobs
     from simdesk.ui.main_window import MainWindow
     from simdesk.ui.theme import ThemeController

@@ -32,7 +32,6 @@ from simdesk.services.settings import Opt
 
 if TYPE_CHECKING:  # the client (and httpx) load with the first client, not at start-up
     from simdesk.api import SimClient
-    from simdesk.core.profiles import Profile
 
 log = logging.getLogger("simdesk.services.usage")
 
@@ -44,14 +43,6 @@ REFILL_GRACE_S = 1.0  # ask usage-limits this long after a refill, so the server
 REFRESH_INTERVAL = Opt("usage/refresh_interval_s", DEFAULT_INTERVAL_S, float, doc="usage-limits refresh")
 SPEND_WARNINGS = Opt("usage/spend_warnings", "50, 80, 95", str, doc="warn at these % of the spend limit")
 BUCKET_LOW = Opt("usage/bucket_low_percent", 10.0, float, doc="warn when a bucket is down to this %")
-
-
-def budgeted_factory(profile: Profile, key: str | None) -> SimClient:
-    """A client for ``profile`` with its own request budget: every panel using the profile's
-    client (runs, job polling, this meter) then shares one budget."""
-    from simdesk.api import SimClient
-
-    return SimClient(profile.base_url, key, budget=RequestBudget())
 
 
 class UsageService(QObject):

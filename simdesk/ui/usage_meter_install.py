@@ -1,11 +1,11 @@
 """Wiring the usage meter into the app (issue 7): service, panel, status-bar summary, warnings.
 
 Called once by the composition root (``simdesk.app.compose``), like the job tracker's
-``install_jobs``. At compose time it only builds the cheap parts (the service and the status-bar
-summary); :meth:`UsageWiring.begin`, once the window is painted, builds the panel (QtCharts),
-opens the history database in a worker thread and starts following the active profile. The
-meter pauses its refresh while the window is minimised or the app has been in the background
-for :data:`IDLE_AFTER_MS`.
+``install_jobs``. Nothing is built or imported at compose time (start-up is benchmarked):
+:meth:`UsageWiring.begin`, once the window is painted, builds the service, the status-bar summary
+and the panel (QtCharts), opens the history database in a worker thread and starts following
+the active profile. The meter pauses its refresh while the window is minimised or the app has
+been in the background for :data:`IDLE_AFTER_MS`.
 """
 
 from __future__ import annotations
@@ -17,23 +17,22 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QSystemTrayIcon
-
-from simdesk.core.thresholds import Crossing, ThresholdWatch, parse_levels
-from simdesk.core.usage_history import UsageHistory
-from simdesk.services.blocking import run_blocking
-from simdesk.services.usage import BUCKET_LOW, REFRESH_INTERVAL, SPEND_WARNINGS, UsageService
-from simdesk.ui.usage_meter_status import UsageStatusLabel
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QSystemTrayIcon
+
     from simdesk.core.paths import AppPaths
+    from simdesk.core.thresholds import Crossing
+    from simdesk.core.usage_history import UsageHistory
     from simdesk.services.clients import ClientPool
     from simdesk.services.messages import MessageBus
     from simdesk.services.profiles import ProfileService
     from simdesk.services.settings import Settings
+    from simdesk.services.usage import UsageService
     from simdesk.ui.main_window import MainWindow
     from simdesk.ui.theme import ThemeController
     from simdesk.ui.usage_meter import UsageMeterPanel
+    from simdesk.ui.usage_meter_status import UsageStatusLabel
 
 log = logging.getLogger("simdesk.ui.usage")
 
@@ -41,6 +40,7 @@ PANEL = "usageMeter"
 HISTORY_FILE = "usage.sqlite"
 IDLE_AFTER_MS = 5 * 60_000
 NOTIFY_MS = 10_000
+_MARK = "\n— usage —\n"
 
 
 class _Watcher(QObject):
@@ -73,36 +73,113 @@ class _Watcher(QObject):
 
 @dataclass
 class UsageWiring:
-    """The meter's parts, as installed."""
+    """The meter's parts: what it needs from the app, and what :meth:`begin` built."""
 
-    service: UsageService
-    summary: UsageStatusLabel
     paths: AppPaths
+    settings: Settings
+    profiles: ProfileService
+    pool: ClientPool
+    messages: MessageBus
     window: MainWindow
     theme: ThemeController
-    follow: Any  # (name: str) -> None, the active-profile follower
-    active_name: Any  # () -> str
+    tray: QSystemTrayIcon | None = None
+    service: UsageService | None = None
+    summary: UsageStatusLabel | None = None
     panel: UsageMeterPanel | None = None
     history: UsageHistory | None = None
     tasks: set[asyncio.Future[Any]] = field(default_factory=set)
 
     def begin(self) -> None:
-        """Build the panel, open the history and follow the active profile (after first paint)."""
-        from simdesk.ui.usage_meter import UsageMeterPanel  # QtCharts loads here, not at start-up
+        """Build and plug in the meter, open its history and follow the active profile."""
+        from simdesk.core.thresholds import ThresholdWatch, parse_levels
+        from simdesk.services.usage import BUCKET_LOW, REFRESH_INTERVAL, SPEND_WARNINGS, UsageService
+        from simdesk.ui.usage_meter import UsageMeterPanel
+        from simdesk.ui.usage_meter_status import UsageStatusLabel
 
-        self.panel = UsageMeterPanel(self.service, self.theme.colors, dark=self.theme.effective == "dark")
-        self.window.set_panel(PANEL, self.panel)
+        settings, theme, window = self.settings, self.theme, self.window
+        watch = ThresholdWatch(parse_levels(settings.get(SPEND_WARNINGS)), settings.get(BUCKET_LOW) / 100)
+        service = self.service = UsageService(interval_s=settings.get(REFRESH_INTERVAL), watch=watch, parent=window)
+        self.summary = UsageStatusLabel(service, theme.colors, window.status)
+        window.status.rates.hide()  # the meter's summary replaces the shell's plain rate label
+        window.status.addPermanentWidget(self.summary)
+        self.panel = UsageMeterPanel(service, theme.colors, dark=theme.effective == "dark")
+        window.set_panel(PANEL, self.panel)
+        _Watcher(service, window)
+
+        def save_options() -> None:
+            settings.set(REFRESH_INTERVAL, service.interval_s)
+            settings.set(SPEND_WARNINGS, ", ".join(f"{round(v * 100)}" for v in service.watch.spend_levels))
+            settings.set(BUCKET_LOW, float(round(service.watch.bucket_low * 100)))
+
+        service.options_changed.connect(save_options)
+        service.warning.connect(self._warn)
+        service.changed.connect(self._tray_tooltip)
+        theme.changed.connect(self._recolor)
+        self.profiles.active_changed.connect(self.follow)
+        self.profiles.saved.connect(
+            lambda name, _session_only: self.follow(name) if name == self.profiles.active_name() else None
+        )
         self._spawn(self._open_history())
-        self.follow(self.active_name())
+        self.follow(self.profiles.active_name())
+
+    # --- reactions -----------------------------------------------------------------------
+
+    def follow(self, name: str) -> None:
+        """Meter ``name`` (the active profile), or nothing when no profile is active."""
+        if self.service is None:
+            return
+        if not name:
+            self.service.detach()
+            return
+        self._spawn(self._attach(name))
+
+    async def _attach(self, name: str) -> None:
+        assert self.service is not None
+        profile = self.profiles.get(name)
+        if profile is None:
+            self.service.detach()
+            return
+        try:
+            client = await self.pool.client(profile)
+        except Exception as exc:  # no key, keyring locked: the connection check tells the user
+            log.info("no usage meter for %s: %r", name, exc)
+            self.service.detach()
+            return
+        if self.profiles.active_name() == name:
+            self.service.attach(name, client)
+
+    def _warn(self, crossing: Crossing) -> None:
+        """In the app, and as a system notification where the desktop has a tray."""
+        from PySide6.QtWidgets import QSystemTrayIcon
+
+        self.messages.send_info(crossing.text)
+        tray = self.tray
+        if tray is not None and QSystemTrayIcon.isSystemTrayAvailable() and QSystemTrayIcon.supportsMessages():
+            kind = QSystemTrayIcon.MessageIcon.Critical if crossing.critical else QSystemTrayIcon.MessageIcon.Warning
+            tray.showMessage(crossing.title, crossing.text, kind, NOTIFY_MS)
+
+    def _tray_tooltip(self, _state: object) -> None:
+        if self.tray is not None and self.summary is not None:
+            self.tray.setToolTip(tray_tip(self.tray.toolTip(), self.summary.tooltip))
+
+    def _recolor(self, effective: str) -> None:
+        if self.summary is not None:
+            self.summary.set_colors(self.theme.colors)
+        if self.panel is not None:
+            self.panel.set_colors(self.theme.colors, dark=effective == "dark")
 
     async def _open_history(self) -> None:
+        from simdesk.core.usage_history import UsageHistory
+        from simdesk.services.blocking import run_blocking
+
         path = self.paths.data / HISTORY_FILE
         try:
             self.history = await run_blocking(UsageHistory, path)
         except Exception:  # the meter works without history; the log says why
             log.exception("the usage history at %s could not be opened", path)
             return
-        self.service.set_history(self.history)
+        if self.service is not None:
+            self.service.set_history(self.history)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
@@ -114,7 +191,8 @@ class UsageWiring:
         for task in list(self.tasks):
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
-        await self.service.aclose()
+        if self.service is not None:
+            await self.service.aclose()
         if self.history is not None:
             self.history.close()
 
@@ -130,65 +208,11 @@ def install_usage(
     theme: ThemeController,
     tray: QSystemTrayIcon | None = None,
 ) -> UsageWiring:
-    """Build the meter's cheap parts and plug them into ``window``; :meth:`UsageWiring.begin` does the rest."""
-    watch = ThresholdWatch(parse_levels(settings.get(SPEND_WARNINGS)), settings.get(BUCKET_LOW) / 100)
-    service = UsageService(interval_s=settings.get(REFRESH_INTERVAL), watch=watch, parent=window)
-    summary = UsageStatusLabel(service, theme.colors, window.status)
-    window.status.rates.hide()  # the meter's summary replaces the shell's plain rate label
-    window.status.addPermanentWidget(summary)
-    _Watcher(service, window)
-
-    def save_options() -> None:
-        settings.set(REFRESH_INTERVAL, service.interval_s)
-        settings.set(SPEND_WARNINGS, ", ".join(f"{round(v * 100)}" for v in service.watch.spend_levels))
-        settings.set(BUCKET_LOW, float(round(service.watch.bucket_low * 100)))
-
-    def warn(crossing: Crossing) -> None:
-        messages.send_info(crossing.text)
-        if tray is not None and QSystemTrayIcon.isSystemTrayAvailable() and QSystemTrayIcon.supportsMessages():
-            icon = QSystemTrayIcon.MessageIcon.Critical if crossing.critical else QSystemTrayIcon.MessageIcon.Warning
-            tray.showMessage(crossing.title, crossing.text, icon, NOTIFY_MS)
-
-    def recolor(effective: str) -> None:
-        summary.set_colors(theme.colors)
-        if wiring.panel is not None:
-            wiring.panel.set_colors(theme.colors, dark=effective == "dark")
-
-    async def attach(name: str) -> None:
-        profile = profiles.get(name)
-        if profile is None:
-            service.detach()
-            return
-        try:
-            client = await pool.client(profile)
-        except Exception as exc:  # no key, keyring locked: the connection check tells the user
-            log.info("no usage meter for %s: %r", name, exc)
-            service.detach()
-            return
-        if profiles.active_name() == name:
-            service.attach(name, client)
-
-    def follow(name: str) -> None:
-        if not name:
-            service.detach()
-            return
-        wiring._spawn(attach(name))
-
-    service.options_changed.connect(save_options)
-    service.warning.connect(warn)
-    theme.changed.connect(recolor)
-    wiring = UsageWiring(service, summary, paths, window, theme, follow, profiles.active_name)
-    profiles.active_changed.connect(follow)
-    profiles.saved.connect(lambda name, _session_only: follow(name) if name == profiles.active_name() else None)
-    if tray is not None:
-        service.changed.connect(lambda _state: tray.setToolTip(_tray_tip(tray.toolTip(), summary.tooltip)))
-    return wiring
+    """The meter's wiring for ``window``; :meth:`UsageWiring.begin` builds it after the first paint."""
+    return UsageWiring(paths, settings, profiles, pool, messages, window, theme, tray)
 
 
-_MARK = "\n— usage —\n"
-
-
-def _tray_tip(current: str, usage: str) -> str:
-    """The tray's tooltip with the meter's lines after the job tracker's own first line."""
+def tray_tip(current: str, usage: str) -> str:
+    """The tray's tooltip with the meter's lines after the job tracker's own."""
     head = current.split(_MARK, 1)[0]
     return f"{head}{_MARK}{usage}" if usage else head

@@ -22,8 +22,18 @@ def started(qtbot: Any, make_app: MakeApp, app_paths: AppPaths, sandbox: Running
     assert ctx.usage is not None
     ctx.usage.begin()
     ctx.profiles.use_demo(sandbox.base_url, sandbox.api_key)
-    qtbot.waitUntil(lambda: ctx.usage is not None and ctx.usage.service.state.refreshed_at is not None, timeout=5000)
+    service = ctx.usage.service
+    assert service is not None
+    qtbot.waitUntil(lambda: service.state.refreshed_at is not None, timeout=5000)
     return ctx
+
+
+def test_nothing_is_built_before_the_first_paint(
+    make_app: MakeApp, app_paths: AppPaths, memory_keyring: Any
+) -> None:
+    ctx = make_app(app_paths)
+    assert ctx.usage is not None and ctx.usage.service is None and ctx.usage.panel is None
+    assert ctx.window.status.rates.isVisibleTo(ctx.window.status)
 
 
 def test_the_meter_fills_its_dock_and_the_status_bar(
@@ -35,6 +45,7 @@ def test_the_meter_fills_its_dock_and_the_status_bar(
     assert isinstance(panel, UsageMeterPanel)
     assert panel.profile_label.text() == "Demo" and panel.plan_label.text() == "free plan"
     summary = ctx.usage.summary
+    assert summary is not None
     assert summary.isVisibleTo(ctx.window.status) and not ctx.window.status.rates.isVisibleTo(ctx.window.status)
     assert summary.text().startswith("● ")
     client = ctx.pool.cached("Demo")
@@ -49,6 +60,7 @@ def test_minimising_pauses_the_refresh(
     ctx = started(qtbot, make_app, app_paths, sandbox)
     assert ctx.usage is not None
     service = ctx.usage.service
+    assert service is not None
     ctx.window.setWindowState(Qt.WindowState.WindowMinimized)
     QApplication.sendEvent(ctx.window, QEvent(QEvent.Type.WindowStateChange))
     assert service.paused
@@ -67,5 +79,6 @@ def test_warning_lines_are_saved_and_warnings_reach_the_user(
     ctx.usage.begin()
     with qtbot.waitSignal(ctx.messages.info, check_params_cb=lambda text: "$16.20 of $20.00" in text, timeout=5000):
         ctx.profiles.use_demo(sandbox.base_url, sandbox.api_key)
+    assert ctx.usage.service is not None
     ctx.usage.service.set_thresholds(spend_levels=(0.25, 0.9))
     assert ctx.settings.get(SPEND_WARNINGS) == "25, 90"
