@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+import shiboken6
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QHideEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -530,7 +531,9 @@ class JobsPanel(QWidget):
             self._settings.set(JOBS_HEADER, state)
 
     def hideEvent(self, event: QHideEvent) -> None:
-        self._save_header()
+        # at interpreter exit the window can hide after the settings object is already gone
+        if shiboken6.isValid(self._settings):
+            self._save_header()
         super().hideEvent(event)
 
     # --- dialogs ---------------------------------------------------------------------------
