@@ -50,12 +50,18 @@ def _reset_shared_sandboxes(request: pytest.FixtureRequest) -> Iterator[None]:
 
 # STYLE.md pattern 13: one session-scoped qasync loop, a per-test error collector, and `arun`.
 @pytest.fixture(scope="session")
-def _qloop(qapp: Any) -> Any:
+def _qloop(qapp: Any) -> Iterator[Any]:
     import qasync
+
+    from simdesk.services.eventloop import use_thread_pool
 
     loop = qasync.QEventLoop(qapp, already_running=True)
     asyncio.set_event_loop(loop)
-    return loop
+    # As in the app: qasync's default QThreadExecutor (getaddrinfo, to_thread) leaves QThreads
+    # that abort the interpreter at exit, since this session loop is never closed.
+    executor = use_thread_pool(loop)
+    yield loop
+    executor.shutdown(wait=True)
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import QApplication, QWidget
 from simdesk.app import AppContext, compose
 from simdesk.core.logsetup import RedactionFilter, setup_logging
 from simdesk.core.paths import AppPaths
-from simdesk.services.eventloop import use_thread_pool
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):
@@ -40,21 +39,6 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
 
         if self.store.pop((service, username), None) is None:
             raise PasswordDeleteError("not found")
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _plain_default_executor(_qloop: Any) -> Iterator[None]:
-    """The session loop's default executor as the app's: a plain thread pool.
-
-    qasync's default ``QThreadExecutor`` (used by ``getaddrinfo`` when httpx connects) leaves
-    QThreads that abort the interpreter at exit, since the session loop is never closed.
-    """
-    old = getattr(_qloop, "_QEventLoop__default_executor", None)
-    executor = use_thread_pool(_qloop)
-    if old is not None:
-        old.shutdown(wait=True)
-    yield
-    executor.shutdown(wait=True)
 
 
 def _flush_deletes() -> None:
