@@ -20,12 +20,11 @@ from simdesk.sandbox.clock import ManualClock
 from simdesk.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
 from tests.app import conftest as shell_fixtures
 
-# The shell's fixtures for composing the whole app (tests/usage/test_usage_install.py), as they are;
-# its plain-thread-pool default executor too (qasync's QThreads abort the interpreter at exit).
+# The shell's fixtures for composing the whole app (tests/usage/test_usage_install.py), as they are.
+# (The plain-thread-pool default executor now lives in the shared tests/conftest.py loop.)
 app_paths = shell_fixtures.app_paths
 make_app = shell_fixtures.make_app
 memory_keyring = shell_fixtures.memory_keyring
-_plain_default_executor = shell_fixtures._plain_default_executor
 
 T0 = 1_787_316_000.0  # 2026-08-21T10:00:00Z, the sandbox ManualClock's default start
 
