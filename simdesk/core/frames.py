@@ -12,7 +12,11 @@ with the C string encoder rather than a full :func:`json.dumps`.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import groupby
 from json.encoder import encode_basestring  # C-accelerated when available
+from operator import attrgetter
 from typing import Any, Literal
 
 from simdesk.core.stream_events import (
@@ -38,6 +42,69 @@ def encode_event(event: StreamEvent) -> str:
     if type(event) is Chunk:
         return '{"blockId":' + encode_basestring(event.block_id) + ',"chunk":' + encode_basestring(event.text) + "}"
     return _dumps(frame_of(event))
+
+
+@dataclass(slots=True)
+class ChunkRun:
+    """Consecutive chunks of one block, as they arrived together."""
+
+    block_id: str
+    texts: list[str]
+
+
+Item = ChunkRun | StreamEvent
+_BLOCK = attrgetter("block_id")
+_TEXT = attrgetter("text")
+_PACKED = ',"chunks":['  # cannot occur in a real frame: quotes inside JSON strings are escaped
+
+
+def runs(events: Sequence[StreamEvent]) -> list[Item]:
+    """``events`` with each stretch of chunks of one block as a :class:`ChunkRun`.
+
+    Grouping is done by :func:`itertools.groupby` over C-level keys, so a burst of thousands of
+    chunks costs a few C loops, not a Python step per chunk."""
+    out: list[Item] = []
+    for kind, group in groupby(events, type):
+        if kind is Chunk:
+            for block_id, same in groupby(group, _BLOCK):
+                out.append(ChunkRun(block_id, list(map(_TEXT, same))))
+        else:
+            out.extend(group)
+    return out
+
+
+def pack(items: Sequence[Item]) -> tuple[list[str], int]:
+    """Lines for storage and the frame count they stand for: a chunk run is one line
+    (``{"blockId":…,"chunks":[…]}``, a shape Sim never sends), any other event its own frame."""
+    lines: list[str] = []
+    count = 0
+    for item in items:
+        if type(item) is ChunkRun:
+            texts = _dumps_texts(item.texts)
+            lines.append('{"blockId":' + encode_basestring(item.block_id) + _PACKED + texts[1:] + "}")
+            count += len(item.texts)
+        else:
+            lines.append(encode_event(item))  # type: ignore[arg-type]
+            count += 1
+    return lines, count
+
+
+_dumps_texts = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def unpack(line: str) -> list[str]:
+    """The frame payloads a stored line stands for, exactly as :func:`encode_event` writes them."""
+    cut = line.find(_PACKED)
+    if cut < 0 or not line.startswith('{"blockId":'):
+        return [line]
+    prefix = line[:cut] + ',"chunk":'
+    texts = json.loads("[" + line[cut + len(_PACKED) : -1])
+    return [prefix + encode_basestring(t) + "}" for t in texts]
+
+
+def encode_events(events: Sequence[StreamEvent]) -> list[str]:
+    """:func:`encode_event` for many events."""
+    return [encode_event(e) for e in events]
 
 
 def frame_of(event: StreamEvent) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from simdesk.core.frames import unpack
 from simdesk.core.transcript import Outcome
 
 log = logging.getLogger("simdesk.history")
@@ -52,12 +53,17 @@ CREATE TABLE IF NOT EXISTS frames (
     key TEXT NOT NULL,
     seq INTEGER NOT NULL,
     count INTEGER NOT NULL,
+    times TEXT NOT NULL,
     data TEXT NOT NULL,
     PRIMARY KEY (key, seq)
 );
 """
 
 Frame = tuple[float, str]  # (seconds since the run started, the frame's JSON payload)
+Group = tuple[float, Sequence[str], int]  # lines of frames that arrived together, when, how many frames
+# A row holds the groups handed over at once (one paint's worth): one line per frame, or per run of
+# chunks packed by :func:`simdesk.core.frames.pack` (JSON never holds a raw newline), and
+# ``times`` = "line:seconds,…" where each group starts.
 
 
 def _dumps(value: Any) -> str:
@@ -151,20 +157,28 @@ class RunHistory:
             )
         )
 
-    def add_frames(self, key: str, frames: Sequence[Frame]) -> None:
-        """Append frames (in arrival order) to the run's transcript on disk."""
-        if not frames:
+    def add_frames(self, key: str, groups: Sequence[Group]) -> None:
+        """Append groups of frames (in arrival order) to the run's transcript on disk."""
+        lines: list[str] = []
+        times: list[str] = []
+        count = 0
+        for at, packed, frames in groups:
+            if packed:
+                times.append(f"{len(lines)}:{at:.4f}")
+                lines.extend(packed)
+                count += frames
+        if not lines:
             return
         seq = self._seq.get(key, 0)
         self._seq[key] = seq + 1
-        data = "\n".join(f"{at:.4f}\t{payload}" for at, payload in frames)
-        row = (key, seq, len(frames), data)
-        count, size = len(frames), len(data)
+        data = "\n".join(lines)
+        row = (key, seq, count, ",".join(times), data)
+        size = len(data)
         self._submit(lambda c: self._insert_frames(c, row, count, size))
 
     @staticmethod
     def _insert_frames(conn: sqlite3.Connection, row: tuple[Any, ...], count: int, size: int) -> None:
-        conn.execute("INSERT OR REPLACE INTO frames (key, seq, count, data) VALUES (?,?,?,?)", row)
+        conn.execute("INSERT OR REPLACE INTO frames (key, seq, count, times, data) VALUES (?,?,?,?,?)", row)
         conn.execute("UPDATE runs SET frames = frames + ?, bytes = bytes + ? WHERE key = ?", (count, size, row[0]))
 
     def set_run_id(self, key: str, run_id: str) -> None:
@@ -314,10 +328,14 @@ class RunHistory:
         """The run's frames in arrival order, read lazily."""
         conn = self._connect()
         try:
-            for (data,) in conn.execute("SELECT data FROM frames WHERE key = ? ORDER BY seq", (key,)):
-                for line in data.split("\n"):
-                    at, _, payload = line.partition("\t")
-                    yield float(at), payload
+            for times, data in conn.execute("SELECT times, data FROM frames WHERE key = ? ORDER BY seq", (key,)):
+                starts = [(int(line), float(at)) for line, _, at in (t.partition(":") for t in times.split(","))]
+                lines = data.split("\n")
+                for number, (start, at) in enumerate(starts):
+                    end = starts[number + 1][0] if number + 1 < len(starts) else len(lines)
+                    for line in lines[start:end]:
+                        for payload in unpack(line):
+                            yield at, payload
         finally:
             conn.close()
 

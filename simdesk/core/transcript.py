@@ -13,12 +13,12 @@ the same durations as the live run did.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from simdesk.core.frames import ChunkRun, Item, runs
 from simdesk.core.stream_events import (
-    Chunk,
     ChunkReset,
     Final,
     RunFailed,
@@ -290,6 +290,48 @@ class Settled:
 Change = BlockAdded | TextAdded | TextCleared | LanesChanged | ErrorAdded | Settled
 
 
+class ChangeList:
+    """Collects changes, joining text appended to the same block (in linear time: parts are
+    joined once, in :meth:`done`)."""
+
+    def __init__(self) -> None:
+        self._changes: list[Change] = []
+        self._block: str | None = None  # the block whose text is being collected
+        self._parts: list[str] = []
+
+    def add(self, change: Change) -> None:
+        """Queue one change."""
+        if type(change) is TextAdded:
+            if change.block_id == self._block:
+                self._parts.append(change.text)
+                return
+            self._close()
+            self._block = change.block_id
+            self._parts = [change.text]
+            return
+        self._close()
+        self._changes.append(change)
+
+    def extend(self, changes: Iterable[Change]) -> None:
+        """Queue several changes."""
+        for change in changes:
+            self.add(change)
+
+    def _close(self) -> None:
+        if self._block is not None:
+            self._changes.append(TextAdded(self._block, "".join(self._parts)))
+            self._block, self._parts = None, []
+
+    def done(self) -> list[Change]:
+        """The changes so far (the list is then empty again)."""
+        self._close()
+        changes, self._changes = self._changes, []
+        return changes
+
+    def __len__(self) -> int:
+        return len(self._changes) + (self._block is not None)
+
+
 class Transcript:
     """Applies stream events to per-block state. Not thread-safe; one per run."""
 
@@ -329,33 +371,69 @@ class Transcript:
         """Apply ``(seconds since start, event)`` pairs in order; returns what changed.
 
         Consecutive chunks of one block come back as one :class:`TextAdded`."""
-        changes: list[Change] = []
-        pending_block: str | None = None
-        pending: list[str] = []
+        changes = ChangeList()
+        batch: list[StreamEvent] = []
+        batch_at = 0.0
         for at, event in events:
+            if batch and at != batch_at:
+                changes.extend(self.apply_batch(batch, batch_at))
+                batch = []
+            batch_at = at
+            batch.append(event)
+        if batch:
+            changes.extend(self.apply_batch(batch, batch_at))
+        return changes.done()
+
+    def apply_batch(self, events: Sequence[StreamEvent], at: float) -> list[Change]:
+        """Apply events that arrived together (at ``at`` seconds since the start)."""
+        return self.apply_runs(runs(events), at)
+
+    def apply_runs(self, items: Sequence[Item], at: float) -> list[Change]:
+        """Apply events grouped by :func:`simdesk.core.frames.runs`: the hot path of a fast
+        stream, where a run of chunks of one block costs one join and one append."""
+        changes: list[Change] = []
+        timing = self.timing
+        timing.last_event = at
+        for item in items:
             if self.outcome is not None:
                 break
-            self.timing.events += 1
-            self.timing.last_event = at
-            if type(event) is Chunk:
-                if pending_block != event.block_id:
-                    if pending:
-                        changes.append(TextAdded(pending_block or "", "".join(pending)))
-                        pending = []
-                    pending_block = event.block_id
-                    self._chunk_block(event.block_id, at, changes)
-                text = self._count_chunk(event.block_id, event.text, at)
-                if text:
-                    pending.append(text)
-                continue
-            if pending:
-                changes.append(TextAdded(pending_block or "", "".join(pending)))
-                pending = []
-            pending_block = None
-            self._apply_other(event, at, changes)
-        if pending:
-            changes.append(TextAdded(pending_block or "", "".join(pending)))
+            if type(item) is ChunkRun:
+                timing.events += len(item.texts)
+                self._chunks(item.block_id, item.texts, at, changes)
+            else:
+                timing.events += 1
+                self._apply_other(item, at, changes)  # type: ignore[arg-type]
         return changes
+
+    def _chunks(self, block_id: str, texts: list[str], at: float, changes: list[Change]) -> None:
+        """Add a run of chunks of one block."""
+        block = self.blocks.get(block_id)
+        if block is None:
+            block = self._block(block_id, at, changes)
+        else:
+            block.last_at = at
+        if self._end_thinking(block, at):
+            changes.append(LanesChanged(block_id))
+        text = "".join(texts)
+        if not block.chunks and block.index > 0 and text.startswith(_SEPARATOR):
+            # Sim puts "\n\n" before a second block's first chunk to part blocks in one string;
+            # here blocks are apart already
+            text = text[len(_SEPARATOR) :]
+        block.chunks += len(texts)
+        if not block.evicted:
+            block.text.append(text)
+        timing = self.timing
+        timing.chunks += len(texts)
+        timing.chars += len(text)
+        if timing.first_chunk is None:
+            timing.first_chunk = at
+        timing.last_chunk = at
+        if text:
+            last = changes[-1] if changes else None
+            if type(last) is TextAdded and last.block_id == block_id:
+                changes[-1] = TextAdded(block_id, last.text + text)
+            else:
+                changes.append(TextAdded(block_id, text))
 
     def finish(self, outcome: Outcome, at: float | None = None) -> list[Change]:
         """Record how the run ended (a no-op if it already ended); closes open lanes."""
@@ -399,29 +477,6 @@ class Transcript:
             block.text.clear()
             if block.thinking is not None:
                 block.thinking.text.clear()
-
-    def _chunk_block(self, block_id: str, at: float, changes: list[Change]) -> None:
-        block = self._block(block_id, at, changes)
-        if self._end_thinking(block, at):
-            changes.append(LanesChanged(block_id))
-
-    def _count_chunk(self, block_id: str, text: str, at: float) -> str:
-        """Count a chunk and keep its text; returns the text as shown (Sim puts ``"\n\n"`` before
-        a second block's first chunk to separate blocks in one string; here blocks are apart)."""
-        block = self.blocks[block_id]
-        if block.chunks == 0 and block.index > 0 and text.startswith(_SEPARATOR):
-            text = text[len(_SEPARATOR) :]
-        block.chunks += 1
-        block.last_at = at
-        if not block.evicted:
-            block.text.append(text)
-        timing = self.timing
-        timing.chunks += 1
-        timing.chars += len(text)
-        if timing.first_chunk is None:
-            timing.first_chunk = at
-        timing.last_chunk = at
-        return text
 
     @staticmethod
     def _end_thinking(block: BlockState, at: float) -> bool:

@@ -17,7 +17,7 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from simdesk.api import SimClient
 from simdesk.api.errors import APIConnectionError, APIStatusError, ProtocolError, SimError
@@ -132,15 +132,28 @@ def _refused(exc: SimError) -> bool:
 # --- the modes ---------------------------------------------------------------------------------
 
 
+class EventSink(Protocol):
+    """Where :func:`run_stream` puts events: appended to ``pending`` (the hot path is one list
+    append per chunk), ``arm()`` once after the first event since a paint, ``checkpoint()`` every
+    64 events of a burst."""
+
+    pending: list[StreamEvent]
+    armed: bool
+
+    def arm(self) -> None: ...
+
+    def checkpoint(self) -> None: ...
+
+
 async def run_stream(
     client: SimClient,
     request: RunRequest,
     run_id: str,
-    push: Callable[[StreamEvent], None],
+    sink: EventSink,
     opened: Callable[[RunStream], None],
 ) -> Outcome | None:
-    """Stream the run; every event goes to ``push``. Returns ``None`` when the stream ended with
-    its terminal event (the caller's transcript has the outcome), else the error's outcome."""
+    """Stream the run into ``sink``. Returns ``None`` when the stream ended with its terminal
+    event (the caller's transcript has the outcome), else the error's outcome."""
     stream = client.stream(
         request.workflow_id,
         to_wire(request.values),
@@ -153,14 +166,19 @@ async def run_stream(
     count = 0
     clock = time.perf_counter
     turn = clock()
+    append = sink.pending.append  # the sink empties this list in place, never replaces it
     try:
         async with stream:
             async for event in stream:
-                push(event)
+                append(event)
+                if not sink.armed:
+                    sink.arm()
                 count += 1
-                if not count & 63 and clock() - turn > YIELD_EVERY_S:
-                    await asyncio.sleep(0)  # let Qt paint and run timers between bursts
-                    turn = clock()
+                if not count & 63:
+                    sink.checkpoint()
+                    if clock() - turn > YIELD_EVERY_S:
+                        await asyncio.sleep(0)  # let Qt paint and run timers between bursts
+                        turn = clock()
     except SimError as exc:
         if exc.run_id is None:
             exc.run_id = stream.run_id

@@ -13,7 +13,7 @@ whatever was painted is already on its way to disk. The pending list is bounded:
 Signals:
     started(RunHeader): a run started or a past run was opened; views reset from :attr:`transcript`.
     changed(list[Change]): what changed in :attr:`transcript` since the last emission.
-    frames(list[tuple[float, str]]): new raw frames (seconds since start, JSON payload).
+    frames(list): new raw frames, in packed groups (see :meth:`RunService.raw_frames` for them expanded).
     progress(RunProgress): status text, elapsed time and timings, about once a second and per paint.
     finished(Outcome): the run ended (the outcome is also in :attr:`transcript`).
     notice(str): a hint for the user (e.g. "this run nears the sync time cap: run it in the background").
@@ -50,7 +50,7 @@ from simdesk.core.run_history import RunHistory, RunRecord, RunStart
 from simdesk.core.runs import Run
 from simdesk.core.snippets import SNIPPETS, RunSpec
 from simdesk.core.stream_events import Chunk, ChunkReset, StreamEvent
-from simdesk.core.transcript import Change, Outcome, TextAdded, Timing, Transcript
+from simdesk.core.transcript import Change, ChangeList, Outcome, Timing, Transcript
 from simdesk.core.transcript_export import ExportMeta, write_json, write_markdown
 from simdesk.services import run_modes
 from simdesk.services.run_modes import RunRequest
@@ -63,6 +63,8 @@ SYNC_CAP_S = {"free": 300.0}  # CONTRACT §3.4; paid plans get 3000 s
 PAID_SYNC_CAP_S = 3000.0
 NEAR_CAP = 0.8
 RAW_KEEP = 5000  # raw frames kept for the inspector (all are on disk)
+FLOOD_EVENTS = 1000  # events waiting at a paint that make it a flood
+FLOOD_PAINT_MS = 100  # paint interval during a flood
 # history reads run here, not in qasync's default executor (QThreads that warn at interpreter exit)
 _READER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="simdesk-history-read")
 
@@ -117,7 +119,7 @@ class RunService(QObject):
         presets: PresetStore,
         *,
         paint_ms: int = 16,
-        max_pending: int = 20_000,
+        max_pending: int = 512,
         poll_s: float = 1.0,
         parent: QObject | None = None,
     ) -> None:
@@ -126,7 +128,6 @@ class RunService(QObject):
         self.presets = presets
         self.transcript = Transcript()
         self.header: RunHeader | None = None
-        self.raw: deque[tuple[float, str]] = deque(maxlen=RAW_KEEP)
         self.poll_s = poll_s
         self.sync_cap_s = SYNC_CAP_S["free"]
         self._profile = ""
@@ -134,9 +135,15 @@ class RunService(QObject):
         self._client_getter: ClientGetter | None = None
         self._key_getter: Callable[[], str | None] = lambda: None
         self._job_handoff: JobHandoff | None = None
-        self._pending: list[tuple[float, StreamEvent]] = []
-        self._changes: list[Change] = []
-        self._new_raw: list[tuple[float, str]] = []
+        self.pending: list[StreamEvent] = []  # events not yet applied (the stream loop appends)
+        self.armed = False  # a paint is scheduled for the pending events
+        self._marks: list[tuple[int, float]] = []  # (index in pending, arrival time) per group
+        self._changes = ChangeList()
+        self._unsaved: list[tuple[float, list[str], int]] = []  # drained groups not yet handed to the history
+        self._drained = 0  # events drained since the last paint
+        self._new_raw: list[tuple[float, list[str], int]] = []
+        self._raw_groups: deque[tuple[float, list[str], int]] = deque()
+        self._raw_count = 0
         self._max_pending = max_pending
         self._t0 = 0.0
         self._task: asyncio.Task[None] | None = None
@@ -151,6 +158,8 @@ class RunService(QObject):
         self._paint = QTimer(self)
         self._paint.setSingleShot(True)
         self._paint.setInterval(paint_ms)
+        self._paint_ms = paint_ms
+        self._flood_ms = max(paint_ms, FLOOD_PAINT_MS)
         self._paint.timeout.connect(self._flush)
         self._clock = QTimer(self)
         self._clock.setInterval(1000)
@@ -190,6 +199,11 @@ class RunService(QObject):
     def running(self) -> bool:
         """True while a run is in progress (or stopping)."""
         return not self._ended
+
+    @property
+    def clock_origin(self) -> float:
+        """``time.perf_counter()`` when the current run started (its timings count from here)."""
+        return self._t0
 
     @property
     def run_id(self) -> str | None:
@@ -247,10 +261,15 @@ class RunService(QObject):
 
     def _reset(self, transcript: Transcript) -> None:
         self.transcript = transcript
-        self._pending.clear()
-        self._changes.clear()
+        self.pending.clear()
+        self._marks.clear()
+        self.armed = False
+        self._unsaved = []
+        self._drained = 0
+        self._changes.done()
         self._new_raw.clear()
-        self.raw.clear()
+        self._raw_groups.clear()
+        self._raw_count = 0
         self._stream = None
 
     async def _run(self, request: RunRequest, run_id: str) -> None:
@@ -262,7 +281,7 @@ class RunService(QObject):
         outcome: Outcome | None
         if request.mode == "stream":
             self._set_status("Streaming…")
-            outcome = await run_modes.run_stream(client, request, run_id, self._push, self._opened)
+            outcome = await run_modes.run_stream(client, request, run_id, self, self._opened)
         elif request.mode == "sync":
             self._set_status("Running (waiting for the result)…")
             outcome = await run_modes.run_sync(client, request, run_id)
@@ -308,47 +327,85 @@ class RunService(QObject):
 
     # --- the hot path --------------------------------------------------------------------
 
-    def _push(self, event: StreamEvent) -> None:
-        """One event from the stream: O(1); painting happens on the timer."""
-        self._pending.append((time.perf_counter() - self._t0, event))
-        if len(self._pending) >= self._max_pending:
+    def arm(self) -> None:
+        """The first event since the last paint: note its time and schedule the paint."""
+        self.armed = True
+        self._marks.append((len(self.pending) - 1, time.perf_counter() - self._t0))
+        self._paint.start()
+
+    def checkpoint(self) -> None:
+        """Every few dozen events of a burst: a drain if ``max_pending`` wait, and a new arrival
+        time if the clock moved (a group per 2 ms keeps groups, rows and calls few).
+
+        Draining before 700 events wait is deliberate: events are objects the garbage collector
+        tracks, and 700 of them alive at once start a collection that promotes them, which leads
+        to full collections (tens of milliseconds) in the middle of a stream."""
+        if len(self.pending) >= self._max_pending:
             self._drain()
-        if not self._paint.isActive():
-            self._paint.start()
+        now = time.perf_counter() - self._t0
+        if not self._marks or now - self._marks[-1][1] >= 0.002:
+            self._marks.append((len(self.pending), now))
 
     def _drain(self) -> None:
-        """Apply pending events to the transcript and hand their frames to the history."""
-        pending, self._pending = self._pending, []
+        """Apply pending events to the transcript and hand their frames to the history, in
+        groups by arrival time. (The list is emptied in place: the stream loop holds it.)"""
+        pending, marks = self.pending[:], self._marks
+        self.pending.clear()
+        self._marks = []
         if not pending:
             return
-        encode = wire.encode_event
-        raw = [(at, encode(event)) for at, event in pending]
-        if self.header is not None:
-            self.history.add_frames(self.header.key, raw)
-        self.raw.extend(raw[-RAW_KEEP:])
-        self._new_raw.extend(raw[-500:])
-        del self._new_raw[:-500]
+        self._drained += len(pending)
+        bounds = [m for m in marks if m[0] < len(pending)] or [(0, time.perf_counter() - self._t0)]
+        groups: list[tuple[float, list[str], int]] = []
+        for number, (start, at) in enumerate(bounds):
+            end = bounds[number + 1][0] if number + 1 < len(bounds) else len(pending)
+            if end <= start:
+                continue
+            items = wire.runs(pending[start:end] if start or end < len(pending) else pending)
+            lines, count = wire.pack(items)  # before the transcript sees the items
+            groups.append((at, lines, count))
+            self._keep_raw(at, lines, count)
+            self._changes.extend(self.transcript.apply_runs(items, at))
+        self._unsaved.extend(groups)
         if self._stream is not None and self._stream.run_id:
             self._set_run_id(self._stream.run_id)
-        self._merge(self.transcript.apply(pending))
+
+    def _save(self) -> None:
+        """Hand drained frames to the history: one row per paint (before the paint, so what is
+        shown is on its way to disk)."""
+        if self._unsaved and self.header is not None:
+            self.history.add_frames(self.header.key, self._unsaved)
+        self._unsaved = []
+
+    def _keep_raw(self, at: float, lines: list[str], count: int) -> None:
+        """Keep the newest frames for the inspector, packed (expanded only when shown)."""
+        self._raw_groups.append((at, lines, count))
+        self._raw_count += count
+        while self._raw_count - self._raw_groups[0][2] >= RAW_KEEP:
+            self._raw_count -= self._raw_groups.popleft()[2]
+        self._new_raw.append((at, lines, count))
+
+    def raw_frames(self, limit: int = RAW_KEEP) -> list[tuple[float, str]]:
+        """The newest ``limit`` frames of the shown run (all of them are in the history)."""
+        frames = [(at, p) for at, lines, _n in self._raw_groups for line in lines for p in wire.unpack(line)]
+        return frames[-limit:]
 
     def _merge(self, changes: list[Change]) -> None:
-        """Queue changes for the next paint, joining text appended to the same block."""
-        queued = self._changes
-        for change in changes:
-            if type(change) is TextAdded and queued and type(queued[-1]) is TextAdded:
-                last = queued[-1]
-                if last.block_id == change.block_id:
-                    queued[-1] = TextAdded(change.block_id, last.text + change.text)
-                    continue
-            queued.append(change)
+        """Queue changes for the next paint."""
+        self._changes.extend(changes)
 
     def _flush(self) -> None:
-        """Paint tick: drain, then tell the views once."""
+        """Paint tick: drain, then tell the views once. In a flood (thousands of events per
+        paint) the next paint waits longer: nobody reads that fast, and every paint has a fixed
+        cost (layout, repaint) that would otherwise slow the stream down."""
+        self.armed = False
+        flood = len(self.pending) + self._drained >= FLOOD_EVENTS
+        self._drained = 0
+        self._paint.setInterval(self._flood_ms if flood else self._paint_ms)
         self._drain()
-        if self._changes:
-            changes, self._changes = self._changes, []
-            self.changed.emit(changes)
+        self._save()
+        if len(self._changes):
+            self.changed.emit(self._changes.done())
         if self._new_raw:
             raw, self._new_raw = self._new_raw, []
             self.frames.emit(raw)
@@ -482,7 +539,9 @@ class RunService(QObject):
             record.options, record.started_at, record.run_id, live=False,
         )
         self._reset(transcript)
-        self.raw.extend(await _off_thread(_tail_frames, self.history, record.key))
+        for at, payload in await _off_thread(_tail_frames, self.history, record.key):
+            self._keep_raw(at, [payload], 1)
+        self._new_raw.clear()
         self._run_id = record.run_id
         self._server = (
             transcript.outcome.duration_ms if transcript.outcome else None,

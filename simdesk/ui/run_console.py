@@ -51,6 +51,7 @@ from simdesk.ui.run_options import RUN_LABELS, RunOptions
 from simdesk.ui.stream_view import TranscriptView
 
 NOTICE_STYLE = "background: #fef0c7; color: #4e1d09; border-radius: 4px; padding: 4px 8px;"
+FRAMES_SHOWN = 2000  # newest frames in the live inspector (all are in the history and the saved transcript)
 NO_INDICATOR = "QToolButton::menu-indicator { image: none; width: 0px; }"
 _BADGE_STATUS = {"Deployed": "completed", "Needs redeploy": "paused", "Not deployed": "failed"}
 
@@ -184,7 +185,7 @@ class RunConsole(QWidget):
         self.frame_detail.setMaximumHeight(140)
         self.frame_detail.setPlaceholderText("Select a frame to see it in full")
         self._frame_highlighter = JsonHighlighter(self.frame_detail.document(), self.palette())
-        frames_page = QWidget()
+        frames_page = self.frames_page = QWidget()
         frames_layout = QVBoxLayout(frames_page)
         frames_layout.setContentsMargins(0, 0, 0, 0)
         frames_layout.addWidget(self.frames_table, 1)
@@ -253,7 +254,8 @@ class RunConsole(QWidget):
         runs = self.runs
         runs.started.connect(self._started)
         runs.changed.connect(self.transcript.apply)
-        runs.frames.connect(self.frames_model.extend)
+        runs.frames.connect(self._frames_arrived)
+        self.tabs.currentChanged.connect(lambda _i: self._sync_frames())
         runs.progress.connect(self._progress)
         runs.finished.connect(self._finished)
         runs.notice.connect(self.show_notice)
@@ -380,8 +382,8 @@ class RunConsole(QWidget):
     def _started(self, header: RunHeader) -> None:
         self.transcript.reset(self.runs.transcript)
         self.result.show_outcome(None)
-        self.frames_model.clear()
-        self.frames_model.extend(list(self.runs.raw))
+        self._frames_stale = True
+        self._sync_frames()
         self.frame_detail.clear()
         self.run_notices.hide()
         self.tabs.setCurrentIndex(0)
@@ -395,6 +397,21 @@ class RunConsole(QWidget):
                 self._pending_input = dict(header.input)
                 self._pending_for = header.workflow_id
                 self.open_workflow(header.workflow_id)
+
+    _frames_stale = True
+
+    def _frames_arrived(self, _groups: object) -> None:
+        """New raw frames: the table reloads from the service when it is shown (at most once a
+        paint, and not at all while hidden)."""
+        self._frames_stale = True
+        self._sync_frames()
+
+    def _sync_frames(self) -> None:
+        if self.tabs.currentWidget() is self.frames_page and self._frames_stale:
+            self.frames_model.clear()
+            self.frames_model.extend(self.runs.raw_frames(FRAMES_SHOWN))
+            self._frames_stale = False
+            self.frames_table.scrollToBottom()
 
     def _progress(self, progress: RunProgress) -> None:
         self.timing.setText(timing_text(progress))

@@ -9,6 +9,10 @@ service emits once per paint, so the cost of a paint does not depend on how many
   at a sentence or word end), because Qt lays a paragraph out whole on every append;
 * a block shows at most ``view_cap`` characters (its tail); the rest is in the run history, and
   only ``max_blocks`` blocks stay on screen;
+* laying text out costs Qt about 0.3 µs a character, so one paint lays out at most
+  :data:`TICK_TEXT` characters of a block: when more arrive at once (a flood far faster than
+  anyone reads) the block shows the newest text, and when the run ends it is redrawn from the
+  transcript's tail (:data:`RESYNC_TEXT`), so what stays on screen is contiguous;
 * thinking and tool lanes are collapsible (click their line), with durations;
 * auto-scroll follows the end until the user scrolls up, and resumes at the bottom.
 """
@@ -37,6 +41,7 @@ from simdesk.core.transcript import (
     Change,
     ErrorAdded,
     LanesChanged,
+    Settled,
     TextAdded,
     TextCleared,
     Transcript,
@@ -45,6 +50,8 @@ from simdesk.ui.json_view import is_dark
 
 PARAGRAPH = 1500  # characters before a long paragraph is broken for display
 VIEW_CAP = 120_000  # characters of one block's text kept on screen
+TICK_TEXT = 3_000  # characters of one block laid out per paint (~1 ms); more is a flood
+RESYNC_TEXT = 48_000  # characters redrawn from the transcript after a flood (~16 ms, once)
 MAX_BLOCKS = 32
 THINKING_SHOWN = 6000
 
@@ -63,6 +70,7 @@ class _Card:
     text_len: int = 0  # document positions the text takes (characters and paragraph breaks)
     paragraph: int = 0  # characters in the last displayed paragraph
     hidden: int = 0  # characters trimmed off the front of the shown text
+    flooded: bool = False  # text arrived faster than it is laid out: redraw from the transcript at the end
 
     @property
     def text_start(self) -> int:
@@ -181,7 +189,7 @@ class TranscriptView(QTextBrowser):
         for block in transcript.blocks.values():
             if not block.evicted:
                 self._add_card(block)
-                self._append(self._cards[block.block_id], block.text.text)
+                self._redraw(self._cards[block.block_id], block)
         self._render_notices()
         self._stick = True
 
@@ -193,7 +201,7 @@ class TranscriptView(QTextBrowser):
             if type(change) is TextAdded:
                 card = self._cards.get(change.block_id)
                 if card is not None:
-                    self._append(card, change.text)
+                    self._append(card, change.text, TICK_TEXT)
             elif type(change) is BlockAdded:
                 self._add_card(transcript.blocks[change.block_id])
             elif type(change) is TextCleared:
@@ -208,6 +216,8 @@ class TranscriptView(QTextBrowser):
                     self._render_notices()
                 else:
                     lanes.add(change.block_id)
+            elif type(change) is Settled:
+                self.settle()
         for block_id in lanes:
             card = self._cards.get(block_id)
             if card is not None:
@@ -275,9 +285,11 @@ class TranscriptView(QTextBrowser):
         if block is not None and block.name and block.name != block.block_id:
             cursor.insertText(f"  {block.block_id}", self._fmt(muted=True, size=8))
         if card.hidden and block is not None:
+            what = "streaming faster than it can be read: showing the newest text" if card.flooded else (
+                f"showing the last {block.text.total - card.hidden:,} characters"
+            )
             cursor.insertText(
-                f"  · showing the last {self._view_cap:,} characters; all {block.text.total:,} "
-                "are in the saved transcript", self._fmt(muted=True, italic=True),
+                f"  · {what}; all {block.text.total:,} are in the saved transcript", self._fmt(muted=True, italic=True)
             )
 
     def _render_lanes(self, card: _Card) -> None:
@@ -350,14 +362,18 @@ class TranscriptView(QTextBrowser):
 
     # --- text ----------------------------------------------------------------------------
 
-    def _append(self, card: _Card, text: str) -> None:
+    def _append(self, card: _Card, text: str, budget: int | None = None) -> None:
+        """Add ``text`` at the end of the card; past ``budget`` characters only its tail."""
         if not text:
             return
-        if len(text) > self._view_cap:  # more arrived than fits: show only its tail
-            card.hidden += card.text_len + len(text) - self._view_cap
+        limit = min(self._view_cap, budget) if budget else self._view_cap
+        if len(text) > limit:  # more arrived than is worth laying out: show only its tail
+            card.hidden += card.text_len + len(text) - limit
             self._clear_text(card, keep_hidden=True)
-            text = text[-self._view_cap :]
-            self._render_lanes(card)
+            text = text[-limit:]
+            if not card.flooded:  # the header says so once; it is redrawn when the run ends
+                card.flooded = limit < self._view_cap
+                self._render_lanes(card)
         shown, card.paragraph = _display(text, card.paragraph)
         cursor = card.frame.lastCursorPosition()
         cursor.insertText(shown, self._plain)
@@ -365,6 +381,22 @@ class TranscriptView(QTextBrowser):
         extra = card.text_len - self._view_cap
         if extra > self._view_cap // 4:  # trim in big steps: removing text is not free
             self._trim(card, extra)
+
+    def _redraw(self, card: _Card, block: BlockState) -> None:
+        """Show the tail of the block's text as the transcript keeps it."""
+        text = block.text.text
+        self._clear_text(card)
+        card.flooded = False
+        card.hidden = block.text.total - min(len(text), RESYNC_TEXT)
+        self._append(card, text[-RESYNC_TEXT:])
+        self._render_lanes(card)
+
+    def settle(self) -> None:
+        """The run ended: redraw flooded blocks, so the screen holds one contiguous tail."""
+        for card in self._cards.values():
+            block = self._transcript.blocks.get(card.block_id)
+            if card.flooded and block is not None:
+                self._redraw(card, block)
 
     def _trim(self, card: _Card, count: int) -> None:
         start = card.text_start

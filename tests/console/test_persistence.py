@@ -21,9 +21,9 @@ def test_history_keeps_frames_outcome_and_timing_across_a_reopen(tmp_path: Path)
     db = tmp_path / "history.sqlite3"
     history = RunHistory(db)
     history.begin(_start("k1", 100.0))
-    history.add_frames("k1", [(0.1, '{"blockId":"a","chunk":"x"}'), (0.2, '{"blockId":"a","chunk":"y"}')])
+    history.add_frames("k1", [(0.1, ['{"blockId":"a","chunk":"x"}'], 1), (0.2, ['{"blockId":"a","chunk":"y"}'], 1)])
     history.set_run_id("k1", "run-1")
-    history.add_frames("k1", [(0.3, '{"event":"final","data":{"success":true,"output":{}}}')])
+    history.add_frames("k1", [(0.3, ['{"event":"final","data":{"success":true,"output":{}}}'], 1)])
     history.finish("k1", Outcome("completed", output={}, run_id="run-1"), {"chunks": 2}, ended_at=101.0)
     history.close()
 
@@ -41,10 +41,11 @@ def test_history_keeps_frames_outcome_and_timing_across_a_reopen(tmp_path: Path)
 def test_frames_are_readable_before_the_run_ends(tmp_path: Path) -> None:
     history = RunHistory(tmp_path / "h.sqlite3")
     history.begin(_start("k1", 1.0))
-    history.add_frames("k1", [(0.1, '{"blockId":"a","chunk":"x"}')])
+    history.add_frames("k1", [(0.1, ['{"blockId":"a","chunks":["x","y"]}'], 2)])  # a packed run
     assert history.flush()
     record = history.get("k1")
-    assert record is not None and record.status == "running" and record.frames == 1
+    assert record is not None and record.status == "running" and record.frames == 2
+    assert list(history.frames("k1")) == [(0.1, '{"blockId":"a","chunk":"x"}'), (0.1, '{"blockId":"a","chunk":"y"}')]
     assert [r.key for r in history.unfinished()] == ["k1"]
     history.close()
 
@@ -53,7 +54,7 @@ def test_recent_is_newest_first_per_workflow_and_prune_keeps_the_newest(tmp_path
     history = RunHistory(tmp_path / "h.sqlite3", keep=2)
     for i in range(4):
         history.begin(_start(f"k{i}", float(i + 1), workflow="wf1" if i % 2 else "wf2"))
-        history.add_frames(f"k{i}", [(0.0, "{}")])
+        history.add_frames(f"k{i}", [(0.0, ["{}"], 1)])
     history.flush()
     assert [r.key for r in history.recent(workflow_id="wf1")] == ["k3", "k1"]
     history.prune()

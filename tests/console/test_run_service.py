@@ -237,7 +237,7 @@ def test_history_survives_a_restart_and_the_console_reopens_the_last_run(
         assert second.transcript.text() == text
         assert second.transcript.outcome is not None
         assert second.transcript.outcome.status == outcome.status == "completed"
-        assert len(second.raw) == 13
+        assert len(second.raw_frames()) == 13
     finally:
         again.close()
 
