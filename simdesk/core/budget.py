@@ -54,6 +54,7 @@ IDLE_EXPIRY_S = 120.0  # an unused bucket is forgotten: full again, new window o
 STALE_TOLERANCE_S = 1.0  # reset stamps are ISO with ms: closer than this is "the same window"
 INFLIGHT_TTL_S = 30.0  # an admitted request never settled stops counting as in flight after this
 UNMETERED = "unmetered"  # the bucket name for requests no bucket meters (legacy routes, health)
+EXECUTION_PREFIX = "execution "  # "execution sync" / "execution async" (simdesk.core.rates)
 
 
 class Priority(IntEnum):
@@ -120,6 +121,7 @@ class BudgetSnapshot:
     Attributes:
         now: the budget clock's time when the snapshot was taken.
         waiting_user, waiting_background: requests waiting to be admitted.
+        waiting_runs: how many of them start a run (they draw on an execution bucket).
         in_flight: requests admitted and not yet settled (answered or failed).
         paused_until: end of the current ``Retry-After`` pause (epoch s), or ``None``.
         pause_reason: why the profile is paused (e.g. "rate limited", "server busy").
@@ -133,6 +135,7 @@ class BudgetSnapshot:
     waiting_user: int
     waiting_background: int
     in_flight: int
+    waiting_runs: int
     paused_until: float | None
     pause_reason: str | None
     next_admission_at: float | None
@@ -149,17 +152,31 @@ class BudgetSnapshot:
         """True while a ``Retry-After`` pause runs."""
         return self.paused_until is not None and self.paused_until > self.now
 
-    def describe(self, noun: str = "request") -> str:
-        """A sentence for the UI, e.g. "3 requests waiting, next in 12 s" ("" when none wait)."""
+    def describe(self, noun: str | None = None) -> str:
+        """A sentence for the UI, e.g. "3 runs waiting, next in 12 s" ("" when none wait).
+
+        Without ``noun``, what waits is named: runs (requests that spend an execution token),
+        other requests (polls, refreshes), or both.
+        """
         if not self.waiting:
             return ""
-        nouns = noun if self.waiting == 1 else f"{noun}s"
-        text = f"{self.waiting} {nouns} waiting"
+        others = self.waiting - self.waiting_runs
+        if noun is not None:
+            text = _count(self.waiting, noun)
+        elif self.waiting_runs and others:
+            text = f"{_count(self.waiting_runs, 'run')} and {_count(others, 'request')}"
+        else:
+            text = _count(self.waiting_runs, "run") if self.waiting_runs else _count(others, "request")
+        text += " waiting"
         if self.next_admission_at is not None:
             text += f", next in {format_wait(self.next_admission_at - self.now)}"
         if self.paused and self.pause_reason:
             text += f" ({self.pause_reason})"
         return text
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def format_wait(seconds: float) -> str:
@@ -364,6 +381,7 @@ class RequestBudget:
                 waiting_user=sum(1 for t in self._tickets if t.priority is Priority.USER),
                 waiting_background=sum(1 for t in self._tickets if t.priority is Priority.BACKGROUND),
                 in_flight=len(self._flying),
+                waiting_runs=sum(1 for t in self._tickets if any(b.startswith(EXECUTION_PREFIX) for b in t.buckets)),
                 paused_until=paused,
                 pause_reason=self._pause_reason if paused is not None else None,
                 next_admission_at=min(finite) if finite else None,

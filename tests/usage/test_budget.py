@@ -109,7 +109,24 @@ def test_prediction_says_how_many_wait_and_when(
     assert snap.next_admission_at == pytest.approx(T0 + 12 + MARGIN)
     assert snap.last_admission_at == pytest.approx(T0 + 72 + MARGIN)  # 30 at the first refill, 3 at the next
     assert snap.describe("run") == "33 runs waiting, next in 13 s"
+    assert snap.describe() == "33 requests waiting, next in 13 s"  # none of them spends an execution token
     assert budget.snapshot().waiting == 0  # cancelling gives the places up
+
+
+def test_the_queue_is_described_as_runs_and_requests(arun: Arun, budget: RequestBudget) -> None:
+    budget.pause_for(12, "rate limited")
+
+    async def scenario() -> str:
+        waiters = [asyncio.ensure_future(budget.admit(BUCKET, also=(ASYNC_EXECUTIONS,))) for _ in range(3)]
+        waiters.append(asyncio.ensure_future(budget.admit("v2 runs.get", Priority.BACKGROUND)))
+        await asyncio.sleep(0)
+        text = budget.snapshot().describe()
+        for w in waiters:
+            w.cancel()
+        await asyncio.gather(*waiters, return_exceptions=True)
+        return text
+
+    assert arun(scenario()) == "3 runs and 1 request waiting, next in 12 s (rate limited)"
 
 
 def test_user_work_goes_before_background(arun: Arun, vtime: VirtualTime, budget: RequestBudget) -> None:

@@ -190,8 +190,8 @@ def test_the_panel_says_how_many_runs_wait_and_when(
     # the first 60 go (one probe, then the rest), the last 10 wait for the refill a minute later
     snapshot = meter.budget.snapshot
     qtbot.waitUntil(lambda: (snapshot().waiting, snapshot().in_flight) == (10, 0), timeout=10_000)
-    qtbot.waitUntil(lambda: panel.budget_label.text().startswith("10 requests waiting"), timeout=2000)
-    assert panel.budget_label.text() == "10 requests waiting, next in 1 min 1 s"
+    qtbot.waitUntil(lambda: panel.budget_label.text().startswith("10 runs waiting"), timeout=2000)
+    assert panel.budget_label.text() == "10 runs waiting, next in 1 min 1 s"
     assert panel.rows["request"].figure.text() == "0 / 60"
     assert status.text().endswith("· 10 waiting") and status.level is Level.CRITICAL
     for task in tasks:
