@@ -2,7 +2,7 @@
 
 The embedded sandboxes come from the suite's ``tests/conftest.py`` (``sandbox`` with v2 on,
 ``sandbox_no_v2`` with it off; both reset after every test). Tests drive coroutines with
-:func:`tests.api.helpers.run` (plain ``asyncio.run``: no pytest-asyncio, no Qt loop).
+:func:`tests.api.helpers.run` (``asyncio.run`` in a thread: no pytest-asyncio, no Qt loop).
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
 import time
 from collections.abc import Callable, Coroutine
@@ -13,8 +14,12 @@ from simdesk.sandbox.server import RunningSandbox
 
 
 def run[T](coro: Coroutine[Any, Any, T]) -> T:
-    """Run one test coroutine on a fresh event loop."""
-    return asyncio.run(coro)
+    """Run one test coroutine on a fresh event loop, in a thread of its own.
+
+    The thread keeps it independent of the Qt suites: once their session qasync loop exists it
+    counts as running in this thread, and a plain ``asyncio.run`` here would refuse to start."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="api-test") as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 class FakeClock:
