@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from simdesk.ui.main_window import MainWindow
     from simdesk.ui.theme import ThemeController
     from simdesk.ui.usage_meter_install import UsageWiring
+    from simdesk.ui.workbench import Workbench
 
 log = logging.getLogger("simdesk.app")
 _T0 = time.perf_counter()  # start-up milestones are logged relative to this module's import
@@ -147,6 +148,7 @@ class AppContext:
     demo: DemoSandbox | None = None
     jobs: JobsWiring | None = None  # the job tracker (issue 6): panel, service, tray
     usage: UsageWiring | None = None  # the usage meter (issue 7): panel, status-bar summary, warnings
+    workbench: Workbench | None = None  # the workflows browser and the run console (issue 5)
 
     def start(
         self,
@@ -220,6 +222,14 @@ class AppContext:
         log.info("demo sandbox at %s", running.base_url)
         self.profiles.use_demo(running.base_url, running.api_key, activate=activate)
 
+    def install_workbench(self) -> None:
+        """The workflows browser and the run console (issue 5), built after the first paint."""
+        from simdesk.ui.workbench import install_workbench
+
+        self.workbench = install_workbench(self.window, self.profiles, self.pool, self.connection, self.paths.data)
+        if self.jobs is not None:  # "Run in background" hands runs to the job tracker (issue 6)
+            self.workbench.runs.set_job_handoff(self.jobs.service.handoff)
+
     async def shutdown(self, *, cancel_tasks: bool = True) -> None:
         """Cancel pending work, close every HTTP client, save the layout, close the window."""
         from simdesk.services.eventloop import cancel_pending
@@ -233,6 +243,8 @@ class AppContext:
             await self.jobs.aclose()  # stop polling and close the job store before the clients go
         if self.usage is not None:
             await self.usage.aclose()  # stop the meter's refresh and close its history
+        if self.workbench is not None:
+            await self.workbench.aclose()  # stop a run, commit the run history
         await self.pool.aclose()
         self.settings.sync()
         self.window.close()
@@ -398,6 +410,7 @@ async def run_app(ctx: AppContext, args: argparse.Namespace) -> int:
         if args.exit_after_startup:
             ctx.window.request_quit()
         else:
+            ctx.install_workbench()  # the workflows browser and the run console
             if ctx.jobs is not None:
                 ctx.jobs.begin()  # reattach to unfinished background runs, then poll
             if ctx.usage is not None:

@@ -223,8 +223,9 @@ class WorkflowFilterProxy(QSortFilterProxyModel):
 
     def set_search(self, text: str) -> None:
         """Show workflows whose name or description contains every word of ``text``."""
+        self.beginFilterChange()
         self._terms = [t for t in text.casefold().split() if t]
-        self.invalidateFilter()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def set_sort(self, key: SortKey) -> None:
         """Order workflows by ``key``."""

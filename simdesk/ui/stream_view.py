@@ -264,7 +264,7 @@ class TranscriptView(QTextBrowser):
             card = self._cards.pop(oldest)
             cursor = QTextCursor(self.document())
             cursor.setPosition(card.frame.firstPosition() - 1)
-            cursor.setPosition(card.frame.lastPosition() + 2, QTextCursor.MoveMode.KeepAnchor)
+            cursor.setPosition(card.frame.lastPosition() + 1, QTextCursor.MoveMode.KeepAnchor)
             cursor.removeSelectedText()
             self._dropped_blocks += 1
             self._render_notices()

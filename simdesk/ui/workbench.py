@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer
 
@@ -23,6 +23,12 @@ from simdesk.services.catalogue import CatalogueService
 from simdesk.services.runs import ClientGetter, RunService
 from simdesk.ui.run_console import RunConsole
 from simdesk.ui.workflows_panel import WorkflowsPanel
+
+if TYPE_CHECKING:
+    from simdesk.services.clients import ClientPool
+    from simdesk.services.connection import ConnectionService
+    from simdesk.services.profiles import ProfileService
+    from simdesk.ui.main_window import MainWindow
 
 HISTORY_FILE = "runs.sqlite3"
 REFRESH_AFTER_RUN_MS = 1500
@@ -95,4 +101,48 @@ def build_workbench(data_dir: Path) -> Workbench:
     later.setInterval(REFRESH_AFTER_RUN_MS)
     later.timeout.connect(catalogue.refresh_counts)
     runs.finished.connect(lambda _outcome: later.start())
+    return bench
+
+
+def install_workbench(
+    window: MainWindow,
+    profiles: ProfileService,
+    pool: ClientPool,
+    connection: ConnectionService,
+    data_dir: Path,
+) -> Workbench:
+    """Put the panels in the main window's docks and follow the active profile (composition root)."""
+    bench = build_workbench(data_dir)
+    window.set_panel("workflowsPanel", bench.panel)
+    window.set_panel("runConsole", bench.console)
+    keys: dict[str, str | None] = {}
+
+    def use(name: str) -> None:
+        profile = profiles.get(name) if name else None
+        if profile is None:
+            return
+
+        async def client() -> Any:
+            current = profiles.get(name) or profile  # the URL may have been edited since
+            return await pool.client(current)
+
+        async def remember_key() -> None:  # only ever shown masked, in "Copy as cURL"
+            try:
+                keys[name] = await pool.key_for(profile)
+            except Exception:
+                keys[name] = None
+
+        bench._spawn(remember_key())
+        bench.use_profile(name, client, key=lambda: keys.get(name), base_url=profile.base_url)
+
+    def checked(name: str, check: Any) -> None:
+        if name == profiles.active_name():
+            bench.runs.set_plan(getattr(check, "plan", None))
+
+    profiles.active_changed.connect(use)
+    connection.status_changed.connect(checked)
+    window.refresh_requested.connect(lambda: bench.catalogue.refresh())
+    bench.console.message.connect(lambda text: window.statusBar().showMessage(text, 4000))
+    if profiles.active_name():
+        use(profiles.active_name())
     return bench

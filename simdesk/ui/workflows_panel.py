@@ -195,6 +195,8 @@ class WorkflowsPanel(QWidget):
         self._describe(snapshot)
 
     def _describe(self, snapshot: CatalogueSnapshot) -> None:
+        if self._error:
+            return
         if snapshot.cached and snapshot.fetched_at:
             when = ago_epoch(snapshot.fetched_at)
             self.status.setText(f"Cached {when} — not refreshed yet")
@@ -205,21 +207,25 @@ class WorkflowsPanel(QWidget):
         self.status.setStyleSheet("")
         self.status.setVisible(bool(self.status.text()))
 
+    _error = ""
+
     def _loading(self, loading: bool) -> None:
         self.refresh_button.setEnabled(not loading)
         if loading:
+            self._error = ""
             snapshot = self.catalogue.snapshot
             prefix = f"Cached {ago_epoch(snapshot.fetched_at)} — " if snapshot.cached and snapshot.fetched_at else ""
             self.status.setText(prefix + "refreshing…")
             self.status.setStyleSheet("")
             self.status.show()
-        else:
+        elif not self._error:  # a failure stays said until the next refresh
             self._describe(self.catalogue.snapshot)
 
     def _failed(self, message: str) -> None:
         snapshot = self.catalogue.snapshot
         shown = " Showing the cached list." if snapshot.cached and snapshot.contents else ""
-        self.status.setText(message + shown)
+        self._error = message + shown
+        self.status.setText(self._error)
         self.status.setStyleSheet(ERROR_STYLE)
         self.status.setEnabled(True)
         self.status.show()

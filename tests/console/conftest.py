@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,9 @@ from simdesk.core.presets import PresetStore
 from simdesk.core.run_history import RunHistory
 from simdesk.sandbox.clock import RealClock
 from simdesk.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
+from simdesk.services.eventloop import asyncgen_hooks
 from simdesk.services.runs import RunService
+from simdesk.ui.workbench import Workbench, build_workbench
 
 
 async def _no_wait(_seconds: float) -> None:
@@ -33,18 +34,13 @@ FAST = RetryPolicy(sleep=_no_wait, reconcile_polls=1)
 
 @pytest.fixture(autouse=True)
 def _asyncgen_hooks(request: pytest.FixtureRequest) -> Iterator[None]:
-    """As asyncio's own ``run_forever`` does (qasync's does not): an async generator dropped half
-    way (httpx-sse's line iterators) is closed on the loop, not by the garbage collector."""
+    """As the app's loop does (qasync's ``run_forever`` does not): an async generator dropped
+    half way (httpx-sse's line iterators) is closed on the loop, not by the garbage collector."""
     if "qloop" not in request.fixturenames:
         yield
         return
-    loop = request.getfixturevalue("qloop")
-    previous = sys.get_asyncgen_hooks()
-    sys.set_asyncgen_hooks(firstiter=loop._asyncgen_firstiter_hook, finalizer=loop._asyncgen_finalizer_hook)
-    try:
+    with asyncgen_hooks(request.getfixturevalue("qloop")):
         yield
-    finally:
-        sys.set_asyncgen_hooks(*previous)
 
 
 @pytest.fixture(scope="session")
@@ -113,3 +109,33 @@ def dead_url() -> str:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def make_bench(
+    qtbot: Any, qloop: Any, tmp_path: Path, arun: Callable[..., Any], clients: Callable[..., SimClient]
+) -> Iterator[Callable[..., Workbench]]:
+    """``make_bench(sb)`` → the workflows panel and run console on profile "test", against ``sb``
+    (or any base URL), with a data directory of their own (``data=`` to share one)."""
+    made: list[Workbench] = []
+
+    def make(sb: RunningSandbox | str, *, data: Path | None = None, refresh: bool = True, **kw: Any) -> Workbench:
+        client = clients(sb, **kw)
+        bench = build_workbench(data or tmp_path / f"data{len(made)}")
+        qtbot.addWidget(bench.panel)
+        qtbot.addWidget(bench.console)
+
+        async def get() -> SimClient:
+            return client
+
+        bench.runs.set_profile("test", get, lambda: "sk-sim-SECRETSECRETSECRET9876", base_url=client.base_url)
+        if refresh:
+            task = bench.catalogue.set_profile("test", get)
+            if task is not None:
+                arun(task, timeout=10_000)
+        made.append(bench)
+        return bench
+
+    yield make
+    for bench in made:
+        arun(bench.aclose(), timeout=10_000)
