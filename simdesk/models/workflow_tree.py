@@ -87,7 +87,7 @@ def detail_line(summary: WorkflowSummary, now: datetime | None = None) -> str:
 
 
 def _folder_item(folder: Folder) -> QStandardItem:
-    item = QStandardItem(("🔒 " if folder.locked else "") + (folder.name or folder.path))
+    item = QStandardItem((folder.name or folder.path) + (" (locked)" if folder.locked else ""))
     item.setEditable(False)
     item.setData(FOLDER, KindRole)
     item.setData(folder.name.casefold(), SearchRole)

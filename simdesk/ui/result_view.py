@@ -6,7 +6,7 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from simdesk.core.transcript import Outcome
 from simdesk.ui.json_view import JsonTreeView, is_dark
@@ -76,7 +76,10 @@ class ResultView(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.error)
         layout.addWidget(self.note)
-        layout.addWidget(self.tree, 1)
+        layout.addWidget(self.tree, 100)
+        layout.addStretch(1)  # takes the room when there is no output tree; the labels keep their height
+        for label in (self.pill, self.facts, self.error, self.note):
+            label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.outcome: Outcome | None = None
         self._streamed = False
         self.show_outcome(None)

@@ -389,7 +389,7 @@ class RunConsole(QWidget):
         self.tabs.setCurrentIndex(0)
         streaming = header.mode == "stream"
         total = max(self.output_split.height(), 200)
-        self.output_split.setSizes([total * 3 // 5, total * 2 // 5] if streaming else [0, total])
+        self.output_split.setSizes([total, 0] if streaming else [0, total])  # the result shows when it comes
         if not header.live:
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(header.started_at))
             self.show_notice(f"Reopened the run of {header.workflow_name} from {when} (from the local history).")
@@ -419,8 +419,14 @@ class RunConsole(QWidget):
     def _finished(self, outcome: Outcome) -> None:
         streamed = bool(self.runs.transcript.blocks)
         self.result.show_outcome(outcome, streamed_text=streamed)
+        total = max(self.output_split.height(), 200)
         if not streamed:
-            self.output_split.setSizes([0, max(self.output_split.height(), 200)])
+            self.output_split.setSizes([0, total])
+        elif self.result.tree.isHidden():  # just the status, the error and the notes
+            below = min(self.result.sizeHint().height(), total // 2)
+            self.output_split.setSizes([total - below, below])
+        else:
+            self.output_split.setSizes([total * 3 // 5, total * 2 // 5])
 
     def _following(self, following: bool) -> None:
         self.follow_button.setVisible(not following and self.runs.running)

@@ -241,6 +241,7 @@ class WorkflowsPanel(QWidget):
             self.recent_label.setText("Recent runs on this computer")
             return
         self.recent_label.setText(f"Recent runs of {summary.name}")
+        self.runs.history.flush(timeout=1.0)  # the end of a run just finished may still be on its way
         for record in self.runs.history.recent(workflow_id=summary.id, profile=self.runs.profile, limit=8):
             when = time.strftime("%d %b %H:%M", time.localtime(record.started_at))
             item = QListWidgetItem(f"{status_words(record.status)}  ·  {record.mode}  ·  {when}")
