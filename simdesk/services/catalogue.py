@@ -36,6 +36,7 @@ from simdesk.core.budget import Priority, working_at
 from simdesk.core.catalogue import WorkflowDetail, WorkflowStatus, WorkflowSummary
 from simdesk.core.catalogue_cache import CatalogueCache, CatalogueSnapshot, KnownWorkflow, WorkspaceContents
 from simdesk.core.favourites import FavouriteStore
+from simdesk.services.tasks import TaskSet
 
 log = logging.getLogger("simdesk.services.catalogue")
 
@@ -90,8 +91,8 @@ class CatalogueService(QObject):
         self.unavailable_reason = ""
         self._profile = ""
         self._client_getter: ClientGetter | None = None
-        self._refreshing: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._refreshing: asyncio.Future[None] | None = None
+        self._tasks = TaskSet()
 
     # --- profile -------------------------------------------------------------------------
 
@@ -100,7 +101,7 @@ class CatalogueService(QObject):
         """The profile whose catalogue is shown."""
         return self._profile
 
-    def set_profile(self, name: str, client: ClientGetter, *, refresh: bool = True) -> asyncio.Task[None] | None:
+    def set_profile(self, name: str, client: ClientGetter, *, refresh: bool = True) -> asyncio.Future[None] | None:
         """Show ``name``'s cached catalogue now and (by default) refresh it; returns the refresh task."""
         if self._refreshing is not None:
             self._refreshing.cancel()
@@ -121,14 +122,14 @@ class CatalogueService(QObject):
 
     # --- refreshing ----------------------------------------------------------------------
 
-    def refresh(self) -> asyncio.Task[None]:
+    def refresh(self) -> asyncio.Future[None]:
         """Reload workspaces and the current workspace's folders and workflows."""
         if self._refreshing is not None and not self._refreshing.done():
             return self._refreshing
         self._refreshing = self._spawn(self._refresh())
         return self._refreshing
 
-    def refresh_counts(self) -> asyncio.Task[None] | None:
+    def refresh_counts(self) -> asyncio.Future[None] | None:
         """A quiet refresh after a run (run counts, last run) at background priority, without
         the per-workflow deployment checks; skipped while another refresh runs."""
         if self._client_getter is None or (self._refreshing is not None and not self._refreshing.done()):
@@ -141,7 +142,7 @@ class CatalogueService(QObject):
         self._refreshing = self._spawn(quietly())
         return self._refreshing
 
-    def select_workspace(self, workspace_id: str) -> asyncio.Task[None]:
+    def select_workspace(self, workspace_id: str) -> asyncio.Future[None]:
         """Show a workspace (its cached contents at once, then fresh ones)."""
         self.workspace_id = workspace_id
         self.snapshot_changed.emit(self.snapshot)
@@ -226,7 +227,7 @@ class CatalogueService(QObject):
 
     # --- workflows typed by id (no v2 catalogue) -----------------------------------------
 
-    def add_workflow_id(self, text: str) -> asyncio.Task[None] | None:
+    def add_workflow_id(self, text: str) -> asyncio.Future[None] | None:
         """Check a typed or pasted workflow id (a Sim URL works too) and remember it."""
         workflow_id = _id_from(text)
         if workflow_id is None:
@@ -262,7 +263,7 @@ class CatalogueService(QObject):
 
     # --- one workflow --------------------------------------------------------------------
 
-    def load_workflow(self, workflow_id: str) -> asyncio.Task[None]:
+    def load_workflow(self, workflow_id: str) -> asyncio.Future[None]:
         """Fetch a workflow's inputs and deployment state for the run console."""
         return self._spawn(self._load(workflow_id))
 
@@ -327,17 +328,17 @@ class CatalogueService(QObject):
 
     # --- tasks ---------------------------------------------------------------------------
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Future[None]:
+        return self._tasks.spawn(coro)
+
+    @property
+    def busy(self) -> bool:
+        """True while something is loading."""
+        return bool(self._tasks)
 
     async def aclose(self) -> None:
         """Cancel what is loading (app shutdown)."""
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.cancel_all()
 
 
 def _id_from(text: str) -> str | None:

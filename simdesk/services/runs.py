@@ -54,6 +54,7 @@ from simdesk.core.transcript import Change, ChangeList, Outcome, Timing, Transcr
 from simdesk.core.transcript_export import ExportMeta, write_json, write_markdown
 from simdesk.services import run_modes
 from simdesk.services.run_modes import RunRequest
+from simdesk.services.tasks import TaskSet
 
 log = logging.getLogger("simdesk.services.runs")
 
@@ -154,7 +155,7 @@ class RunService(QObject):
         self._server: tuple[float | None, float | None] = (None, None)
         self._warned_cap = False
         self._ended = True
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet()
         self._paint = QTimer(self)
         self._paint.setSingleShot(True)
         self._paint.setInterval(paint_ms)
@@ -699,16 +700,15 @@ class RunService(QObject):
             )
 
     def _spawn(self, coro: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(coro)
 
     async def aclose(self) -> None:
         """Stop what is running (app shutdown) and wait for the history to take it."""
-        for task in [self._task, self._stopping, *self._tasks]:
+        for task in (self._task, self._stopping):
             if task is not None and not task.done():
                 task.cancel()
-        await asyncio.gather(*[t for t in (self._task, self._stopping, *self._tasks) if t], return_exceptions=True)
+        await asyncio.gather(*[t for t in (self._task, self._stopping) if t], return_exceptions=True)
+        await self._tasks.cancel_all()
 
 
 def _replay(history: RunHistory, record: RunRecord, names: dict[str, str]) -> Transcript:

@@ -44,6 +44,7 @@ from simdesk.models.workflow_tree import badge_of
 from simdesk.services.catalogue import CatalogueService, LoadedWorkflow
 from simdesk.services.run_modes import RunRequest
 from simdesk.services.runs import RunHeader, RunProgress, RunService
+from simdesk.services.tasks import TaskSet
 from simdesk.ui.input_form import InputForm
 from simdesk.ui.json_view import JsonHighlighter
 from simdesk.ui.result_view import ResultView, pill_style
@@ -90,7 +91,7 @@ class RunConsole(QWidget):
         self.catalogue = catalogue
         self.workflow: LoadedWorkflow | None = None
         self._pending_input: dict[str, Any] | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet()
         self._build()
         self._wire()
         self.set_workflow(None)
@@ -510,7 +511,7 @@ class RunConsole(QWidget):
             self.message.emit("Copied (the API key is masked)")
         return text
 
-    def copy_output(self) -> asyncio.Task[str]:
+    def copy_output(self) -> asyncio.Future[str]:
         """Copy the answer text (all of it) or the output JSON."""
 
         async def copy() -> str:
@@ -527,7 +528,7 @@ class RunConsole(QWidget):
         if path:
             self.save_transcript(path, fmt)
 
-    def save_transcript(self, path: str, fmt: str) -> asyncio.Task[None]:
+    def save_transcript(self, path: str, fmt: str) -> asyncio.Future[None]:
         """Write the complete transcript to ``path`` (``json`` or ``markdown``)."""
 
         async def save() -> None:
@@ -540,8 +541,5 @@ class RunConsole(QWidget):
 
         return self._spawn(save())
 
-    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+    def _spawn(self, coro: Any) -> asyncio.Future[Any]:
+        return self._tasks.spawn(coro)

@@ -21,6 +21,7 @@ from simdesk.core.presets import PresetStore
 from simdesk.core.run_history import RunHistory
 from simdesk.services.catalogue import CatalogueService
 from simdesk.services.runs import ClientGetter, RunService
+from simdesk.services.tasks import TaskSet
 from simdesk.ui.run_console import RunConsole
 from simdesk.ui.workflows_panel import WorkflowsPanel
 
@@ -44,7 +45,7 @@ class Workbench:
     runs: RunService
     panel: WorkflowsPanel
     console: RunConsole
-    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    tasks: TaskSet = field(default_factory=TaskSet)
 
     def use_profile(
         self,
@@ -68,15 +69,11 @@ class Workbench:
             self._spawn(self.runs.open_record(record))
 
     def _spawn(self, coro: Awaitable[Any]) -> None:
-        task = asyncio.ensure_future(coro)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        self.tasks.spawn(coro)
 
     async def aclose(self) -> None:
         """Stop runs and loads, then close the history (its pending writes are committed)."""
-        for task in list(self.tasks):
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.tasks.cancel_all()
         await self.runs.aclose()
         await self.catalogue.aclose()
         await asyncio.to_thread(self.history.close)

@@ -56,7 +56,7 @@ async def shoot(out: Path, theme_name: str, theme: ThemeController, base_url: st
     window.resize(1340, 860)
     window.show()
     bench.use_profile("Demo", get, key=lambda: key, base_url=base_url, reopen_last=False)
-    await _until(lambda: bench.catalogue.snapshot.contents and not bench.catalogue._tasks)
+    await _until(lambda: bench.catalogue.snapshot.contents and not bench.catalogue.busy)
     bench.catalogue.toggle_favourite(demo.STORY_ID)
     bench.panel.select(demo.RESEARCH_ID)
     bench.console.open_workflow(demo.RESEARCH_ID)

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import keyring
-import keyring.backend
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent
 
@@ -17,29 +16,13 @@ from simdesk.core.paths import AppPaths
 from simdesk.sandbox import demo
 from simdesk.sandbox.server import RunningSandbox
 from simdesk.services.run_modes import RunRequest
-
-
-class _MemoryKeyring(keyring.backend.KeyringBackend):
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.store.pop((service, username), None)
+from tests.app.conftest import MemoryKeyring
 
 
 @pytest.fixture
 def app_ctx(qapp: Any, qloop: Any, arun: Any, tmp_path: Path, sandbox: RunningSandbox) -> Iterator[AppContext]:
     previous = keyring.get_keyring()
-    keyring.set_keyring(_MemoryKeyring())
+    keyring.set_keyring(MemoryKeyring())
     ctx = compose(qapp, AppPaths.under(tmp_path / "data").ensure())
     ctx.start(environ={"SIM_API_KEY": sandbox.api_key, "SIM_BASE_URL": sandbox.base_url}, check=False)
     try:
