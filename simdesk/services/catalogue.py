@@ -109,6 +109,7 @@ class CatalogueService(QObject):
         self._client_getter = client
         cached = self.cache.load(name)
         self.snapshot = cached or CatalogueSnapshot()
+        self.workspace_id = None
         self.workspace_id = self._pick_workspace(self.snapshot, None)
         self._set_unavailable("")
         self.snapshot_changed.emit(self.snapshot)
@@ -180,9 +181,11 @@ class CatalogueService(QObject):
         finally:
             self.loading_changed.emit(False)
 
-    @staticmethod
-    def _pick_workspace(snapshot: CatalogueSnapshot, fresh: list[Any] | None) -> str | None:
+    def _pick_workspace(self, snapshot: CatalogueSnapshot, fresh: list[Any] | None) -> str | None:
+        """The shown workspace if it still exists, else the first one."""
         ids = [w.id for w in (fresh if fresh is not None else snapshot.workspaces)]
+        if self.workspace_id in ids:
+            return self.workspace_id
         return ids[0] if ids else None
 
     async def _contents(self, client: SimClient, workspace_id: str) -> WorkspaceContents:

@@ -361,3 +361,27 @@ def test_the_last_run_reopens_after_a_restart(
     assert "Reopened the run of" in later.console.notice.text()
     qtbot.waitUntil(lambda: later.console.workflow is not None, timeout=10_000)
     assert later.console.form.field_editor("words").text() == "9"  # type: ignore[union-attr]
+
+
+def test_public_ping(qtbot: Any, make_bench: MakeBench, sandbox: RunningSandbox) -> None:
+    bench = make_bench(sandbox)
+    _open(qtbot, bench, demo.PUBLIC_ID)
+    assert bench.console.form.empty_label.text().startswith("This workflow declares no inputs")
+    bench.console.options.set_mode("sync")
+    outcome = _run(qtbot, bench)
+    assert outcome.status == "completed" and outcome.output["pong"] is True
+
+
+def test_a_long_sync_run_suggests_the_background(
+    qtbot: Any, make_bench: MakeBench, paced_sandbox: RunningSandbox
+) -> None:
+    bench = make_bench(paced_sandbox)
+    bench.runs.sync_cap_s = 1.2  # as if the plan allowed 1.2 s: the hint comes at 80 % of it
+    _open(qtbot, bench, demo.STORY_ID)
+    bench.console.options.set_options({"mode": "stream", "selectedOutputs": ["Storyteller.content"]})
+    with qtbot.waitSignal(bench.runs.notice, timeout=5000) as hint:
+        assert bench.console.run()
+    assert "Run in background" in hint.args[0]
+    assert "Run in background" in bench.console.notice.text()
+    with qtbot.waitSignal(bench.runs.finished, timeout=10_000):
+        bench.console.stop()

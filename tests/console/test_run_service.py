@@ -185,14 +185,20 @@ def test_429_storm_gives_up_with_a_rate_limit_message(
     service = make_service(clients(sandbox))
     outcome = _run(qtbot, service, _req(demo.STORY_ID, selected_outputs=[STORY]))
     assert outcome.status == "failed" and "rate limit" in (outcome.error or "")
+    assert outcome.error_code is not None and outcome.request_id
 
 
 def test_dead_server_says_it_cannot_be_reached(
-    qtbot: Any, dead_url: str, clients: Callable[..., Any], make_service: Callable[..., RunService]
+    qtbot: Any, dead_url: str, clients: Callable[..., Any], make_service: Callable[..., RunService],
+    history: RunHistory,
 ) -> None:
     service = make_service(clients(dead_url, key="sk-sim-demo"))
     outcome = _run(qtbot, service, _req(demo.STORY_ID, selected_outputs=[STORY]))
     assert outcome.status == "failed" and "Cannot reach" in (outcome.error or "")
+    assert outcome.note == "Sim did not run the workflow."
+    history.flush()
+    record = history.get(service.header.key)  # type: ignore[union-attr]
+    assert record is not None and record.status == "failed" and record.outcome == outcome
 
 
 def test_legacy_server_streams_too(

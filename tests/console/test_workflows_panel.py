@@ -156,3 +156,14 @@ def test_folder_rows_are_folders(make_bench: MakeBench, sandbox: RunningSandbox)
     panel = make_bench(sandbox).panel
     kinds = {panel.model.item(r).text(): panel.model.item(r).data(KindRole) for r in range(panel.model.rowCount())}
     assert kinds["Agents"] == "folder"
+
+
+def test_the_workspace_picker_switches_workspaces(qtbot: Any, make_bench: MakeBench, sandbox: RunningSandbox) -> None:
+    bench = make_bench(sandbox)
+    panel = bench.panel
+    assert panel.workspaces.count() >= 2
+    with qtbot.waitSignal(bench.catalogue.loading_changed, check_params_cb=lambda busy: not busy, timeout=10_000):
+        panel.workspaces.activated.emit(panel.workspaces.findData(demo.WS_TEAM))
+    assert bench.catalogue.workspace_id == demo.WS_TEAM
+    assert panel.visible_workflows() == ["Ticket Triage"]
+    assert panel.model.item(0).text() == "Support"
