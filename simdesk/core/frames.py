@@ -102,11 +102,6 @@ def unpack(line: str) -> list[str]:
     return [prefix + encode_basestring(t) + "}" for t in texts]
 
 
-def encode_events(events: Sequence[StreamEvent]) -> list[str]:
-    """:func:`encode_event` for many events."""
-    return [encode_event(e) for e in events]
-
-
 def frame_of(event: StreamEvent) -> dict[str, Any]:
     """The frame payload as a dict (keys as Sim spells them)."""
     match event:

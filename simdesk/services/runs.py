@@ -588,7 +588,7 @@ class RunService(QObject):
         transcript = self.transcript
         if any(b.text.dropped or b.evicted for b in transcript.blocks.values()) and self.header is not None:
             self.history.flush()
-            text = await _off_thread(_full_text, self.history, self.header.key, transcript)
+            text = await _off_thread(_full_text, self.history, self.header.key)
         else:
             text = transcript.text()
         if text:
@@ -733,7 +733,7 @@ def _replay(history: RunHistory, record: RunRecord, names: dict[str, str]) -> Tr
     return transcript
 
 
-def _full_text(history: RunHistory, key: str, transcript: Transcript) -> str:
+def _full_text(history: RunHistory, key: str) -> str:
     """Every block's complete text, rebuilt from the stored frames."""
     texts: dict[str, list[str]] = {}
     for _at, payload in history.frames(key):

@@ -424,7 +424,7 @@ class RunConsole(QWidget):
         if not streamed:
             self.output_split.setSizes([0, total])
         elif self.result.tree.isHidden():  # just the status, the error and the notes
-            below = min(self.result.sizeHint().height(), total // 2)
+            below = min(self.result.minimumSizeHint().height() + 8, total // 2)
             self.output_split.setSizes([total - below, below])
         else:
             self.output_split.setSizes([total * 3 // 5, total * 2 // 5])

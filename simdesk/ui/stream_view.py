@@ -184,14 +184,18 @@ class TranscriptView(QTextBrowser):
         self._transcript = transcript
         self._cards.clear()
         self._dropped_blocks = 0
-        self.document().clear()
-        self._formats()
-        for block in transcript.blocks.values():
-            if not block.evicted:
-                self._add_card(block)
-                self._redraw(self._cards[block.block_id], block)
-        self._render_notices()
-        self._stick = True
+        self._adjusting = True  # clearing scrolls to the top: that is not the user scrolling up
+        try:
+            self.document().clear()
+            self._formats()
+            for block in transcript.blocks.values():
+                if not block.evicted:
+                    self._add_card(block)
+                    self._redraw(self._cards[block.block_id], block)
+            self._render_notices()
+        finally:
+            self._adjusting = False
+        self.follow()
 
     def apply(self, changes: list[Change]) -> None:
         """Apply one paint's worth of changes (from the transcript given to :meth:`reset`)."""
