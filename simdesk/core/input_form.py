@@ -328,18 +328,28 @@ def json_text(values: Mapping[str, Any]) -> str:
     return json.dumps(to_jsonable(values), indent=2, ensure_ascii=False)
 
 
-def _json_kind(value: Any) -> str:
+def json_type(value: Any) -> str:
+    """The JSON type name of a value: ``null``, ``boolean``, ``number``, ``string``, ``array``,
+    ``object`` (anything else is named by its Python type)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
-        return "a boolean"
+        return "boolean"
     if isinstance(value, int | float):
-        return "a number"
+        return "number"
     if isinstance(value, str):
-        return "a string"
+        return "string"
     if isinstance(value, list):
-        return "an array"
-    return "an object"
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def _json_kind(value: Any) -> str:
+    """``json_type`` with its article, for messages ("not an array")."""
+    name = json_type(value)
+    return name if name == "null" else ("an " if name[0] in "aeiou" else "a ") + name
 
 
 def _short(text: str, limit: int = 24) -> str:

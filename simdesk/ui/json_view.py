@@ -15,6 +15,8 @@ from PySide6.QtCore import QRegularExpression, Qt
 from PySide6.QtGui import QColor, QFont, QPalette, QSyntaxHighlighter, QTextCharFormat, QTextDocument
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
+from simdesk.core.input_form import json_type
+
 PAGE = 200
 _VALUE = Qt.ItemDataRole.UserRole + 1
 _MORE = Qt.ItemDataRole.UserRole + 2  # (container, next offset) on a "show more" row
@@ -59,20 +61,10 @@ def summary(value: Any) -> str:
 
 
 def kind(value: Any) -> str:
-    """The JSON type name of a value."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "large value" if value.get(_LARGE) is True else "object"
-    return type(value).__name__
+    """The JSON type name of a value (Sim's large-value placeholder is named as such)."""
+    if isinstance(value, dict) and value.get(_LARGE) is True:
+        return "large value"
+    return json_type(value)
 
 
 def _expandable(value: Any) -> bool:
