@@ -15,7 +15,10 @@ Keys (``python -m benchmarks --json`` prefixes them with ``console.``):
   console takes a 100 MB stream (100 000 chunks of 1 000 characters), over the RSS just before it
   (goal ≤ 50 MB); the run's frames are then checked to be all on disk (``transcript_on_disk_complete``
   is 1.0, or the benchmark fails). ``client_only_rss_growth_mb_100mb`` is the same stream read by
-  ``SimClient.stream()`` alone: what the client itself keeps.
+  ``SimClient.stream()`` alone: what the client itself keeps (its decoder holds every chunk for
+  ``Final.texts``). ``console_only_rss_growth_mb_100mb`` is the console fed the same 100 MB of
+  events by a stand-in for the client (no network, nothing kept by a decoder): the console's own
+  share, transcript on disk included.
 * ``source_chunks_per_s``: what a raw byte reader that only counts frames gets from the source,
   the ceiling for both consumers.
 
@@ -184,14 +187,14 @@ class ConsoleRound:
 class Console:
     """The real console (workbench widgets and services) on one data directory."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, client: Any = None) -> None:
         from PySide6.QtWidgets import QApplication
 
         from simdesk.ui.workbench import build_workbench
 
         self.dir = tempfile.TemporaryDirectory(prefix="simdesk-bench-")
         self.bench = build_workbench(Path(self.dir.name))
-        self.client = SimClient(base_url, KEY, surface="v2")
+        self.client = client or SimClient(base_url, KEY, surface="v2")
         self.bench.console.resize(1280, 800)
         self.bench.console.show()
         QApplication.processEvents()
@@ -250,6 +253,53 @@ class Console:
         self.bench.console.close()
         self.bench.panel.close()
         self.dir.cleanup()
+
+
+class EventsOnly:
+    """Stands in for :class:`SimClient` with a stream of ready-made events and no network: what
+    the console alone costs in memory (the real client keeps every chunk it decoded)."""
+
+    base_url = "http://bench.invalid"
+    surface = "v2"
+
+    def __init__(self, chunks: int) -> None:
+        self.chunks = chunks
+
+    def stream(self, *_args: Any, **_kw: Any) -> Any:
+        from simdesk.core.stream_events import Final
+
+        outer = self
+
+        class Stream:
+            run_id = "bench-run"
+
+            async def __aenter__(self) -> Stream:
+                return self
+
+            async def __aexit__(self, *exc: object) -> None:
+                return None
+
+            def __aiter__(self) -> AsyncIterator[Any]:
+                return self.events()
+
+            async def events(self) -> AsyncIterator[Any]:
+                for number in range(outer.chunks):
+                    yield Chunk("b-big", BIG_CHUNK)
+                    if not number % 256:
+                        await asyncio.sleep(0)  # as a network read would
+                yield Final(True, {}, "bench-run")
+
+        return Stream()
+
+    async def get_run(self, *_args: Any, **_kw: Any) -> Any:
+        from simdesk.api import NotFoundError
+
+        raise NotFoundError("not in this benchmark")
+
+    get_log = get_run
+
+    async def aclose(self) -> None:
+        return None
 
 
 # --- memory ------------------------------------------------------------------------------------
@@ -331,6 +381,18 @@ async def measure(base_url: str, knobs: Knobs) -> dict[str, float]:
             raise RuntimeError(f"only {big.frames_on_disk} of {knobs.big_chunks + 1} frames reached the disk")
     finally:
         await console.close()
+    gc.collect()
+    console = Console(base_url, EventsOnly(knobs.big_chunks))
+    try:
+        gc.collect()
+        base = rss_bytes()
+        with PeakRss() as peak:
+            alone = await console.take(BIG_WORKFLOW)
+        console_only_growth = (peak.peak - base) / 2**20
+        if alone.frames_on_disk != knobs.big_chunks + 1:
+            raise RuntimeError(f"only {alone.frames_on_disk} of {knobs.big_chunks + 1} frames reached the disk")
+    finally:
+        await console.close()
     return {
         "chunks_per_s": best_console,
         "client_only_chunks_per_s": best_client,
@@ -338,6 +400,7 @@ async def measure(base_url: str, knobs: Knobs) -> dict[str, float]:
         "max_stall_ms": stall,
         "rss_growth_mb_100mb": console_growth,
         "client_only_rss_growth_mb_100mb": client_growth,
+        "console_only_rss_growth_mb_100mb": console_only_growth,
         "transcript_on_disk_complete": 1.0,
         "source_chunks_per_s": source_rate,
         "stream_chunks": float(source_chunks),

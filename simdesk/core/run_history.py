@@ -125,6 +125,8 @@ class RunHistory:
         self._keep = keep
         self._ops: queue.SimpleQueue[_Op | None] = queue.SimpleQueue()
         self._seq: dict[str, int] = {}
+        self._backlog = 0  # bytes of frames handed over and not yet written
+        self._backlog_lock = threading.Lock()
         self._closed = False
         self._error: BaseException | None = None
         with self._connect() as conn:  # create the schema before anyone reads
@@ -174,7 +176,24 @@ class RunHistory:
         data = "\n".join(lines)
         row = (key, seq, count, ",".join(times), data)
         size = len(data)
-        self._submit(lambda c: self._insert_frames(c, row, count, size))
+        self._grow_backlog(size)
+
+        def insert(conn: sqlite3.Connection) -> None:
+            try:
+                self._insert_frames(conn, row, count, size)
+            finally:
+                self._grow_backlog(-size)
+
+        self._submit(insert)
+
+    def _grow_backlog(self, size: int) -> None:
+        with self._backlog_lock:
+            self._backlog += size
+
+    @property
+    def backlog(self) -> int:
+        """Bytes of frames handed over and not yet written (the writer is behind by this much)."""
+        return self._backlog
 
     @staticmethod
     def _insert_frames(conn: sqlite3.Connection, row: tuple[Any, ...], count: int, size: int) -> None:

@@ -135,14 +135,14 @@ def _refused(exc: SimError) -> bool:
 class EventSink(Protocol):
     """Where :func:`run_stream` puts events: appended to ``pending`` (the hot path is one list
     append per chunk), ``arm()`` once after the first event since a paint, ``checkpoint()`` every
-    64 events of a burst."""
+    64 events of a burst (it returns how long to pause reading: backpressure)."""
 
     pending: list[StreamEvent]
     armed: bool
 
     def arm(self) -> None: ...
 
-    def checkpoint(self) -> None: ...
+    def checkpoint(self) -> float: ...
 
 
 async def run_stream(
@@ -175,9 +175,9 @@ async def run_stream(
                     sink.arm()
                 count += 1
                 if not count & 63:
-                    sink.checkpoint()
-                    if clock() - turn > YIELD_EVERY_S:
-                        await asyncio.sleep(0)  # let Qt paint and run timers between bursts
+                    pause = sink.checkpoint()
+                    if pause or clock() - turn > YIELD_EVERY_S:
+                        await asyncio.sleep(pause)  # let Qt paint and run timers between bursts
                         turn = clock()
     except SimError as exc:
         if exc.run_id is None:

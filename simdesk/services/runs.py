@@ -13,7 +13,7 @@ whatever was painted is already on its way to disk. The pending list is bounded:
 Signals:
     started(RunHeader): a run started or a past run was opened; views reset from :attr:`transcript`.
     changed(list[Change]): what changed in :attr:`transcript` since the last emission.
-    frames(list): new raw frames, in packed groups (see :meth:`RunService.raw_frames` for them expanded).
+    frames(int): how many raw frames arrived since the last paint (:meth:`RunService.raw_frames` has them).
     progress(RunProgress): status text, elapsed time and timings, about once a second and per paint.
     finished(Outcome): the run ended (the outcome is also in :attr:`transcript`).
     notice(str): a hint for the user (e.g. "this run nears the sync time cap: run it in the background").
@@ -63,8 +63,11 @@ JobHandoff = Callable[[RunRequest, dict[str, Any]], Awaitable[Any]]
 SYNC_CAP_S = {"free": 300.0}  # CONTRACT §3.4; paid plans get 3000 s
 PAID_SYNC_CAP_S = 3000.0
 NEAR_CAP = 0.8
-RAW_KEEP = 5000  # raw frames kept for the inspector (all are on disk)
+RAW_KEEP = 2000  # raw frames kept for the inspector (all are on disk)
 FLOOD_EVENTS = 1000  # events waiting at a paint that make it a flood
+SAVE_BYTES = 2 * 2**20  # drained frames handed to the history early, between paints, past this
+BACKLOG_BYTES = 8 * 2**20  # the history's writer this far behind: the stream waits for it
+BACKLOG_WAIT_S = 0.005
 FLOOD_PAINT_MS = 100  # paint interval during a flood
 # history reads run here, not in qasync's default executor (QThreads that warn at interpreter exit)
 _READER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="simdesk-history-read")
@@ -142,7 +145,8 @@ class RunService(QObject):
         self._changes = ChangeList()
         self._unsaved: list[tuple[float, list[str], int]] = []  # drained groups not yet handed to the history
         self._drained = 0  # events drained since the last paint
-        self._new_raw: list[tuple[float, list[str], int]] = []
+        self._new_frames = 0  # frames kept for the inspector since the last paint
+        self._unsaved_bytes = 0
         self._raw_groups: deque[tuple[float, list[str], int]] = deque()
         self._raw_count = 0
         self._max_pending = max_pending
@@ -266,9 +270,10 @@ class RunService(QObject):
         self._marks.clear()
         self.armed = False
         self._unsaved = []
+        self._unsaved_bytes = 0
         self._drained = 0
         self._changes.done()
-        self._new_raw.clear()
+        self._new_frames = 0
         self._raw_groups.clear()
         self._raw_count = 0
         self._stream = None
@@ -334,18 +339,23 @@ class RunService(QObject):
         self._marks.append((len(self.pending) - 1, time.perf_counter() - self._t0))
         self._paint.start()
 
-    def checkpoint(self) -> None:
-        """Every few dozen events of a burst: a drain if ``max_pending`` wait, and a new arrival
-        time if the clock moved (a group per 2 ms keeps groups, rows and calls few).
+    def checkpoint(self) -> float:
+        """Every few dozen events of a burst: a drain if ``max_pending`` wait, a new arrival time
+        if the clock moved (a group per 2 ms keeps groups, rows and calls few), and how long the
+        stream should pause (0 unless the history's writer is behind by :data:`BACKLOG_BYTES`:
+        then reading waits, so a stream faster than the disk cannot fill the memory).
 
         Draining before 700 events wait is deliberate: events are objects the garbage collector
         tracks, and 700 of them alive at once start a collection that promotes them, which leads
         to full collections (tens of milliseconds) in the middle of a stream."""
         if len(self.pending) >= self._max_pending:
             self._drain()
+            if self._unsaved_bytes >= SAVE_BYTES:
+                self._save()
         now = time.perf_counter() - self._t0
         if not self._marks or now - self._marks[-1][1] >= 0.002:
             self._marks.append((len(self.pending), now))
+        return BACKLOG_WAIT_S if self.history.backlog > BACKLOG_BYTES else 0.0
 
     def _drain(self) -> None:
         """Apply pending events to the transcript and hand their frames to the history, in
@@ -365,6 +375,7 @@ class RunService(QObject):
             items = wire.runs(pending[start:end] if start or end < len(pending) else pending)
             lines, count = wire.pack(items)  # before the transcript sees the items
             groups.append((at, lines, count))
+            self._unsaved_bytes += sum(map(len, lines))
             self._keep_raw(at, lines, count)
             self._changes.extend(self.transcript.apply_runs(items, at))
         self._unsaved.extend(groups)
@@ -377,6 +388,7 @@ class RunService(QObject):
         if self._unsaved and self.header is not None:
             self.history.add_frames(self.header.key, self._unsaved)
         self._unsaved = []
+        self._unsaved_bytes = 0
 
     def _keep_raw(self, at: float, lines: list[str], count: int) -> None:
         """Keep the newest frames for the inspector, packed (expanded only when shown)."""
@@ -384,7 +396,7 @@ class RunService(QObject):
         self._raw_count += count
         while self._raw_count - self._raw_groups[0][2] >= RAW_KEEP:
             self._raw_count -= self._raw_groups.popleft()[2]
-        self._new_raw.append((at, lines, count))
+        self._new_frames += count
 
     def raw_frames(self, limit: int = RAW_KEEP) -> list[tuple[float, str]]:
         """The newest ``limit`` frames of the shown run (all of them are in the history)."""
@@ -407,9 +419,9 @@ class RunService(QObject):
         self._save()
         if len(self._changes):
             self.changed.emit(self._changes.done())
-        if self._new_raw:
-            raw, self._new_raw = self._new_raw, []
-            self.frames.emit(raw)
+        if self._new_frames:
+            self.frames.emit(self._new_frames)
+            self._new_frames = 0
         self._emit_progress()
 
     # --- the end -------------------------------------------------------------------------
@@ -542,7 +554,7 @@ class RunService(QObject):
         self._reset(transcript)
         for at, payload in await _off_thread(_tail_frames, self.history, record.key):
             self._keep_raw(at, [payload], 1)
-        self._new_raw.clear()
+        self._new_frames = 0
         self._run_id = record.run_id
         self._server = (
             transcript.outcome.duration_ms if transcript.outcome else None,
