@@ -120,3 +120,20 @@ def test_corrupt_catalogue_cache_is_ignored(tmp_path: Path) -> None:
     cache.path_for("p").parent.mkdir(parents=True, exist_ok=True)
     cache.path_for("p").write_text('{"format": 1, "workspaces": [{"nope": 1}]}')
     assert cache.load("p") is None
+
+
+def test_the_backlog_counts_frames_not_yet_written(tmp_path: Path) -> None:
+    import threading
+
+    history = RunHistory(tmp_path / "h.sqlite3")
+    gate = threading.Event()
+    history._submit(lambda _conn: gate.wait(5))  # hold the writer
+    history.begin(_start("k1", 1.0))
+    line = '{"blockId":"a","chunks":["' + "x" * 1_000_000 + '"]}'
+    history.add_frames("k1", [(0.1, [line], 1)])
+    assert history.backlog >= 1_000_000
+    gate.set()
+    assert history.flush()
+    assert history.backlog == 0
+    assert [p for _, p in history.frames("k1")] == ['{"blockId":"a","chunk":"' + "x" * 1_000_000 + '"}']
+    history.close()

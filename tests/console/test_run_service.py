@@ -251,3 +251,15 @@ def test_history_survives_a_restart_and_the_console_reopens_the_last_run(
 def test_invalid_json_input_never_reaches_the_service() -> None:
     parsed = parse_form([WorkflowInput("meta", "object")], {"meta": "{oops"})
     assert not parsed.ok and "Invalid JSON" in parsed.errors["meta"]
+
+
+def test_reading_pauses_while_the_history_is_far_behind(
+    qtbot: Any, sandbox: RunningSandbox, clients: Callable[..., Any], make_service: Callable[..., RunService],
+    history: RunHistory, monkeypatch: Any,
+) -> None:
+    from simdesk.services import runs as runs_module
+
+    service = make_service(clients(sandbox))
+    assert service.checkpoint() == 0.0
+    monkeypatch.setattr(type(history), "backlog", property(lambda _self: runs_module.BACKLOG_BYTES + 1))
+    assert service.checkpoint() == runs_module.BACKLOG_WAIT_S
