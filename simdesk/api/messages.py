@@ -97,15 +97,26 @@ def user_message(exc: BaseException) -> str:
                 return "Cannot reach the Sim server. Check the address in Settings and your network."
             return "The connection to Sim broke. Try again."
         case ProtocolError():
+            if "HTML" in exc.message:  # before the run id: every execute attempt carries one
+                return _web_page(exc)
             if exc.run_id:
                 return f"The live output stopped before the run finished. Run {exc.run_id} shows its outcome in Runs."
-            if "HTML" in exc.message:
-                return (
-                    "The server at this address does not answer like Sim (it sent a web page). "
-                    f"Check the address in Settings.{_quote(exc)}"
-                )
             return f"Sim sent an answer this app cannot read.{_quote(exc)}"
     return exc.message
+
+
+def _web_page(exc: ProtocolError) -> str:
+    """A page of HTML where Sim's API answers: a proxy's or gateway's error page (5xx), or a
+    website at this address. A run id is only something to check: the run may not exist."""
+    where = f" (HTTP {exc.status})" if exc.status else ""
+    said = f"The server answered with a web page{where} instead of Sim's API"
+    if exc.status is not None and exc.status >= 500:
+        said += ": a proxy or gateway error."
+    else:
+        said += ". Check the address in Settings."
+    if exc.run_id:
+        return f"{said} Check run {exc.run_id} in Runs before starting it again."
+    return f"{said}{_quote(exc)}"
 
 
 def _permission(exc: PermissionDeniedError) -> str:

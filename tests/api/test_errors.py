@@ -141,6 +141,37 @@ def test_an_html_page_is_a_protocol_error_that_keeps_its_status(status: int) -> 
     assert "web page" in user_message(exc)
 
 
+@pytest.mark.parametrize("mode", ["sync", "stream"])
+def test_a_proxys_html_502_to_a_run_says_web_page_and_names_the_run_only_to_check(mode: str) -> None:
+    page = httpx.Response(502, content=HTML, headers={"content-type": "text/html", "x-request-id": "req-5"})
+    sim = MockSim().on("POST", EXECUTE, page)
+
+    async def call() -> SimError:
+        async with sim.client(retry=NO_RETRY) as c:
+            try:
+                if mode == "sync":
+                    await c.execute(WF, {}, run_id="desk-html")
+                else:
+                    async for _ in c.stream(WF, {}, run_id="desk-html"):
+                        pass
+            except SimError as exc:
+                return exc
+        raise AssertionError("no error raised")
+
+    exc = run(call())
+    assert isinstance(exc, ProtocolError) and exc.status == 502 and exc.run_id == "desk-html"
+    message = user_message(exc)
+    assert message.startswith("The server answered with a web page (HTTP 502) instead of Sim's API")
+    assert "proxy or gateway" in message and "Check run desk-html in Runs" in message
+    assert "live output" not in message  # the run id no longer makes it a broken stream
+
+
+def test_a_web_page_that_is_no_gateway_error_points_to_the_address() -> None:
+    message = user_message(ProtocolError("The server sent an HTML page (HTTP 200 answer)", status=200, request_id="r9"))
+    assert "web page (HTTP 200)" in message and "Check the address in Settings" in message and "r9" in message
+    assert "proxy or gateway" not in message
+
+
 @pytest.mark.parametrize("body", [b'{"data": {"id": ', b"", b"\xff\xfe{}"], ids=["truncated", "empty", "bad-utf8"])
 def test_unreadable_json_is_a_protocol_error(body: bytes) -> None:
     exc = fail_once(MockSim(), "GET", V2_WF, httpx.Response(200, content=body))
