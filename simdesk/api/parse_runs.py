@@ -56,7 +56,7 @@ def run_error(value: Any) -> RunError | None:
     )
 
 
-def result_v2(data: Any, *, workflow_id: str, run_id: str) -> RunResult:
+def result_v2(data: Any, *, workflow_id: str, run_id: str, request_id: str | None = None) -> RunResult:
     """A v2 sync (or resume) result: ``{runId, status, output, error, startedAt, …}``."""
     body = wire.obj(data)
     return RunResult(
@@ -69,6 +69,7 @@ def result_v2(data: Any, *, workflow_id: str, run_id: str) -> RunResult:
         ended_at=wire.when(body.get("endedAt")),
         duration_ms=wire.number(body.get("durationMs")),
         surface="v2",
+        request_id=request_id,
     )
 
 
@@ -77,7 +78,9 @@ def is_legacy_result(body: Any) -> bool:
     return isinstance(body, dict) and isinstance(body.get("success"), bool)
 
 
-def result_legacy(body: Mapping[str, Any], *, workflow_id: str, run_id: str) -> RunResult:
+def result_legacy(
+    body: Mapping[str, Any], *, workflow_id: str, run_id: str, request_id: str | None = None
+) -> RunResult:
     """A legacy sync result; ``success:false`` (HTTP 200, 408 or 500) is a failed run."""
     metadata = wire.obj(body.get("metadata"))
     success = body.get("success") is True
@@ -97,11 +100,18 @@ def result_legacy(body: Mapping[str, Any], *, workflow_id: str, run_id: str) -> 
         ended_at=wire.when(metadata.get("endTime")),
         duration_ms=wire.number(metadata.get("duration")),
         surface="legacy",
+        request_id=request_id,
     )
 
 
 def result_response_block(
-    status: int, headers: Mapping[str, str], data: Any, *, workflow_id: str, run_id: str
+    status: int,
+    headers: Mapping[str, str],
+    data: Any,
+    *,
+    workflow_id: str,
+    run_id: str,
+    request_id: str | None = None,
 ) -> RunResult:
     """A legacy reply shaped by a Response block: arbitrary JSON, status and headers."""
     reply = ResponseBlockReply(status=status, headers=dict(headers), data=data)
@@ -112,6 +122,7 @@ def result_response_block(
         output=data,
         surface="legacy",
         response=reply,
+        request_id=request_id,
     )
 
 

@@ -74,7 +74,9 @@ class Runs:
                 rid,
                 deadline,
                 SYNC_EXECUTIONS,
-                lambda reply: parse_runs.result_v2(data_of(reply), workflow_id=workflow_id, run_id=rid),
+                lambda reply: parse_runs.result_v2(
+                    data_of(reply), workflow_id=workflow_id, run_id=rid, request_id=reply.request_id
+                ),
             )
 
         async def on_legacy(n: int) -> RunResult:
@@ -83,9 +85,11 @@ class Runs:
             def parse(reply: Reply) -> RunResult:
                 body = reply.json()
                 if parse_runs.is_legacy_result(body):
-                    return parse_runs.result_legacy(body, workflow_id=workflow_id, run_id=rid)
+                    return parse_runs.result_legacy(
+                        body, workflow_id=workflow_id, run_id=rid, request_id=reply.request_id
+                    )
                 return parse_runs.result_response_block(
-                    reply.status, reply.headers, body, workflow_id=workflow_id, run_id=rid
+                    reply.status, reply.headers, body, workflow_id=workflow_id, run_id=rid, request_id=reply.request_id
                 )
 
             return await self._attempt(
@@ -397,7 +401,7 @@ class Runs:
             data = data_of(reply)
             if reply.status == 202:
                 return parse_runs.receipt_v2(data, base_url=base, workflow_id=workflow_id, run_id="")
-            return parse_runs.result_v2(data, workflow_id=workflow_id, run_id="")
+            return parse_runs.result_v2(data, workflow_id=workflow_id, run_id="", request_id=reply.request_id)
 
         async def legacy(_: int) -> RunResult | AsyncReceipt:
             reply = await self.s.send(
@@ -413,7 +417,7 @@ class Runs:
             body = object_of(reply)
             if reply.status == 202 or body.get("status") == "queued":
                 return parse_runs.receipt_legacy(body, base_url=base, workflow_id=workflow_id, run_id=new_id)
-            return parse_runs.result_legacy(body, workflow_id=workflow_id, run_id=new_id)
+            return parse_runs.result_legacy(body, workflow_id=workflow_id, run_id=new_id, request_id=reply.request_id)
 
         return await self.s.either(
             lambda: self.s.retrying(v2, idempotent=False),

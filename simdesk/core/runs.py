@@ -80,7 +80,9 @@ class RunResult:
 
     ``status`` is completed, failed, paused or cancelled. ``output`` is the workflow's output
     (``None`` when absent). ``response`` is set only when a legacy Response block shaped the reply
-    (then ``output`` is the block's body too).
+    (then ``output`` is the block's body too). ``request_id`` is the server's ``x-request-id`` for
+    the answer that carried the result (``None`` when it sent none, or when the result was
+    reconstructed by polling the run): what support asks for when a run failed in-band.
     """
 
     run_id: str
@@ -93,6 +95,7 @@ class RunResult:
     duration_ms: float | None = None
     surface: Surface = "v2"
     response: ResponseBlockReply | None = None
+    request_id: str | None = None
 
     @property
     def succeeded(self) -> bool:

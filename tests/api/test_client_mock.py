@@ -478,6 +478,33 @@ def test_a_legacy_failed_run_is_a_result_not_an_error(
     assert len(sim.requests) == 1
 
 
+@pytest.mark.parametrize("surface", ["v2", "legacy"])
+def test_a_run_that_fails_in_band_keeps_the_answers_request_id(clock: FakeClock, surface: str) -> None:
+    failed = {**run_data(status="failed"), "error": {"code": "BLOCK_FAILED", "message": "agent1 broke"}}
+    legacy = {"success": False, "error": "agent1 broke"}
+    sim = MockSim().on(
+        "POST",
+        EXECUTE,
+        data(failed, headers={"x-request-id": "req-failed"}),
+        httpx.Response(200, json={"data": failed}),  # then an answer without the header
+    )
+    sim.on(
+        "POST",
+        LEGACY_EXECUTE,
+        httpx.Response(200, json=legacy, headers={"x-request-id": "req-failed"}),
+        httpx.Response(200, json=legacy),
+    )
+
+    async def main() -> list[Any]:
+        async with sim.client(clock, surface=surface) as c:  # type: ignore[arg-type]
+            return [await c.execute(WF), await c.execute(WF)]
+
+    first, second = run(main())
+    assert first.status is RunStatus.FAILED and first.error.message == "agent1 broke"
+    assert first.request_id == "req-failed"
+    assert second.status is RunStatus.FAILED and second.request_id is None
+
+
 def test_v2_stream_asks_for_agent_events_and_sends_only_the_flags_set(clock: FakeClock) -> None:
     sse = b'data: {"event":"final","data":{"success":true,"output":{}}}\n\ndata: "[DONE]"\n\n'
     sim = MockSim().on("POST", EXECUTE, httpx.Response(200, headers={"content-type": "text/event-stream"}, content=sse))
