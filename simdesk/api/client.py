@@ -199,12 +199,20 @@ class SimClient:
         include_thinking: bool = False,
         include_tool_calls: bool = False,
         run_id: str | None = None,
+        keep_text: bool = True,
+        on_raw: Callable[[str], object] | None = None,
     ) -> RunStream:
         """Run the workflow and iterate its live events; iteration ends after the terminal event.
 
         Only Agent blocks named in ``selected_outputs`` (e.g. ``"agent1.content"``) stream text.
         A stream that stops before its terminal event raises :class:`ProtocolError` (with the run
         id) after yielding what arrived. Closing the stream early cancels the run.
+
+        ``keep_text`` (default True) accumulates each block's answer text for ``Final.texts`` /
+        ``RunFailed.texts``, which costs memory in proportion to the answer; a consumer that keeps
+        the text itself passes False, and ``texts`` is then empty. ``on_raw(payload)`` is called
+        with every SSE ``data`` payload as decoded, before it is interpreted (skipped and unknown
+        frames and ``[DONE]`` too); it costs nothing when not given.
         """
         return self._runs.stream(
             workflow_id,
@@ -213,6 +221,8 @@ class SimClient:
             include_thinking=include_thinking,
             include_tool_calls=include_tool_calls,
             run_id=run_id,
+            keep_text=keep_text,
+            on_raw=on_raw,
         )
 
     async def execute_async(

@@ -194,6 +194,8 @@ class Runs:
         include_thinking: bool,
         include_tool_calls: bool,
         run_id: str | None,
+        keep_text: bool = True,
+        on_raw: Callable[[str], object] | None = None,
     ) -> RunStream:
         return RunStream(
             self.s,
@@ -204,6 +206,8 @@ class Runs:
             include_thinking=include_thinking,
             include_tool_calls=include_tool_calls,
             run_id=run_id,
+            keep_text=keep_text,
+            on_raw=on_raw,
         )
 
     # --- execute (async) -------------------------------------------------------------------

@@ -5,6 +5,10 @@ network reads) is httpx and httpx-sse's job; this module starts from each event'
 string, so it can be tested by feeding strings. The rules of §6.4: ``[DONE]`` quoted or bare ends
 the stream; unparsable payloads and unknown ``event`` values are skipped; text is accumulated
 per block (``chunk_reset`` discards it); nothing after the first terminal frame counts.
+
+Accumulating the text keeps every chunk until the stream ends (a 100 MB answer holds about twice
+that in memory). A consumer that keeps the text itself passes ``keep_text=False``: the decoder's
+memory then stays bounded, and the terminal event's ``texts`` is empty.
 """
 
 from __future__ import annotations
@@ -53,13 +57,16 @@ class StreamDecoder:
         terminal: the terminal event, once seen.
         done: True once ``[DONE]`` arrived.
         skipped: payloads that were not JSON (counted, otherwise ignored).
+        keep_text: whether answer text is accumulated for the terminal event's ``texts``; when
+            False nothing of the chunks is kept and ``texts`` is an empty mapping.
     """
 
-    def __init__(self, run_id: str | None = None) -> None:
+    def __init__(self, run_id: str | None = None, *, keep_text: bool = True) -> None:
         self.run_id = run_id
         self.terminal: TerminalEvent | None = None
         self.done = False
         self.skipped = 0
+        self.keep_text = keep_text
         self._parts: dict[str, list[str]] = {}
 
     def feed(self, data: str) -> StreamEvent | None:
@@ -79,11 +86,12 @@ class StreamDecoder:
             block_id = frame.get("blockId")
             if type(chunk) is not str or type(block_id) is not str:
                 return None
-            parts = self._parts.get(block_id)
-            if parts:
-                parts.append(chunk)
-            else:
-                self._accumulate(block_id, chunk)
+            if self.keep_text:
+                parts = self._parts.get(block_id)
+                if parts:
+                    parts.append(chunk)
+                else:
+                    self._accumulate(block_id, chunk)
             return Chunk(block_id, chunk)
         return self._event(kind, frame)
 
@@ -104,7 +112,8 @@ class StreamDecoder:
         return None
 
     def texts(self) -> dict[str, str]:
-        """Accumulated answer text per block id, in the order blocks started streaming."""
+        """Accumulated answer text per block id, in the order blocks started streaming (empty
+        with ``keep_text=False``)."""
         return {block: "".join(parts) for block, parts in self._parts.items()}
 
     def _event(self, kind: object, frame: dict[str, Any]) -> StreamEvent | None:

@@ -38,6 +38,12 @@ class RunStream:
     ``run_id`` is the id sent with the current attempt (``None`` before the request is made, and
     for key-less public runs, whose ids Sim does not take from the caller).
 
+    ``keep_text=False`` keeps none of the answer text (the terminal event's ``texts`` is then
+    empty), so reading a stream of any length takes bounded memory. ``on_raw``, if given, is
+    called with each event's ``data`` payload exactly as decoded from the wire, before it is
+    interpreted: unparsable and unknown frames and ``[DONE]`` included (an inspector's view); an
+    exception it raises ends the stream.
+
     Example::
 
         async with client.stream(workflow_id, {"topic": "fog"}, selected_outputs=["agent1.content"]) as s:
@@ -56,6 +62,8 @@ class RunStream:
         include_thinking: bool,
         include_tool_calls: bool,
         run_id: str | None,
+        keep_text: bool = True,
+        on_raw: Callable[[str], object] | None = None,
     ) -> None:
         self.run_id: str | None = None
         self._s = session
@@ -64,6 +72,8 @@ class RunStream:
         self._input = workflow_input
         self._controls = routes.stream_controls(selected_outputs, include_thinking, include_tool_calls)
         self._chosen = check_run_id(run_id) if run_id is not None else None
+        self._keep_text = keep_text
+        self._on_raw = on_raw
         self._events: AsyncGenerator[StreamEvent, None] = self._generate()
 
     def __aiter__(self) -> RunStream:
@@ -128,13 +138,17 @@ class RunStream:
         )
         async with stack:
             # decoded inline rather than in a nested generator: this loop runs once per token
-            decoder = StreamDecoder(self.run_id)
+            decoder = StreamDecoder(self.run_id, keep_text=self._keep_text)
             feed = decoder.feed
+            on_raw = self._on_raw
             source = EventSource(response).aiter_sse()
             cut: SimError | None = None
             try:
                 async for sse in source:
-                    event = feed(sse.data)
+                    data = sse.data
+                    if on_raw is not None:
+                        on_raw(data)
+                    event = feed(data)
                     if event is not None:
                         yield event
                     elif decoder.done:

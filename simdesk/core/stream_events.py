@@ -65,7 +65,9 @@ class Final:
 
     ``output`` holds only values that were not streamed; ``texts`` is the accumulated answer text
     per block id (after resets, without the inter-block ``"\\n\\n"``), which is what the output
-    leaves out. ``run_id`` is the id the client sent with the request.
+    leaves out. ``texts`` is empty when the stream was opened with ``keep_text=False`` (the
+    consumer keeps the text itself, so the client holds none of it). ``run_id`` is the id the
+    client sent with the request.
     """
 
     success: bool
@@ -83,7 +85,10 @@ class Final:
 
 @dataclass(slots=True)
 class RunFailed:
-    """The run failed, timed out or was aborted mid-stream (terminal; no :class:`Final` follows)."""
+    """The run failed, timed out or was aborted mid-stream (terminal; no :class:`Final` follows).
+
+    ``texts`` is the answer text so far per block id, as in :class:`Final` (empty with
+    ``keep_text=False``)."""
 
     message: str
     run_id: str | None
