@@ -68,6 +68,7 @@ def outcome_of_result(result: RunResult) -> Outcome:
         output=result.output,
         error=error.message if error else None,
         error_code=error.code if error else None,
+        request_id=result.request_id,
         run_id=result.run_id,
         duration_ms=result.duration_ms,
         note=f"Response block answered HTTP {result.response.status}" if result.response else None,
@@ -100,24 +101,12 @@ def outcome_of_error(exc: SimError, *, started: bool) -> Outcome:
         status, note = "failed", "Sim's answer could not be read; the run may not have started."
     return Outcome(
         status=status,
-        error=describe(exc),
+        error=user_message(exc),
         error_code=exc.detail_code or exc.code or (f"HTTP {exc.status}" if exc.status else None),
         request_id=exc.request_id,
         run_id=exc.run_id,
         note=note,
     )
-
-
-def describe(exc: SimError) -> str:
-    """:func:`user_message`, except for a page of HTML where Sim's JSON was expected: every run
-    request carries a run id, and ``user_message`` then speaks of a broken live output."""
-    if isinstance(exc, ProtocolError) and "HTML" in exc.message:
-        where = f" (HTTP {exc.status})" if exc.status else ""
-        return (
-            f"The server answered with a web page{where} instead of Sim's answer: a proxy or a website "
-            "at this address? Check the server address in Settings."
-        )
-    return user_message(exc)
 
 
 def _refused(exc: SimError) -> bool:

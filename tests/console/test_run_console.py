@@ -110,9 +110,11 @@ def test_failing_workflow_shows_code(qtbot: Any, make_bench: MakeBench, sandbox:
     bench = make_bench(sandbox)
     _open(qtbot, bench, demo.FAILING_ID)
     bench.console.options.set_mode("sync")
-    assert _run(qtbot, bench).status == "failed"
+    outcome = _run(qtbot, bench)
+    assert outcome.status == "failed" and outcome.request_id  # in-band failure: the 200 answer's id
     assert "502 from upstream" in bench.console.result.error.text()
     assert "code BLOCK_EXECUTION_FAILED" in bench.console.result.error.text()
+    assert f"x-request-id {outcome.request_id}" in bench.console.result.error.text()
     assert bench.console.result.pill.text() == "✗ Failed"
 
 

@@ -109,6 +109,7 @@ def test_failing_workflow_shows_code_in_sync_and_stream(
     sync = _run(qtbot, service, _req(demo.FAILING_ID, "sync"))
     assert (sync.status, sync.error_code) == ("failed", "BLOCK_EXECUTION_FAILED")
     assert "502 from upstream" in (sync.error or "")
+    assert sync.request_id  # the 200 answer's x-request-id: the run failed in-band, not the request
     streamed = _run(qtbot, service, _req(demo.FAILING_ID, "stream"))
     assert streamed.status == "failed" and "502 from upstream" in (streamed.error or "")
 
