@@ -124,9 +124,11 @@ def _refused(exc: SimError) -> bool:
 class EventSink(Protocol):
     """Where :func:`run_stream` puts events: appended to ``pending`` (the hot path is one list
     append per chunk), ``arm()`` once after the first event since a paint, ``checkpoint()`` every
-    64 events of a burst (it returns how long to pause reading: backpressure)."""
+    64 events of a burst (it returns how long to pause reading: backpressure). Every SSE ``data``
+    payload, as the client decoded it, is appended to ``raw`` (for the raw-frames inspector)."""
 
     pending: list[StreamEvent]
+    raw: list[str]
     armed: bool
 
     def arm(self) -> None: ...
@@ -142,7 +144,10 @@ async def run_stream(
     opened: Callable[[RunStream], None],
 ) -> Outcome | None:
     """Stream the run into ``sink``. Returns ``None`` when the stream ended with its terminal
-    event (the caller's transcript has the outcome), else the error's outcome."""
+    event (the caller's transcript has the outcome), else the error's outcome.
+
+    The client keeps no answer text (``keep_text=False``: the transcript accumulates it), so a
+    stream of any length reads in bounded memory."""
     stream = client.stream(
         request.workflow_id,
         to_wire(request.values),
@@ -150,6 +155,8 @@ async def run_stream(
         include_thinking=request.include_thinking,
         include_tool_calls=request.include_tool_calls,
         run_id=run_id,
+        keep_text=False,
+        on_raw=sink.raw.append,
     )
     opened(stream)
     count = 0

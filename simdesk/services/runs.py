@@ -53,6 +53,7 @@ from simdesk.core.stream_events import Chunk, ChunkReset, StreamEvent
 from simdesk.core.transcript import Change, ChangeList, Outcome, Timing, Transcript
 from simdesk.core.transcript_export import ExportMeta, write_json, write_markdown
 from simdesk.services import run_modes
+from simdesk.services.raw_tail import RawTail
 from simdesk.services.run_modes import RunRequest
 from simdesk.services.tasks import TaskSet
 
@@ -141,14 +142,14 @@ class RunService(QObject):
         self._job_handoff: JobHandoff | None = None
         self.pending: list[StreamEvent] = []  # events not yet applied (the stream loop appends)
         self.armed = False  # a paint is scheduled for the pending events
-        self._marks: list[tuple[int, float]] = []  # (index in pending, arrival time) per group
+        self._marks: list[tuple[int, float, int]] = []  # (index in pending, arrival time, index in raw) per group
         self._changes = ChangeList()
         self._unsaved: list[tuple[float, list[str], int]] = []  # drained groups not yet handed to the history
         self._drained = 0  # events drained since the last paint
         self._new_frames = 0  # frames kept for the inspector since the last paint
         self._unsaved_bytes = 0
-        self._raw_groups: deque[tuple[float, list[str], int]] = deque()
-        self._raw_count = 0
+        self._raw = RawTail(RAW_KEEP)
+        self.raw = self._raw.incoming  # raw payloads not yet drained (the stream's on_raw appends)
         self._max_pending = max_pending
         self._t0 = 0.0
         self._task: asyncio.Task[None] | None = None
@@ -274,8 +275,7 @@ class RunService(QObject):
         self._drained = 0
         self._changes.done()
         self._new_frames = 0
-        self._raw_groups.clear()
-        self._raw_count = 0
+        self._raw.clear()
         self._stream = None
 
     async def _run(self, request: RunRequest, run_id: str) -> None:
@@ -336,7 +336,8 @@ class RunService(QObject):
     def arm(self) -> None:
         """The first event since the last paint: note its time and schedule the paint."""
         self.armed = True
-        self._marks.append((len(self.pending) - 1, time.perf_counter() - self._t0))
+        raw = self._raw.mark() if self._marks else 0  # raw frames since the last drain start with it
+        self._marks.append((len(self.pending) - 1, time.perf_counter() - self._t0, raw))
         self._paint.start()
 
     def checkpoint(self) -> float:
@@ -354,7 +355,7 @@ class RunService(QObject):
                 self._save()
         now = time.perf_counter() - self._t0
         if not self._marks or now - self._marks[-1][1] >= 0.002:
-            self._marks.append((len(self.pending), now))
+            self._marks.append((len(self.pending), now, self._raw.mark()))
         return BACKLOG_WAIT_S if self.history.backlog > BACKLOG_BYTES else 0.0
 
     def _drain(self) -> None:
@@ -363,10 +364,12 @@ class RunService(QObject):
         pending, marks = self.pending[:], self._marks
         self.pending.clear()
         self._marks = []
+        now = time.perf_counter() - self._t0
+        self._new_frames += self._raw.take([(raw, at) for _start, at, raw in marks], now)
         if not pending:
             return
         self._drained += len(pending)
-        bounds = [m for m in marks if m[0] < len(pending)] or [(0, time.perf_counter() - self._t0)]
+        bounds = [(start, at) for start, at, _raw in marks if start < len(pending)] or [(0, now)]
         groups: list[tuple[float, list[str], int]] = []
         for number, (start, at) in enumerate(bounds):
             end = bounds[number + 1][0] if number + 1 < len(bounds) else len(pending)
@@ -376,7 +379,6 @@ class RunService(QObject):
             lines, count = wire.pack(items)  # before the transcript sees the items
             groups.append((at, lines, count))
             self._unsaved_bytes += sum(map(len, lines))
-            self._keep_raw(at, lines, count)
             self._changes.extend(self.transcript.apply_runs(items, at))
         self._unsaved.extend(groups)
         if self._stream is not None and self._stream.run_id:
@@ -390,18 +392,11 @@ class RunService(QObject):
         self._unsaved = []
         self._unsaved_bytes = 0
 
-    def _keep_raw(self, at: float, lines: list[str], count: int) -> None:
-        """Keep the newest frames for the inspector, packed (expanded only when shown)."""
-        self._raw_groups.append((at, lines, count))
-        self._raw_count += count
-        while self._raw_count - self._raw_groups[0][2] >= RAW_KEEP:
-            self._raw_count -= self._raw_groups.popleft()[2]
-        self._new_frames += count
-
     def raw_frames(self, limit: int = RAW_KEEP) -> list[tuple[float, str]]:
-        """The newest ``limit`` frames of the shown run (all of them are in the history)."""
-        frames = [(at, p) for at, lines, _n in self._raw_groups for line in lines for p in wire.unpack(line)]
-        return frames[-limit:]
+        """The newest ``limit`` frames of the shown run: a live stream's ``data`` payloads as Sim
+        sent them (unreadable and unknown frames and ``[DONE]`` included), a reopened run's as the
+        history keeps them (re-encoded from its events)."""
+        return self._raw.frames(limit)
 
     def _merge(self, changes: list[Change]) -> None:
         """Queue changes for the next paint."""
@@ -552,8 +547,7 @@ class RunService(QObject):
             record.options, record.started_at, record.run_id, live=False,
         )
         self._reset(transcript)
-        for at, payload in await _off_thread(_tail_frames, self.history, record.key):
-            self._keep_raw(at, [payload], 1)
+        self._raw.extend(await _off_thread(_tail_frames, self.history, record.key))
         self._new_frames = 0
         self._run_id = record.run_id
         self._server = (

@@ -339,8 +339,9 @@ def test_raw_frames_inspector(qtbot: Any, make_bench: MakeBench, sandbox: Runnin
     assert bench.console.frames_model.rowCount() == 0  # not filled while hidden
     bench.console.tabs.setCurrentWidget(bench.console.frames_page)
     model = bench.console.frames_model
-    assert model.rowCount() == 8
+    assert model.rowCount() == 9  # as Sim sent them: 7 chunks, final and [DONE]
     assert model.index(0, 1).data() == "chunk" and model.index(7, 1).data() == "final"
+    assert model.index(8, 3).data() == '"[DONE]"'
     bench.console.frames_table.selectRow(0)
     assert json.loads(bench.console.frame_detail.toPlainText())["chunk"] == "Once"
 

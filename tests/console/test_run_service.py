@@ -9,6 +9,7 @@ from simdesk.core.catalogue import WorkflowInput
 from simdesk.core.input_form import parse_form
 from simdesk.core.run_history import RunHistory
 from simdesk.core.transcript import Outcome
+from simdesk.models.raw_frames import frame_kind
 from simdesk.sandbox import demo
 from simdesk.sandbox.server import RunningSandbox
 from simdesk.services.run_modes import RunRequest
@@ -122,6 +123,28 @@ def test_paused_run(
     assert _run(qtbot, service, _req(demo.APPROVAL_ID, "sync", {"amount": 42})).status == "paused"
 
 
+def test_the_client_keeps_no_copy_of_the_streamed_text_and_hands_over_raw_frames(
+    qtbot: Any, sandbox: RunningSandbox, clients: Callable[..., Any], make_service: Callable[..., RunService],
+    monkeypatch: Any,
+) -> None:
+    from simdesk.api import SimClient
+
+    asked: list[dict[str, Any]] = []
+    stream = SimClient.stream
+
+    def spy(self: SimClient, *args: Any, **options: Any) -> Any:
+        asked.append(options)
+        return stream(self, *args, **options)
+
+    monkeypatch.setattr(SimClient, "stream", spy)
+    service = make_service(clients(sandbox))
+    outcome = _run(qtbot, service, _req(demo.STORY_ID, selected_outputs=[STORY], values={"words": 20}))
+    assert outcome.status == "completed" and len(service.transcript.text().split()) == 20  # the console's own copy
+    assert asked[0]["keep_text"] is False  # a 100 MB answer is not kept a second time by the client
+    assert asked[0]["on_raw"] == service.raw.append
+    assert [p for _, p in service.raw_frames()][-1] == '"[DONE]"'
+
+
 def test_undeployed_workflow_is_refused_with_code_and_request_id(
     qtbot: Any, sandbox: RunningSandbox, clients: Callable[..., Any], make_service: Callable[..., RunService],
     history: RunHistory,
@@ -167,6 +190,9 @@ def test_malformed_frame_is_skipped_and_the_run_completes(
     outcome = _run(qtbot, service, _req(demo.STORY_ID, selected_outputs=[STORY], values={"words": 10}))
     assert outcome.status == "completed"
     assert len(service.transcript.text().split()) == 9  # one chunk frame was unreadable
+    raw = [payload for _at, payload in service.raw_frames()]  # the inspector shows it as it came
+    assert len(raw) == 12 and frame_kind(raw[0]) == ("unreadable", "")
+    assert raw[-2].startswith('{"event":"final"') and raw[-1] == '"[DONE]"'
 
 
 def test_stream_error_frame_is_shown_and_the_run_goes_on(
