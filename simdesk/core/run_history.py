@@ -13,6 +13,7 @@ everything handed over so far is committed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import queue
@@ -129,7 +130,8 @@ class RunHistory:
         self._backlog_lock = threading.Lock()
         self._closed = False
         self._error: BaseException | None = None
-        with self._connect() as conn:  # create the schema before anyone reads
+        # create the schema before anyone reads (sqlite's own context manager commits, never closes)
+        with contextlib.closing(self._connect()) as conn:
             conn.executescript(SCHEMA)
         self._writer = threading.Thread(target=self._write_loop, name="simdesk-history", daemon=True)
         self._writer.start()

@@ -128,6 +128,7 @@ def make_meter(qtbot: Any, arun: Callable[..., Any]) -> Iterator[Callable[..., M
     arun(close())
     for meter in made:
         meter.service.deleteLater()
+        meter.history.close()  # the service never owns its history; an unclosed sqlite db warns on 3.13
 
 
 def refreshed(qtbot: Any, meter: Meter) -> None:

@@ -172,3 +172,4 @@ def test_history_takes_writes_from_several_threads() -> None:
     for t in threads:
         t.join()
     assert sum(len(v) for v in store.series("A", 0).values()) == 200
+    store.close()
