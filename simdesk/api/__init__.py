@@ -1,4 +1,4 @@
-"""Async Sim HTTP client (httpx + httpx-sse). Knows nothing of Qt.
+"""Async Sim HTTP client (on httpx). Knows nothing of Qt.
 
 Start with :class:`SimClient`; every failure is a :class:`SimError` subclass, and
 :func:`user_message` turns one into a sentence for people. Results are the plain dataclasses of

@@ -1,10 +1,11 @@
-"""Streamed runs: open the SSE response (with retries before the first byte), decode it with
-httpx-sse and :class:`~simdesk.api.sse.StreamDecoder`, and end after the terminal frame.
+"""Streamed runs: open the SSE response (with retries before the first byte), split it into
+events with :class:`~simdesk.api.sse_text.EventSplitter`, decode them with
+:class:`~simdesk.api.sse.StreamDecoder`, and end after the terminal frame.
 
-httpx decodes UTF-8 incrementally and httpx-sse splits lines on ``\\n``, ``\\r\\n`` or ``\\r``,
-so frames split anywhere in the byte stream decode the same. The stream has no read timeout
-(Sim sends no keep-alives; long silences are normal). Closing a :class:`RunStream` early closes
-the connection, which cancels the run on the server (CONTRACT §6.1).
+httpx decodes UTF-8 incrementally and the splitter ends lines at ``\\n``, ``\\r\\n`` or
+``\\r``, so frames split anywhere in the byte stream decode the same. The stream has no read
+timeout (Sim sends no keep-alives; long silences are normal). Closing a :class:`RunStream` early
+closes the connection, which cancels the run on the server (CONTRACT §6.1).
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ from contextlib import AsyncExitStack
 from typing import Any
 
 import httpx
-from httpx_sse import EventSource
 
 from simdesk.api import routes
 from simdesk.api.errors import ProtocolError, SimError
 from simdesk.api.files import encode_body, prepare_input
 from simdesk.api.session import Session, translate_error
 from simdesk.api.sse import StreamDecoder
+from simdesk.api.sse_text import EventSplitter
 from simdesk.api.urls import attempt_run_id, check_run_id
 from simdesk.core.rates import SYNC_EXECUTIONS
 from simdesk.core.runs import Run, Surface
@@ -141,17 +142,19 @@ class RunStream:
             decoder = StreamDecoder(self.run_id, keep_text=self._keep_text)
             feed = decoder.feed
             on_raw = self._on_raw
-            source = EventSource(response).aiter_sse()
+            source = _payloads(response)
             cut: SimError | None = None
             try:
-                async for sse in source:
-                    data = sse.data
-                    if on_raw is not None:
-                        on_raw(data)
-                    event = feed(data)
-                    if event is not None:
-                        yield event
-                    elif decoder.done:
+                async for payloads in source:  # one step per network read, not per frame
+                    for data in payloads:
+                        if on_raw is not None:
+                            on_raw(data)
+                        event = feed(data)
+                        if event is not None:
+                            yield event
+                        elif decoder.done:
+                            break
+                    if decoder.done:
                         break
             except Exception as exc:
                 cut = translate_error(exc, rid)
@@ -174,6 +177,19 @@ class RunStream:
         return reconcile
 
 
+async def _payloads(response: httpx.Response) -> AsyncGenerator[list[str], None]:
+    """The ``data`` payloads of the events each network read completes (httpx decodes the UTF-8
+    incrementally; :class:`EventSplitter` finds the events)."""
+    splitter = EventSplitter()
+    texts = response.aiter_text()
+    try:
+        async for text in texts:
+            yield splitter.feed(text)
+    finally:
+        await texts.aclose()  # type: ignore[attr-defined]
+    yield splitter.end()
+
+
 def _stopped_early(response: httpx.Response, run_id: str, cut: SimError | None) -> ProtocolError:
     """The error for a stream that stopped (cleanly or not) before its terminal frame."""
     how = "the connection dropped" if cut is not None else "the stream ended"
@@ -189,10 +205,10 @@ def _stopped_early(response: httpx.Response, run_id: str, cut: SimError | None) 
 
 def decode_sse_body(body: bytes, *, run_id: str | None) -> TerminalEvent:
     """The terminal event of a complete SSE body (a legacy resume of a streamed run answers so)."""
-    response = httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body)
+    splitter = EventSplitter()
     decoder = StreamDecoder(run_id)
-    for sse in EventSource(response).iter_sse():
-        decoder.feed(sse.data)
+    for data in [*splitter.feed(body.decode("utf-8", errors="replace")), *splitter.end()]:
+        decoder.feed(data)
         if decoder.done:
             break
     if decoder.terminal is None:
