@@ -6,29 +6,32 @@ Keys (``python -m benchmarks --json`` prefixes them with ``console.``):
   and the real :class:`~simdesk.ui.run_console.RunConsole` (offscreen, shown, 1280×800): transcript,
   history writes, raw-frames table and repaints included; from the first chunk received to the
   paint that shows the run's end.
-* ``client_only_chunks_per_s``: the same stream read with ``SimClient.stream()`` and nothing else,
-  on the same qasync loop; ``throughput_ratio`` = console ÷ client alone (goal ≥ 0.9). Rounds
-  alternate between the two consumers; each figure is the best round.
+* ``client_only_chunks_per_s``: the same stream read with ``SimClient.stream(keep_text=False)``
+  (the call the console makes, less its raw-frames hook) and nothing else, on the same qasync
+  loop; ``throughput_ratio`` = console ÷ client alone (goal ≥ 0.9). Rounds alternate between the
+  two consumers; each figure is the best round.
 * ``max_stall_ms``: the longest gap between ticks of a 10 ms ``QTimer`` (precise) while the
   console took the stream: how long the window could not react (goal ≤ 33 ms, two frames at 60 Hz).
 * ``rss_growth_mb_100mb``: peak RSS growth (sampled every 5 ms from ``/proc/self/statm``) while the
   console takes a 100 MB stream (100 000 chunks of 1 000 characters), over the RSS just before it
   (goal ≤ 50 MB); the run's frames are then checked to be all on disk (``transcript_on_disk_complete``
   is 1.0, or the benchmark fails). ``client_only_rss_growth_mb_100mb`` is the same stream read by
-  ``SimClient.stream()`` alone: what the client itself keeps (its decoder holds every chunk for
-  ``Final.texts``). ``console_only_rss_growth_mb_100mb`` is the console fed the same 100 MB of
-  events by a stand-in for the client (no network, nothing kept by a decoder): the console's own
-  share, transcript on disk included.
+  ``SimClient.stream(keep_text=False)`` alone: what the client itself holds as the console uses
+  it; ``client_keep_text_rss_growth_mb_100mb`` is the same with the default ``keep_text=True``
+  (the decoder then holds every chunk for ``Final.texts``).
+  ``console_only_rss_growth_mb_100mb`` is the console fed the same 100 MB of events by a
+  stand-in for the client (no network, no decoder): the console's own share, transcript on disk
+  included.
 * ``source_chunks_per_s``: what a raw byte reader that only counts frames gets from the source,
   the ceiling for both consumers.
 
 The stream is the embedded sandbox's own: Story Teller runs recorded once from the sandbox (real
 clock, ``pace=0``) and spliced into one stream of 100 118 chunks (one run stops short of 100 000 at
 the plan's stream time cap), then replayed from an in-process source that writes
-the recorded bytes in 256 KiB pieces, because the sandbox emits frame by frame (about 25 000
-frames/s here) and its ``coalesce_frames`` knob builds the body quadratically; served live it would
-be slower than the client and the ratio would only measure the server. The 100 MB stream comes from
-the same source, generated lazily (its memory is not counted).
+the recorded bytes in 256 KiB pieces, because the sandbox builds and emits frame by frame (about
+25 000 frames/s here); served live it would be slower than the client and the ratio would only
+measure the server. The 100 MB stream comes from the same source, generated lazily (its memory
+is not counted).
 """
 
 from __future__ import annotations
@@ -164,11 +167,11 @@ async def raw_rate(base_url: str, workflow: str) -> tuple[int, float]:
 # --- consumers ----------------------------------------------------------------------------------
 
 
-async def client_only(base_url: str, workflow: str) -> tuple[int, float]:
+async def client_only(base_url: str, workflow: str, *, keep_text: bool = False) -> tuple[int, float]:
     """(chunks, chunks per second from the first chunk to the end) through ``SimClient.stream()``."""
     chunks, first = 0, 0.0
     async with SimClient(base_url, KEY, surface="v2") as client:
-        async for event in client.stream(workflow, {}, selected_outputs=[STORY_SELECTOR]):
+        async for event in client.stream(workflow, {}, selected_outputs=[STORY_SELECTOR], keep_text=keep_text):
             if type(event) is Chunk:
                 if not chunks:
                     first = time.perf_counter()
@@ -257,7 +260,7 @@ class Console:
 
 class EventsOnly:
     """Stands in for :class:`SimClient` with a stream of ready-made events and no network: what
-    the console alone costs in memory (the real client keeps every chunk it decoded)."""
+    the console alone costs in memory."""
 
     base_url = "http://bench.invalid"
     surface = "v2"
@@ -393,6 +396,11 @@ async def measure(base_url: str, knobs: Knobs) -> dict[str, float]:
             raise RuntimeError(f"only {alone.frames_on_disk} of {knobs.big_chunks + 1} frames reached the disk")
     finally:
         await console.close()
+    gc.collect()  # last: the heap it leaves behind would flatter any measurement after it
+    base = rss_bytes()
+    with PeakRss() as peak:
+        await client_only(base_url, BIG_WORKFLOW, keep_text=True)
+    keep_text_growth = (peak.peak - base) / 2**20
     return {
         "chunks_per_s": best_console,
         "client_only_chunks_per_s": best_client,
@@ -400,6 +408,7 @@ async def measure(base_url: str, knobs: Knobs) -> dict[str, float]:
         "max_stall_ms": stall,
         "rss_growth_mb_100mb": console_growth,
         "client_only_rss_growth_mb_100mb": client_growth,
+        "client_keep_text_rss_growth_mb_100mb": keep_text_growth,
         "console_only_rss_growth_mb_100mb": console_only_growth,
         "transcript_on_disk_complete": 1.0,
         "source_chunks_per_s": source_rate,
