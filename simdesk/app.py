@@ -146,7 +146,7 @@ class AppContext:
     quit_event: asyncio.Event = field(default_factory=asyncio.Event)
     background: set[asyncio.Future[Any]] = field(default_factory=set)  # kept so they are not collected
     demo: DemoSandbox | None = None
-    jobs: JobsWiring | None = None  # the job tracker (issue 6): panel, service, tray
+    jobs: JobsWiring | None = None  # the job tracker (issue 6): panel, service, tray (after the first paint)
     usage: UsageWiring | None = None  # the usage meter (issue 7): panel, status-bar summary, warnings
     workbench: Workbench | None = None  # the workflows browser and the run console (issue 5)
 
@@ -222,6 +222,20 @@ class AppContext:
         log.info("demo sandbox at %s", running.base_url)
         self.profiles.use_demo(running.base_url, running.api_key, activate=activate)
 
+    def install_jobs(self) -> None:
+        """The job tracker (issue 6): panel, service, notifications and tray, built after the
+        first paint (importing its modules took longer than building the whole window). Install
+        it before the workbench, which hands background runs to it, and before the meter begins,
+        which adds its summary to the tray's tooltip."""
+        from simdesk.ui.jobs_install import install_jobs
+
+        self.jobs = install_jobs(
+            paths=self.paths, settings=self.settings, profiles=self.profiles, pool=self.pool,
+            messages=self.messages, window=self.window,
+        )  # fmt: skip
+        if self.usage is not None:
+            self.usage.tray = self.jobs.tray.tray
+
     def install_workbench(self) -> None:
         """The workflows browser and the run console (issue 5), built after the first paint."""
         from simdesk.ui.workbench import install_workbench
@@ -268,7 +282,6 @@ def compose(
     from simdesk.services.profiles import ProfileService
     from simdesk.services.settings import THEME, Settings
     from simdesk.services.usage_budget import budgeted_factory
-    from simdesk.ui.jobs_install import install_jobs
     from simdesk.ui.main_window import MainWindow
     from simdesk.ui.theme import ThemeController
     from simdesk.ui.usage_meter_install import install_usage
@@ -288,13 +301,10 @@ def compose(
     for service in (settings, messages, profiles, connection, theme):
         service.setParent(window)
     ctx = AppContext(app, paths, settings, secrets, messages, pool, profiles, connection, theme, window)
-    ctx.jobs = install_jobs(
-        paths=paths, settings=settings, profiles=profiles, pool=pool, messages=messages, window=window
-    )
+    # The job tracker and the workbench are installed after the first paint (run_app).
     ctx.usage = install_usage(
-        paths=paths, settings=settings, profiles=profiles, pool=pool, messages=messages, window=window,
-        theme=theme, tray=ctx.jobs.tray.tray,
-    )  # fmt: skip
+        paths=paths, settings=settings, profiles=profiles, pool=pool, messages=messages, window=window, theme=theme
+    )
     return ctx
 
 
@@ -410,6 +420,7 @@ async def run_app(ctx: AppContext, args: argparse.Namespace) -> int:
         if args.exit_after_startup:
             ctx.window.request_quit()
         else:
+            ctx.install_jobs()  # the jobs panel, notifications and the tray
             ctx.install_workbench()  # the workflows browser and the run console
             if ctx.jobs is not None:
                 ctx.jobs.begin()  # reattach to unfinished background runs, then poll

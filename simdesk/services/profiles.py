@@ -16,7 +16,6 @@ from dataclasses import replace
 from PySide6.QtCore import QObject, Signal, Slot
 from qasync import asyncSlot
 
-from simdesk.core import sim_cli_import
 from simdesk.core.profiles import (
     DEMO_COLOR,
     DEMO_PROFILE,
@@ -255,6 +254,8 @@ class ProfileService(QObject):
     @asyncSlot(bool)
     async def import_from_cli(self, session_only: bool = False) -> None:
         """Import the sim CLI's profiles, keys into the keyring (or memory if ``session_only``)."""
+        from simdesk.core import sim_cli_import  # on first use: start-up is benchmarked
+
         config, credentials = sim_cli_import.cli_files(os.environ)
         try:
             found = await run_blocking(sim_cli_import.read_cli_profiles, config, credentials)

@@ -4,15 +4,19 @@ Action icons are monochrome SVGs that use ``currentColor``. :class:`TintedSvgIco
 it in with the application palette's colour *at paint time*, so every icon follows a theme switch
 without being rebuilt, and renders crisply at any size and device-pixel ratio. The app icon keeps
 its own colours.
+
+Nothing is read or parsed until Qt first asks for a pixmap; after that each SVG is parsed once per
+colour (:func:`_renderer`) and each pixmap is kept in :class:`QPixmapCache`, so repaints (hover,
+a toolbar relayout, the placeholders' palette changes) cost a lookup, not an SVG render.
 """
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QPoint, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QGuiApplication, QIcon, QIconEngine, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QIconEngine, QPainter, QPalette, QPixmap, QPixmapCache
 from PySide6.QtSvg import QSvgRenderer
 
 from simdesk.core.paths import APP_ID
@@ -26,6 +30,15 @@ ICON_DIR = Path(__file__).resolve().parent.parent / "resources" / "icons"
 def svg_source(name: str) -> bytes:
     """The bytes of ``<name>.svg`` from the package's resources."""
     return (ICON_DIR / f"{name}.svg").read_bytes()
+
+
+@lru_cache(maxsize=256)  # icons × the few colours they are drawn in (palette roles, status colours)
+def _renderer(name: str, color: str) -> QSvgRenderer:
+    """``<name>.svg`` parsed, with ``currentColor`` as ``color`` ("" keeps the SVG's own colours)."""
+    data = svg_source(name)
+    if color:
+        data = data.replace(b"currentColor", color.encode())
+    return QSvgRenderer(QByteArray(data))
 
 
 def icon_names() -> list[str]:
@@ -56,26 +69,29 @@ class TintedSvgIconEngine(QIconEngine):
             return palette.color(QPalette.ColorRole.HighlightedText)
         return palette.color(QPalette.ColorRole.WindowText)
 
-    def _renderer(self, mode: QIcon.Mode) -> QSvgRenderer:
-        data = svg_source(self._name)
-        if self._tint:
-            data = data.replace(b"currentColor", self._color(mode).name().encode())
-        return QSvgRenderer(QByteArray(data))
+    def _tint_for(self, mode: QIcon.Mode) -> str:
+        return self._color(mode).name() if self._tint else ""
 
     def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
-        self._renderer(mode).render(painter, rect)
+        _renderer(self._name, self._tint_for(mode)).render(painter, rect)
 
     def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
         return self.scaledPixmap(size, mode, state, 1.0)
 
     def scaledPixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State, scale: float) -> QPixmap:
+        tint = self._tint_for(mode)
+        key = f"simdesk-icon:{self._name}:{tint}:{size.width()}x{size.height()}@{scale}"
+        pixmap = QPixmap()
+        if QPixmapCache.find(key, pixmap):
+            return pixmap
         pixmap = QPixmap(size * scale)
         pixmap.fill(Qt.GlobalColor.transparent)
         painter = QPainter(pixmap)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self._renderer(mode).render(painter, QRect(QPoint(0, 0), size * scale))
+        _renderer(self._name, tint).render(painter, QRect(QPoint(0, 0), size * scale))
         painter.end()
         pixmap.setDevicePixelRatio(scale)
+        QPixmapCache.insert(key, pixmap)
         return pixmap
 
     def clone(self) -> QIconEngine:

@@ -1,6 +1,7 @@
 """Wiring the job tracker into the app: store, service, panel, notifications and tray.
 
-Called once by the composition root (``simdesk.app.compose``); everything it makes hangs off the
+Called once by the composition root (``AppContext.install_jobs``, after the first paint: these
+modules take longer to import than the rest of the window); everything it makes hangs off the
 main window, and :meth:`JobsWiring.aclose` stops polling and closes the store at quit. Kept out of
 ``app.py`` so the root stays a list of parts, and this part's wiring is in one place.
 """

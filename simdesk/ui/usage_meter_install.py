@@ -1,7 +1,7 @@
 """Wiring the usage meter into the app (issue 7): service, panel, status-bar summary, warnings.
 
-Called once by the composition root (``simdesk.app.compose``), like the job tracker's
-``install_jobs``. Nothing is built or imported at compose time (start-up is benchmarked):
+Called once by the composition root (``simdesk.app.compose``). Nothing is built or imported at
+compose time (start-up is benchmarked):
 :meth:`UsageWiring.begin`, once the window is painted, builds the service, the status-bar summary
 and the panel (QtCharts), opens the history database in a worker thread and starts following
 the active profile. The meter pauses its refresh while the window is minimised or the app has
@@ -82,7 +82,7 @@ class UsageWiring:
     messages: MessageBus
     window: MainWindow
     theme: ThemeController
-    tray: QSystemTrayIcon | None = None
+    tray: QSystemTrayIcon | None = None  # the job tracker's; AppContext.install_jobs sets it before begin()
     service: UsageService | None = None
     summary: UsageStatusLabel | None = None
     panel: UsageMeterPanel | None = None

@@ -191,3 +191,15 @@ def test_every_shipped_icon_renders(qapp: Any) -> None:
         image = (app_icon() if name == APP_ID else icon(name)).pixmap(QSize(32, 32)).toImage()
         opaque = sum(1 for x in range(32) for y in range(32) if image.pixelColor(x, y).alpha() > 0)
         assert opaque > 20, f"{name}.svg rendered (almost) nothing"
+
+
+def test_an_icon_is_rendered_once_per_colour_and_size(qapp: Any) -> None:
+    from PySide6.QtCore import QSize
+
+    from simdesk.ui.icons import icon
+
+    first = icon("refresh", "#112233").pixmap(QSize(20, 20))
+    again = icon("refresh", "#112233").pixmap(QSize(20, 20))
+    assert again.cacheKey() == first.cacheKey()  # the same pixmap, from QPixmapCache
+    recoloured = icon("refresh", "#aa0000").pixmap(QSize(20, 20))  # a theme switch re-renders
+    assert recoloured.cacheKey() != first.cacheKey() and recoloured.toImage() != first.toImage()

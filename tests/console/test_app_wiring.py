@@ -48,6 +48,7 @@ def test_panels_fill_their_docks_and_follow_the_active_profile(app_ctx: AppConte
 
 def test_run_in_background_goes_to_the_job_tracker(app_ctx: AppContext, qtbot: Any) -> None:
     ctx = app_ctx
+    ctx.install_jobs()  # before the workbench, as after the first paint
     ctx.install_workbench()
     bench = ctx.workbench
     assert bench is not None and ctx.jobs is not None

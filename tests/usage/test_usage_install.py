@@ -12,6 +12,7 @@ from simdesk.app import AppContext
 from simdesk.core.paths import AppPaths
 from simdesk.sandbox.server import RunningSandbox
 from simdesk.services.usage import SPEND_WARNINGS
+from simdesk.ui.placeholder import PanelPlaceholder
 from simdesk.ui.usage_meter import UsageMeterPanel
 
 MakeApp = Callable[..., AppContext]
@@ -82,3 +83,19 @@ def test_warning_lines_are_saved_and_warnings_reach_the_user(
     assert ctx.usage.service is not None
     ctx.usage.service.set_thresholds(spend_levels=(0.25, 0.9))
     assert ctx.settings.get(SPEND_WARNINGS) == "25, 90"
+
+
+def test_the_job_tracker_comes_after_the_first_paint_and_lends_the_meter_its_tray(
+    qtbot: Any, make_app: MakeApp, app_paths: AppPaths, sandbox: RunningSandbox, memory_keyring: Any
+) -> None:
+    ctx = make_app(app_paths)
+    assert ctx.jobs is None and isinstance(ctx.window.dock("jobsPanel").widget(), PanelPlaceholder)
+    assert ctx.usage is not None and ctx.usage.tray is None
+    ctx.install_jobs()  # what run_app does once the window is painted, before the meter begins
+    assert ctx.jobs is not None and ctx.window.dock("jobsPanel").widget() is ctx.jobs.panel
+    tray = ctx.jobs.tray.tray
+    assert ctx.usage.tray is tray
+    ctx.usage.begin()
+    ctx.profiles.use_demo(sandbox.base_url, sandbox.api_key)
+    qtbot.waitUntil(lambda: "— usage —" in tray.toolTip(), timeout=5000)
+    assert tray.toolTip().startswith("simdesk — no runs active")
