@@ -301,21 +301,28 @@ def _lookup_run(state: SandboxState, workflow_id: str, execution_id: str) -> Run
     return run if run is not None and run.workflow.id == workflow_id else None
 
 
-async def execution_status(request: Request) -> Response:
+def _execution_of(request: Request) -> tuple[SandboxState, Run]:
+    """The run a ``/workflows/{id}/executions/{executionId}`` route names, checked in the server's
+    order: the workflow exists (before auth), the key, its scope, then the execution."""
     state = _state(request)
     workflow = state.workflows.get(request.path_params["id"])
     if workflow is None:
-        return legacy_error(404, "Workflow not found")
-    try:
-        key = _key(state, request)
-    except _Denied as denied:
-        return denied.response
+        raise _Denied(legacy_error(404, "Workflow not found"))
+    key = _key(state, request)
     assert key is not None
     if denial := _scope_denial(state, key, workflow):
-        return denial
+        raise _Denied(denial)
     run = _lookup_run(state, workflow.id, request.path_params["executionId"])
     if run is None:
-        return legacy_error(404, "Execution not found")
+        raise _Denied(legacy_error(404, "Execution not found"))
+    return state, run
+
+
+async def execution_status(request: Request) -> Response:
+    try:
+        state, run = _execution_of(request)
+    except _Denied as denied:
+        return denied.response
     return JSON(
         legacy_execution(
             state,
@@ -351,20 +358,10 @@ def legacy_execution(state: SandboxState, run: Run, include_output: bool, select
 
 
 async def cancel_execution(request: Request) -> Response:
-    state = _state(request)
-    workflow = state.workflows.get(request.path_params["id"])
-    if workflow is None:
-        return legacy_error(404, "Workflow not found")
     try:
-        key = _key(state, request)
+        state, run = _execution_of(request)
     except _Denied as denied:
         return denied.response
-    assert key is not None
-    if denial := _scope_denial(state, key, workflow):
-        return denial
-    run = _lookup_run(state, workflow.id, request.path_params["executionId"])
-    if run is None:
-        return legacy_error(404, "Execution not found")
     outcome = cancel_run(state, run)
     if outcome in ("already_completed", "already_failed"):
         return legacy_error(409, f"Execution cannot be cancelled while {outcome.removeprefix('already_')}")
