@@ -28,5 +28,10 @@ def _pool() -> ThreadPoolExecutor:
 
 async def run_blocking[**P, R](func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     """``await`` ``func(*args, **kwargs)`` run in a worker thread."""
+    return await blocking_future(func, *args, **kwargs)
+
+
+def blocking_future[**P, R](func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> asyncio.Future[R]:
+    """``func(*args, **kwargs)`` started in a worker thread, as a future of the running loop."""
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_pool(), functools.partial(func, *args, **kwargs))
+    return loop.run_in_executor(_pool(), functools.partial(func, *args, **kwargs))

@@ -87,6 +87,7 @@ class UsageWiring:
     summary: UsageStatusLabel | None = None
     panel: UsageMeterPanel | None = None
     history: UsageHistory | None = None
+    _opening: asyncio.Future[UsageHistory] | None = None
     tasks: set[asyncio.Future[Any]] = field(default_factory=set)
 
     def begin(self) -> None:
@@ -170,11 +171,14 @@ class UsageWiring:
 
     async def _open_history(self) -> None:
         from simdesk.core.usage_history import UsageHistory
-        from simdesk.services.blocking import run_blocking
+        from simdesk.services.blocking import blocking_future
 
         path = self.paths.data / HISTORY_FILE
+        # A plain executor future (not a task, so quitting's cancel-all skips it), shielded and kept:
+        # a quit while the worker thread opens the file must still close it in aclose().
+        self._opening = opening = blocking_future(UsageHistory, path)
         try:
-            self.history = await run_blocking(UsageHistory, path)
+            self.history = await asyncio.shield(opening)
         except Exception:  # the meter works without history; the log says why
             log.exception("the usage history at %s could not be opened", path)
             return
@@ -193,6 +197,10 @@ class UsageWiring:
         await asyncio.gather(*self.tasks, return_exceptions=True)
         if self.service is not None:
             await self.service.aclose()
+        if self._opening is not None:
+            await asyncio.wait([self._opening])
+            if not self._opening.cancelled() and self._opening.exception() is None:
+                self.history = self._opening.result()
         if self.history is not None:
             self.history.close()
 
