@@ -38,6 +38,7 @@ from simdesk.sandbox.runs import (
     duration_ms,
     effective_input,
     paused_block,
+    reported_times,
     storage_block,
 )
 from simdesk.sandbox.state import Run, SandboxState
@@ -340,14 +341,15 @@ def _csv(value: str | None) -> list[str]:
 def legacy_execution(state: SandboxState, run: Run, include_output: bool, selected: list[str]) -> dict[str, Any]:
     now = state.clock.now()
     status, ended = run.status(now)
+    started_at, ended_at = reported_times(run, status, ended)
     return {
         "executionId": run.id,
         "workflowId": run.workflow.id,
         "status": status,
         "trigger": "api",
         "level": "error" if status == "failed" else "info",
-        "startedAt": iso(run.start_at) if status != "queued" else iso(run.created_at),
-        "endedAt": iso(ended) if ended is not None else None,
+        "startedAt": started_at,
+        "endedAt": ended_at,
         "totalDurationMs": duration_ms(state, run),
         "paused": paused_block(state, run, legacy=True),
         "cost": cost_of(state, run),

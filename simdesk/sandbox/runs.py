@@ -170,6 +170,12 @@ def block_outputs(state: SandboxState, run: Run, selected: list[str]) -> dict[st
     return out
 
 
+def reported_times(run: Run, status: str, ended: float | None) -> tuple[str, str | None]:
+    """``startedAt`` and ``endedAt`` as the run routes report them (a queued run: when it was queued)."""
+    started = run.created_at if status == "queued" else run.start_at
+    return iso(started), iso(ended) if ended is not None else None
+
+
 def cost_of(state: SandboxState, run: Run) -> dict[str, Any] | None:
     status, _ = run.status(state.clock.now())
     if status in ("completed", "failed", "paused"):

@@ -38,6 +38,7 @@ from simdesk.sandbox.runs import (
     cost_of,
     duration_ms,
     paused_block,
+    reported_times,
     retry_after_for,
     storage_block,
     v2_error_object,
@@ -577,13 +578,14 @@ def _run(ctx: Ctx) -> Run:
 def run_status(state: SandboxState, run: Run, include_output: bool, selected: list[str]) -> dict[str, Any]:
     now = state.clock.now()
     status, ended = run.status(now)
+    started_at, ended_at = reported_times(run, status, ended)
     return {
         "runId": run.id,
         "workflowId": run.workflow.id,
         "status": status,
         "trigger": "api",
-        "startedAt": iso(run.start_at if status != "queued" else run.created_at),
-        "endedAt": iso(ended) if ended else None,
+        "startedAt": started_at,
+        "endedAt": ended_at,
         "durationMs": duration_ms(state, run),
         "paused": _v2_paused(state, run),
         "cost": cost_of(state, run),
@@ -622,6 +624,7 @@ async def list_runs(ctx: Ctx) -> Response:
             continue
         if not start <= run.created_at <= end:
             continue
+        started_at, ended_at = reported_times(run, status, ended)
         items.append(
             (
                 run.created_at,
@@ -631,8 +634,8 @@ async def list_runs(ctx: Ctx) -> Response:
                     "workflowId": wf.id,
                     "status": shown,
                     "trigger": q.get("trigger", "api"),
-                    "startedAt": iso(run.start_at if status != "queued" else run.created_at),
-                    "endedAt": iso(ended) if ended else None,
+                    "startedAt": started_at,
+                    "endedAt": ended_at,
                     "durationMs": duration_ms(ctx.state, run),
                     "cost": cost_of(ctx.state, run),
                 },
