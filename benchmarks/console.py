@@ -282,15 +282,11 @@ class EventsOnly:
             async def __aexit__(self, *exc: object) -> None:
                 return None
 
-            def __aiter__(self) -> AsyncIterator[Any]:
-                return self.events()
-
-            async def events(self) -> AsyncIterator[Any]:
-                for number in range(outer.chunks):
-                    yield Chunk("b-big", BIG_CHUNK)
-                    if not number % 256:
-                        await asyncio.sleep(0)  # as a network read would
-                yield Final(True, {}, "bench-run")
+            async def batches(self) -> AsyncIterator[list[Any]]:
+                for start in range(0, outer.chunks, 64):  # 64 KiB reads, as the network's
+                    yield [Chunk("b-big", BIG_CHUNK) for _ in range(min(64, outer.chunks - start))]
+                    await asyncio.sleep(0)
+                yield [Final(True, {}, "bench-run")]
 
         return Stream()
 

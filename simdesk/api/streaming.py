@@ -76,6 +76,14 @@ class RunStream:
         self._keep_text = keep_text
         self._on_raw = on_raw
         self._events: AsyncGenerator[StreamEvent, None] = self._generate()
+        self._batches: AsyncGenerator[list[StreamEvent], None] | None = None
+
+    def batches(self) -> AsyncGenerator[list[StreamEvent], None]:
+        """The events a network read completes, a list at a time: for a consumer that handles
+        events in bulk, one step per read instead of one per event. Use it or iterate the
+        stream, not both."""
+        self._batches = self._generate_batches()
+        return self._batches
 
     def __aiter__(self) -> RunStream:
         return self
@@ -86,6 +94,8 @@ class RunStream:
     async def aclose(self) -> None:
         """Stop reading and close the connection (the server then cancels an unfinished run)."""
         await self._events.aclose()
+        if self._batches is not None:
+            await self._batches.aclose()
 
     async def __aenter__(self) -> RunStream:
         return self
@@ -93,7 +103,8 @@ class RunStream:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    async def _generate(self) -> AsyncGenerator[StreamEvent, None]:
+    async def _open(self) -> _Opened:
+        """Open the stream (retrying before the first byte), on v2 or the legacy route."""
         inp = await prepare_input(self._input)
         wf = self._workflow_id
         v2 = encode_body(routes.v2_body(inp, **self._controls))
@@ -122,7 +133,7 @@ class RunStream:
 
             return attempt
 
-        stack, response, rid = await self._s.either(
+        return await self._s.either(
             lambda: self._s.retrying(
                 opener(routes.v2_execute(wf), v2, "X-Run-Id"),
                 idempotent=False,
@@ -137,6 +148,9 @@ class RunStream:
             ),
             feature="Streaming a run",
         )
+
+    async def _generate(self) -> AsyncGenerator[StreamEvent, None]:
+        stack, response, rid = await self._open()
         async with stack:
             # decoded inline rather than in a nested generator: this loop runs once per token
             decoder = StreamDecoder(self.run_id, keep_text=self._keep_text)
@@ -154,6 +168,33 @@ class RunStream:
                             yield event
                         elif decoder.done:
                             break
+                    if decoder.done:
+                        break
+            except Exception as exc:
+                cut = translate_error(exc, rid)
+                if cut is None:
+                    raise
+            finally:
+                await source.aclose()
+            if decoder.terminal is None:
+                raise _stopped_early(response, rid, cut)
+
+    async def _generate_batches(self) -> AsyncGenerator[list[StreamEvent], None]:
+        stack, response, rid = await self._open()
+        async with stack:
+            decoder = StreamDecoder(self.run_id, keep_text=self._keep_text)
+            feed = decoder.feed
+            on_raw = self._on_raw
+            source = _payloads(response)
+            cut: SimError | None = None
+            try:
+                async for payloads in source:
+                    if on_raw is not None:
+                        for data in payloads:
+                            on_raw(data)
+                    events = [event for event in map(feed, payloads) if event is not None]
+                    if events:
+                        yield events
                     if decoder.done:
                         break
             except Exception as exc:

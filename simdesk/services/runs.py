@@ -333,15 +333,16 @@ class RunService(QObject):
 
     # --- the hot path --------------------------------------------------------------------
 
-    def arm(self) -> None:
-        """The first event since the last paint: note its time and schedule the paint."""
+    def arm(self, added: int = 1) -> None:
+        """The first events since the last paint (the ``added`` just appended): note their time
+        and schedule the paint."""
         self.armed = True
         raw = self._raw.mark() if self._marks else 0  # raw frames since the last drain start with it
-        self._marks.append((len(self.pending) - 1, time.perf_counter() - self._t0, raw))
+        self._marks.append((len(self.pending) - added, time.perf_counter() - self._t0, raw))
         self._paint.start()
 
     def checkpoint(self) -> float:
-        """Every few dozen events of a burst: a drain if ``max_pending`` wait, a new arrival time
+        """After each network read's events: a drain if ``max_pending`` wait, a new arrival time
         if the clock moved (a group per 2 ms keeps groups, rows and calls few), and how long the
         stream should pause (0 unless the history's writer is behind by :data:`BACKLOG_BYTES`:
         then reading waits, so a stream faster than the disk cannot fill the memory).

@@ -312,6 +312,29 @@ def test_a_stream_accumulates_text_per_block_and_ends_after_final(
     run(main())
 
 
+def test_a_stream_read_in_batches_holds_the_same_events(any_sandbox: RunningSandbox, connect: Connect) -> None:
+    options: dict[str, Any] = {
+        "selected_outputs": ["researcher.content"], "include_thinking": True, "include_tool_calls": True,
+    }  # fmt: skip
+
+    async def batched(c: SimClient) -> list[StreamEvent]:
+        events: list[StreamEvent] = []
+        async with c.stream(demo.RESEARCH_ID, {"question": "Oslo?"}, **options) as stream:
+            async for batch in stream.batches():
+                events.extend(batch)
+        return events
+
+    async def main() -> tuple[list[StreamEvent], list[StreamEvent]]:
+        async with connect(any_sandbox) as c:
+            return await collect(c, demo.RESEARCH_ID, {"question": "Oslo?"}, **options), await batched(c)
+
+    one_by_one, in_batches = run(main())
+    final = in_batches[-1]
+    assert isinstance(final, Final) and final.success
+    assert {Thinking, ToolCall, ChunkReset, Chunk} <= {type(e) for e in in_batches}
+    assert in_batches[:-1] == one_by_one[:-1]  # the runs differ only in their ids
+
+
 def test_agent_events_thinking_tools_and_a_retracted_draft(any_sandbox: RunningSandbox, connect: Connect) -> None:
     async def main() -> None:
         async with connect(any_sandbox) as c:

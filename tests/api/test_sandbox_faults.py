@@ -135,6 +135,24 @@ def test_a_cut_stream_yields_what_arrived_then_a_protocol_error_naming_the_run(
     assert run_id in user_message(caught.value)
 
 
+def test_a_cut_stream_read_in_batches_ends_the_same_way(any_sandbox: RunningSandbox, connect: Connect) -> None:
+    any_sandbox.faults.update({"cut_stream_after_frames": 3})
+    events: list[StreamEvent] = []
+
+    async def main() -> None:
+        async with connect(any_sandbox) as c, c.stream(demo.STORY_ID, {}, **STORY) as stream:
+            async for batch in stream.batches():
+                events.extend(batch)
+
+    with pytest.raises(ProtocolError) as caught:
+        run(main())
+    assert [type(e) for e in events] == [Chunk, Chunk, Chunk]
+    run_id = caught.value.run_id
+    assert run_id is not None and run_id in any_sandbox.state.runs
+    assert "connection dropped" in caught.value.message
+    assert run_id in user_message(caught.value)
+
+
 def test_a_non_terminal_stream_error_is_reported_and_the_run_goes_on(
     any_sandbox: RunningSandbox, connect: Connect
 ) -> None:

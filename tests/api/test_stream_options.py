@@ -97,16 +97,25 @@ RAW_BODY = (
 ).encode()
 
 
-async def _raw(body: bytes, on_raw: Callable[[str], object] | None) -> tuple[list[StreamEvent], BaseException | None]:
+async def _raw(
+    body: bytes, on_raw: Callable[[str], object] | None, *, piece: int = 7, batched: bool = False
+) -> tuple[list[StreamEvent], BaseException | None]:
     async def chunks() -> AsyncIterator[bytes]:
-        for i in range(0, len(body), 7):  # frames split anywhere
-            yield body[i : i + 7]
+        for i in range(0, len(body), piece):  # frames split anywhere
+            yield body[i : i + piece]
 
     events: list[StreamEvent] = []
     async with _client(chunks) as client:
+        stream = client.stream("wf", {}, on_raw=on_raw, run_id="desk-raw")
         try:
-            async for event in client.stream("wf", {}, on_raw=on_raw, run_id="desk-raw"):
-                events.append(event)
+            async with stream:
+                if batched:
+                    async for batch in stream.batches():
+                        assert batch, "a batch is never empty"
+                        events.extend(batch)
+                else:
+                    async for event in stream:
+                        events.append(event)
         except ProtocolError as exc:
             return events, exc
     return events, None
@@ -142,3 +151,23 @@ def test_an_on_raw_that_raises_ends_the_stream_with_its_error() -> None:
 
     with pytest.raises(LookupError, match="Oslo"):
         run(_raw(RAW_BODY, refuse))
+
+
+# --- batches -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("piece", [7, 64, len(RAW_BODY)])
+def test_batches_hold_the_same_events_and_raw_payloads_as_the_event_by_event_stream(piece: int) -> None:
+    one_by_one: list[str] = []
+    batched: list[str] = []
+    events, error = run(_raw(RAW_BODY, one_by_one.append, piece=piece))
+    in_batches, batch_error = run(_raw(RAW_BODY, batched.append, piece=piece, batched=True))
+    assert error is None and batch_error is None
+    assert in_batches == events and [type(e) for e in events] == [Chunk, Chunk, Final]
+    assert batched == one_by_one and batched[-1] == "[DONE]"
+
+
+def test_batches_of_a_stream_that_stops_early_end_with_the_same_protocol_error() -> None:
+    events, error = run(_raw(b'data: {"blockId":"a","chunk":"half"}\n\ndata: {"ev', None, batched=True))
+    assert isinstance(error, ProtocolError) and error.run_id == "desk-raw"
+    assert events == [Chunk("a", "half")]
