@@ -51,7 +51,7 @@ from simdesk.ui.json_view import is_dark
 PARAGRAPH = 1500  # characters before a long paragraph is broken for display
 VIEW_CAP = 120_000  # characters of one block's text kept on screen
 TICK_TEXT = 3_000  # characters of one block laid out per paint (~1 ms); more is a flood
-RESYNC_TEXT = 24_000  # characters redrawn from the transcript after a flood (~8 ms, once)
+RESYNC_TEXT = 12_000  # characters redrawn from the transcript after a flood (a few screens; ~6 ms, once)
 MAX_BLOCKS = 32
 THINKING_SHOWN = 6000
 
