@@ -46,7 +46,7 @@ class SandboxConfig:
     clock: Clock | None = None
     pace: float = 1.0  # multiplies every simulated delay (0 = as fast as possible)
     queue_delay_s: float = 1.0  # how long an async run sits in `queued`
-    billing: bool = True  # False = self-hosted without billing: limits are 999 999
+    billing: bool = True  # False = self-hosted without billing: plan limits are 999 999 (not v2's per-IP one)
     control: bool = False  # expose /__sandbox/* (fault knobs, usage, clock) over HTTP
     public_url: str | None = None  # the server's NEXT_PUBLIC_APP_URL; default its own address
     job_ids: Literal["hosted", "database"] = "hosted"
@@ -167,10 +167,10 @@ class SandboxState:
 
     def rate(self, kind: str) -> int:
         """Per-minute rate of a bucket kind (``api-endpoint:<operation>`` shares the plan's rate)."""
+        if kind == "ip":  # a fixed abuse guard, not a plan limit: billing does not lift it
+            return PRE_AUTH_IP_RATE
         if not self.config.billing:
             return UNLIMITED // 2
-        if kind == "ip":
-            return PRE_AUTH_IP_RATE
         return PLAN_RATES[self.plan][kind.split(":")[0]]
 
     def take(self, kind: str, subject: str) -> BucketState:

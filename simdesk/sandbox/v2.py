@@ -1,6 +1,6 @@
 """The v2 surface: ``/api/v2/...`` behind the ``v2-api`` gate (CONTRACT.md §0, §5, §7.3, §8.2, §9, §11).
 
-Every route goes through :func:`_admit`: per-IP pre-auth limit → ``X-API-Key`` → gate → the
+Every route goes through :func:`route`: per-IP pre-auth limit → ``X-API-Key`` → gate → the
 operation's request bucket (for the key and its user; the tighter one is reported) → strict
 query/body parsing → ``{"data": …}`` or the v2 error envelope.
 """
@@ -136,9 +136,10 @@ def route(
             state: SandboxState = request.app.state.sandbox
             bucket: BucketState | None = None
             try:
-                ip = request.client.host if request.client else "?"
-                if state.config.billing and not state.take("ip", ip).allowed:
-                    raise V2Error(429, "Too many requests", headers={"Retry-After": "1"})
+                # Sim keys this bucket on the client address even for self-hosted servers without billing.
+                by_ip = state.take("ip", request.client.host if request.client else "unknown")
+                if not by_ip.allowed:
+                    return _rate_limited(state, by_ip)
                 value = request.headers.get("x-api-key")
                 key = state.key_for(value)
                 if value and key is None:
@@ -150,12 +151,7 @@ def route(
                 if key is not None:
                     bucket = _request_bucket(state, operation, key)
                     if not bucket.allowed:
-                        raise V2Error(
-                            429,
-                            "API rate limit exceeded",
-                            {"retryAfter": iso(bucket.reset_at)},
-                            headers={"Retry-After": retry_after_for(state, bucket.reset_at)},
-                        )
+                        return _rate_limited(state, bucket)
                 query = _query(request, allowed, required)
                 return await handler(Ctx(request, state, key, bucket, query))
             except V2Error as err:
@@ -164,6 +160,17 @@ def route(
         return endpoint
 
     return wrap
+
+
+def _rate_limited(state: SandboxState, bucket: BucketState) -> Response:
+    """An empty admission bucket: the per-IP one and the request buckets refuse alike (§3.3)."""
+    return v2_error(
+        429,
+        "API rate limit exceeded",
+        {"retryAfter": iso(bucket.reset_at)},
+        bucket=bucket,
+        headers={"Retry-After": retry_after_for(state, bucket.reset_at)},
+    )
 
 
 def _request_bucket(state: SandboxState, operation: str, key: ApiKey) -> BucketState:
