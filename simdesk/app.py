@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from simdesk import __version__
 from simdesk.core.logsetup import RedactionFilter, setup_logging
@@ -457,6 +457,27 @@ def main(argv: list[str] | None = None) -> int:
             ctx.demo.stop()
         log.info("simdesk stopped")
         logging.shutdown()
+
+
+def leave(status: int) -> NoReturn:
+    """End the process after the app has shut down, without the interpreter's teardown.
+
+    By now everything is saved and closed (settings synced, stores and HTTP clients closed, the
+    log flushed). What is left of a normal exit is done here too: threads are waited for and
+    ``atexit`` functions run, as the interpreter would. What is skipped is destroying every
+    object and module one by one (tens of Qt wrappers and a whole widget tree), which took
+    about 30 ms and changes nothing on disk: quitting is then as quick as the window's closing.
+    """
+    shutdown_threads = getattr(threading, "_shutdown", None)  # what the interpreter calls first
+    if shutdown_threads is not None:
+        shutdown_threads()
+    import atexit
+
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            stream.flush()
+    os._exit(status)
 
 
 def _run_qt(args: argparse.Namespace, qt_args: list[str], paths: AppPaths, redaction: RedactionFilter) -> AppContext:

@@ -47,3 +47,26 @@ def test_unknown_long_options_are_refused_and_qt_options_pass_through() -> None:
     assert bad.returncode == 2 and "unrecognized arguments: --bogus" in bad.stderr
     args, qt_args = parse_args(["--demo", "-style", "Fusion"])
     assert args.demo and qt_args == ["-style", "Fusion"]
+
+
+LEAVE = """
+import atexit, sys, threading
+from simdesk.app import leave
+out = open(sys.argv[1], "w")
+def work():
+    out.write("thread finished\\n")
+threading.Thread(target=work, name="not-a-daemon").start()
+atexit.register(lambda: (out.write("atexit ran\\n"), out.close()))
+print("buffered output", end="")
+leave(3)
+"""
+
+
+def test_leaving_skips_teardown_but_not_threads_atexit_or_buffered_output(tmp_path: Path) -> None:
+    marks = tmp_path / "marks.txt"
+    result = subprocess.run(
+        [sys.executable, "-c", LEAVE, str(marks)], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 3, result.stderr
+    assert result.stdout == "buffered output"
+    assert marks.read_text() == "thread finished\natexit ran\n"
