@@ -12,14 +12,13 @@ import dataclasses
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from simdesk.core.atomic import write_atomic
 from simdesk.core.catalogue import Folder, WorkflowInput, WorkflowStatus, WorkflowSummary, Workspace
 
 log = logging.getLogger("simdesk.catalogue")
@@ -160,13 +159,4 @@ class CatalogueCache:
 
     def save(self, profile: str, snapshot: CatalogueSnapshot) -> None:
         """Replace the profile's cache atomically."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        path = self.path_for(profile)
-        fd, tmp = tempfile.mkstemp(prefix=".catalogue-", dir=self.directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(_snapshot_to_json(snapshot), fh, ensure_ascii=False)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(self.path_for(profile), json.dumps(_snapshot_to_json(snapshot), ensure_ascii=False))

@@ -13,12 +13,13 @@ import json
 import logging
 import os
 import re
-import tempfile
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from simdesk.core.atomic import write_atomic
 
 log = logging.getLogger("simdesk.core.profiles")
 
@@ -165,17 +166,8 @@ class ProfileStore:
             return []
 
     def _save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         payload = {"version": FILE_VERSION, "profiles": [p.to_json() for p in self._profiles]}
-        fd, tmp = tempfile.mkstemp(prefix=".profiles-", suffix=".json", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(payload, handle, indent=2)
-                handle.write("\n")
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(self.path, json.dumps(payload, indent=2) + "\n")
 
     def profiles(self) -> list[Profile]:
         """The saved profiles, in the user's order."""
