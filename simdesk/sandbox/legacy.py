@@ -341,6 +341,8 @@ def _csv(value: str | None) -> list[str]:
 def legacy_execution(state: SandboxState, run: Run, include_output: bool, selected: list[str]) -> dict[str, Any]:
     now = state.clock.now()
     status, ended = run.status(now)
+    if status == "redacting":  # not in this route's status set (§7.2); the run has no end recorded yet
+        status = "running"
     started_at, ended_at = reported_times(run, status, ended)
     return {
         "executionId": run.id,

@@ -36,6 +36,7 @@ LEGACY_STATUS = {
     "queued": "pending",
     "pending": "pending",
     "running": "processing",
+    "redacting": "processing",  # the job ends only once the run's log is written
     "paused": "completed",
     "completed": "completed",
     "failed": "failed",

@@ -1,7 +1,8 @@
 """The sandbox's mutable state: config, keys, runs, jobs, usage and buckets, behind one lock.
 
-Async runs are *lazy*: their status is computed from the clock (queued → running → outcome) each
-time someone looks, so nothing runs in the background and a :class:`ManualClock` drives them.
+Async runs are *lazy*: their status is computed from the clock (queued → running → outcome, with
+``redacting`` before a completed or failed outcome when ``redacting_s`` is set) each time someone
+looks, so nothing runs in the background and a :class:`ManualClock` drives them.
 Sync and stream runs are *live*: the request that executes them sets their status as it goes.
 """
 
@@ -23,6 +24,7 @@ Surface = Literal["legacy", "v2"]
 Mode = Literal["sync", "stream", "async"]
 
 TERMINAL = frozenset({"completed", "failed", "cancelled"})
+SCRUBBED = frozenset({"completed", "failed"})  # outcomes whose log Sim masks before it records them
 SYNC_CAP_S = {"free": 300.0, "pro": 3000.0, "team": 3000.0, "enterprise": 3000.0}
 ASYNC_CAP_S = 5400.0
 USAGE_LIMIT_USD = {"free": 20.0, "pro": 100.0, "team": 500.0, "enterprise": 5000.0}
@@ -46,6 +48,7 @@ class SandboxConfig:
     clock: Clock | None = None
     pace: float = 1.0  # multiplies every simulated delay (0 = as fast as possible)
     queue_delay_s: float = 1.0  # how long an async run sits in `queued`
+    redacting_s: float = 0.0  # how long a finished async run reads `redacting` before its outcome (0 = never)
     billing: bool = True  # False = self-hosted without billing: plan limits are 999 999 (not v2's per-IP one)
     control: bool = False  # expose /__sandbox/* (fault knobs, usage, clock) over HTTP
     public_url: str | None = None  # the server's NEXT_PUBLIC_APP_URL; default its own address
@@ -66,6 +69,7 @@ class Run:
     created_at: float
     queue_delay: float
     cap_s: float
+    redacting: float = 0.0  # async: how long the finished run's log is being masked
     job_id: str | None = None
     live_status: str = "running"  # sync/stream: set by the request as it goes
     live_ended_at: float | None = None
@@ -102,7 +106,11 @@ class Run:
         end = self.start_at + self.run_length
         if now < end:
             return "running", None
-        return ("failed" if self.timed_out else self.plan.outcome), end
+        outcome = "failed" if self.timed_out else self.plan.outcome
+        if outcome in SCRUBBED and now < end + self.redacting:
+            # the log row says `redacting` until the masked log is written with outcome, end and cost
+            return "redacting", None
+        return outcome, end
 
     def error_text(self, now: float) -> str | None:
         """The stored error message, as legacy routes report it."""
@@ -258,7 +266,7 @@ class SandboxState:
                 plan = workflow.planner(input, random.Random(f"{self.config.seed}:{rid}"))
             if cap_s is None:
                 cap_s = ASYNC_CAP_S if mode == "async" else self.sync_cap_s
-            queue_delay = self.config.queue_delay_s * self.config.pace if mode == "async" else 0.0
+            timeline = self.config.pace if mode == "async" else 0.0  # sync and stream runs are live
             assert surface in ("legacy", "v2")
             assert mode in ("sync", "stream", "async")
             run = Run(
@@ -270,8 +278,9 @@ class SandboxState:
                 input=input,
                 plan=plan,
                 created_at=now,
-                queue_delay=queue_delay,
+                queue_delay=self.config.queue_delay_s * timeline,
                 cap_s=cap_s,
+                redacting=self.config.redacting_s * timeline,
                 resumed_from=resumed_from,
             )
             if plan.outcome == "paused":

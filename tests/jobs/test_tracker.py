@@ -1,15 +1,18 @@
 """The tracker against the embedded sandbox, in virtual time: a job's whole life, each ending,
-cancel, resume, retry, adopt, delete, forgotten runs, a 429 storm, and v2 switched off."""
+cancel, resume, retry, adopt, delete, forgotten runs, a 429 storm, v2 switched off, and a finished
+run still reported as `redacting`."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from simdesk.core.jobs import JobStatus, Origin
+from simdesk.sandbox.clock import ManualClock
 from simdesk.sandbox.demo import APPROVAL_ID, ECHO_ID, FAILING_ID, SLOW_ID, WS_DEMO
-from simdesk.sandbox.server import RunningSandbox
+from simdesk.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
 from simdesk.services.jobs_tracker import JobError
 from tests.jobs.conftest import PROFILE, Harness
 from tests.jobs.support import drive_for
@@ -168,3 +171,25 @@ def test_with_v2_off_the_legacy_routes_are_used(sandbox_no_v2: RunningSandbox, m
     assert _final(h, paused.id).status is JobStatus.PAUSED
     polled = {route for route in h.transport.routes if "runs" in route or "logs" in route or "legacy" in route}
     assert "legacy.execution" in polled and not {"runs.get", "runs.list", "logs.list"} & polled
+
+
+@pytest.fixture
+def masking_sandbox() -> Iterator[RunningSandbox]:
+    """Finished async runs read v2's transient `redacting` for a minute before their outcome."""
+    with start_sandbox(SandboxConfig(clock=ManualClock(), redacting_s=60.0)) as sb:
+        yield sb
+
+
+def test_a_job_stays_running_while_its_finished_run_is_redacting(
+    masking_sandbox: RunningSandbox, make_harness: Any, arun: Any
+) -> None:
+    h = make_harness(masking_sandbox)
+    job = arun(h.tracker.start(PROFILE, ECHO_ID, {"n": 1}))
+    _drive(h, arun, 30)  # the echo's work ended after about a second; its log is masked until ~61 s
+    masking = _final(h, job.id)
+    assert masking.last_checked_at is not None and masking.last_checked_at > job.created_at + 2
+    assert masking.status is JobStatus.RUNNING and masking.ended_at is None and masking.output is None
+    assert not [c for c in h.changes if c.ended]
+    _drive(h, arun, 60)
+    done = _final(h, job.id)
+    assert done.status is JobStatus.COMPLETED and done.output == {"n": 1}
