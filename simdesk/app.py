@@ -480,11 +480,30 @@ def leave(status: int) -> NoReturn:
     os._exit(status)
 
 
+def skip_pyside_feature_scan() -> bool:
+    """Stop PySide6 reading the source of every module imported after it; True if it took.
+
+    PySide6 hooks ``__import__`` for its opt-in ``from __feature__ import snake_case`` syntax
+    and, after each import, reads the new module's whole source file to see whether it mentions
+    PySide6 (about 0.1 ms a module, 10–15 ms over simdesk's start-up). simdesk uses no
+    ``__feature__``, so every module is marked "not using features" (PySide's own value for
+    modules that do not mention it) without reading anything; the feature selection stays the
+    default everywhere, as it would anyway. Private API: if a PySide6 release changes it, this
+    does nothing (``tests/app/test_startup.py`` notices).
+    """
+    feature = sys.modules.get("shibokensupport.feature")
+    if feature is None or not callable(getattr(feature, "_mod_uses_pyside", None)):
+        return False
+    feature._mod_uses_pyside = lambda _module: False
+    return True
+
+
 def _run_qt(args: argparse.Namespace, qt_args: list[str], paths: AppPaths, redaction: RedactionFilter) -> AppContext:
     """Create the QApplication, compose, and run the loop until the app has shut down."""
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
+    skip_pyside_feature_scan()  # before the services and widgets are imported
     from simdesk.services.eventloop import AppEventLoop
 
     _install_qt_message_handler()

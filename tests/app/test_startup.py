@@ -70,3 +70,27 @@ def test_leaving_skips_teardown_but_not_threads_atexit_or_buffered_output(tmp_pa
     assert result.returncode == 3, result.stderr
     assert result.stdout == "buffered output"
     assert marks.read_text() == "thread finished\natexit ran\n"
+
+
+FEATURE_SCAN = """
+import sys
+import PySide6.QtCore
+from simdesk.app import skip_pyside_feature_scan
+assert skip_pyside_feature_scan()
+import inspect
+read = []
+inspect.getsource = lambda module: read.append(module.__name__) or ""
+import simdesk.ui.format  # imported after the switch: its source must not be read
+feature = sys.modules["shibokensupport.feature"]
+print(read, feature.pyside_feature_dict.get("simdesk"))  # keyed by what __import__ returned
+"""
+
+
+def test_pyside_no_longer_reads_the_source_of_every_module_imported_after_it() -> None:
+    # PySide6 internals: this fails if an upgrade changes them and the start-up saving is lost
+    result = subprocess.run(
+        [sys.executable, "-c", FEATURE_SCAN], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env=dict(os.environ, QT_QPA_PLATFORM="offscreen"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["[]", "-1"]
