@@ -240,7 +240,9 @@ class AppContext:
         """The workflows browser and the run console (issue 5), built after the first paint."""
         from simdesk.ui.workbench import install_workbench
 
-        self.workbench = install_workbench(self.window, self.profiles, self.pool, self.connection, self.paths.data)
+        self.workbench = install_workbench(
+            self.window, self.profiles, self.pool, self.connection, self.paths.data, self.settings
+        )
         if self.jobs is not None:  # "Run in background" hands runs to the job tracker (issue 6)
             self.workbench.runs.set_job_handoff(self.jobs.service.handoff)
 

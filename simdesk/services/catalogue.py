@@ -1,7 +1,10 @@
 """The workflows browser's service: workspaces, folders and workflows of the current profile.
 
 On a profile switch the cached catalogue is shown at once (marked cached), then refreshed from
-the server; a failed refresh keeps the cached tree and says why. Every page of workflows is
+the server; a failed refresh keeps the cached tree and says why. The workspace shown is the one
+the user last chose on that profile (:class:`~simdesk.services.workspace_memory.WorkspaceMemory`)
+if it is still listed, else the profile's default workspace, else the first; a remembered
+workspace the server no longer lists is forgotten without a word. Every page of workflows is
 loaded (cursor pagination is the client's). On a server with the v2 API switched off nothing can
 be listed (CONTRACT §8.3): :attr:`CatalogueService.unavailable` says so, and workflow ids typed by
 the user are checked with the legacy ``status`` route and remembered.
@@ -23,7 +26,7 @@ import dataclasses
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,10 +36,11 @@ from simdesk.api import SimClient
 from simdesk.api.errors import FeatureUnavailableError, NotFoundError, SimError
 from simdesk.api.messages import user_message
 from simdesk.core.budget import Priority, working_at
-from simdesk.core.catalogue import WorkflowDetail, WorkflowStatus, WorkflowSummary
+from simdesk.core.catalogue import WorkflowDetail, WorkflowStatus, WorkflowSummary, Workspace
 from simdesk.core.catalogue_cache import CatalogueCache, CatalogueSnapshot, KnownWorkflow, WorkspaceContents
 from simdesk.core.favourites import FavouriteStore
 from simdesk.services.tasks import TaskSet
+from simdesk.services.workspace_memory import WorkspaceMemory
 
 log = logging.getLogger("simdesk.services.catalogue")
 
@@ -82,14 +86,22 @@ class CatalogueService(QObject):
     workflow_failed = Signal(str, str)
     favourites_changed = Signal()
 
-    def __init__(self, cache: CatalogueCache, favourites: FavouriteStore, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        cache: CatalogueCache,
+        favourites: FavouriteStore,
+        memory: WorkspaceMemory | None = None,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.cache = cache
         self.favourite_store = favourites
+        self.memory = memory if memory is not None else WorkspaceMemory()
         self.snapshot = CatalogueSnapshot()
         self.workspace_id: str | None = None
         self.unavailable_reason = ""
         self._profile = ""
+        self._default_workspace: str | None = None
         self._client_getter: ClientGetter | None = None
         self._refreshing: asyncio.Future[None] | None = None
         self._tasks = TaskSet()
@@ -101,16 +113,29 @@ class CatalogueService(QObject):
         """The profile whose catalogue is shown."""
         return self._profile
 
-    def set_profile(self, name: str, client: ClientGetter, *, refresh: bool = True) -> asyncio.Future[None] | None:
-        """Show ``name``'s cached catalogue now and (by default) refresh it; returns the refresh task."""
+    def set_profile(
+        self,
+        name: str,
+        client: ClientGetter,
+        *,
+        default_workspace: str | None = None,
+        refresh: bool = True,
+    ) -> asyncio.Future[None] | None:
+        """Show ``name``'s cached catalogue now and (by default) refresh it; returns the refresh task.
+
+        ``default_workspace`` is the profile's own choice, shown when the user has not picked
+        another one (or it is gone).
+        """
         if self._refreshing is not None:
             self._refreshing.cancel()
+            self._refreshing = None  # cancelling is not done yet: refresh() below must start a new one
         self._profile = name
         self._client_getter = client
+        self._default_workspace = default_workspace
         cached = self.cache.load(name)
         self.snapshot = cached or CatalogueSnapshot()
-        self.workspace_id = None
-        self.workspace_id = self._pick_workspace(self.snapshot, None)
+        # chosen before the first emit, so the cached tree opens on the restored workspace
+        self.workspace_id = self._pick_workspace(self.snapshot.workspaces, fresh=False)
         self._set_unavailable("")
         self.snapshot_changed.emit(self.snapshot)
         self.favourites_changed.emit()
@@ -144,8 +169,10 @@ class CatalogueService(QObject):
         return self._refreshing
 
     def select_workspace(self, workspace_id: str) -> asyncio.Future[None]:
-        """Show a workspace (its cached contents at once, then fresh ones)."""
+        """Show a workspace the user chose (its cached contents at once, then fresh ones); the
+        profile opens on it next time."""
         self.workspace_id = workspace_id
+        self.memory.remember(self._profile, workspace_id)
         self.snapshot_changed.emit(self.snapshot)
         if self._refreshing is not None and not self._refreshing.done():
             self._refreshing.cancel()
@@ -163,7 +190,7 @@ class CatalogueService(QObject):
                 await self._recheck_known(client)
                 return
             self._set_unavailable("")
-            self.workspace_id = self._pick_workspace(self.snapshot, workspaces)
+            self.workspace_id = self._pick_workspace(workspaces, fresh=True)
             snapshot = dataclasses.replace(
                 self.snapshot, workspaces=tuple(workspaces), fetched_at=time.time(), cached=False
             )
@@ -181,11 +208,20 @@ class CatalogueService(QObject):
         finally:
             self.loading_changed.emit(False)
 
-    def _pick_workspace(self, snapshot: CatalogueSnapshot, fresh: list[Any] | None) -> str | None:
-        """The shown workspace if it still exists, else the first one."""
-        ids = [w.id for w in (fresh if fresh is not None else snapshot.workspaces)]
-        if self.workspace_id in ids:
-            return self.workspace_id
+    def _pick_workspace(self, workspaces: Sequence[Workspace], *, fresh: bool) -> str | None:
+        """The user's last choice if listed, else the profile's default if listed, else the first.
+
+        Only a ``fresh`` listing (from the server, not the cache) can tell that the remembered
+        workspace is gone (deleted, or no longer visible to this key); then it is forgotten.
+        """
+        ids = [w.id for w in workspaces]
+        remembered = self.memory.get(self._profile)
+        if fresh and remembered is not None and remembered not in ids:
+            log.info("workspace %s is no longer listed; forgetting it", remembered)
+            self.memory.forget(self._profile)
+        for wanted in (remembered, self._default_workspace):
+            if wanted is not None and wanted in ids:
+                return wanted
         return ids[0] if ids else None
 
     async def _contents(self, client: SimClient, workspace_id: str) -> WorkspaceContents:

@@ -40,6 +40,8 @@ class ProfileService(QObject):
         profiles_changed(): the list (or a profile in it) changed.
         active_changed(str name): the active profile changed ("" when there is none).
         saved(str name, bool session_only): a profile and its key were stored.
+        renamed(str old, str new): a saved profile was renamed (before it is re-activated under
+            its new name), so what is kept per name can follow it.
         removed(str name): a profile and its key are gone.
         key_store_unavailable(object profile, str message): the keyring refused a key; ``profile``
             is the :class:`Profile` being saved (``None`` for a CLI import). Offer a session key.
@@ -50,6 +52,7 @@ class ProfileService(QObject):
     profiles_changed = Signal()
     active_changed = Signal(str)
     saved = Signal(str, bool)
+    renamed = Signal(str, str)
     removed = Signal(str)
     key_store_unavailable = Signal(object, str)
     failed = Signal(str)
@@ -196,6 +199,8 @@ class ProfileService(QObject):
         await self._pool.discard(profile.name)
         if replacing:
             await self._pool.discard(replacing)
+            if replacing != profile.name:
+                self.renamed.emit(replacing, profile.name)
         was_active = replacing is not None and replacing == self._active
         if was_active and replacing != profile.name:
             self._active = ""

@@ -2,7 +2,9 @@
 
 The composition root calls :func:`build_workbench` with the data directory, puts the two widgets
 in their docks, and calls :meth:`Workbench.use_profile` whenever the active profile changes.
-Tests build the same thing against the embedded sandbox.
+The workspace chosen in the browser is remembered per profile in the settings' state file; it
+follows a renamed profile and is forgotten with a removed one. Tests build the same thing against
+the embedded sandbox.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from simdesk.core.run_history import RunHistory
 from simdesk.services.catalogue import CatalogueService
 from simdesk.services.runs import ClientGetter, RunService
 from simdesk.services.tasks import TaskSet
+from simdesk.services.workspace_memory import WorkspaceMemory
 from simdesk.ui.run_console import RunConsole
 from simdesk.ui.workflows_panel import WorkflowsPanel
 
@@ -29,6 +32,7 @@ if TYPE_CHECKING:
     from simdesk.services.clients import ClientPool
     from simdesk.services.connection import ConnectionService
     from simdesk.services.profiles import ProfileService
+    from simdesk.services.settings import Settings
     from simdesk.ui.main_window import MainWindow
 
 HISTORY_FILE = "runs.sqlite3"
@@ -54,11 +58,15 @@ class Workbench:
         *,
         key: Callable[[], str | None] | None = None,
         base_url: str | None = None,
+        default_workspace: str | None = None,
         reopen_last: bool = True,
     ) -> None:
-        """Switch both panels to profile ``name`` (cached tree at once, then a refresh)."""
+        """Switch both panels to profile ``name`` (cached tree at once, then a refresh).
+
+        The browser opens on the workspace last chosen on ``name``, else ``default_workspace``.
+        """
         self.runs.set_profile(name, client, key, base_url=base_url)
-        self.catalogue.set_profile(name, client)
+        self.catalogue.set_profile(name, client, default_workspace=default_workspace)
         if reopen_last and not self.runs.running:
             self._spawn(self.runs.reopen_last())
 
@@ -79,13 +87,16 @@ class Workbench:
         await asyncio.to_thread(self.history.close)
 
 
-def build_workbench(data_dir: Path) -> Workbench:
-    """Stores under ``data_dir``, services over them, and the two widgets."""
+def build_workbench(data_dir: Path, settings: Settings | None = None) -> Workbench:
+    """Stores under ``data_dir``, services over them, and the two widgets. Without ``settings``
+    the chosen workspaces are remembered only until the workbench goes."""
     data_dir = Path(data_dir)
     history = RunHistory(data_dir / HISTORY_FILE)
     history.prune()
     presets = PresetStore(data_dir / "presets.json")
-    catalogue = CatalogueService(CatalogueCache(data_dir / "catalogue"), FavouriteStore(data_dir / "favourites.json"))
+    catalogue = CatalogueService(
+        CatalogueCache(data_dir / "catalogue"), FavouriteStore(data_dir / "favourites.json"), WorkspaceMemory(settings)
+    )
     runs = RunService(history, presets)
     panel = WorkflowsPanel(catalogue, runs)
     console = RunConsole(runs, catalogue)
@@ -107,9 +118,10 @@ def install_workbench(
     pool: ClientPool,
     connection: ConnectionService,
     data_dir: Path,
+    settings: Settings | None = None,
 ) -> Workbench:
     """Put the panels in the main window's docks and follow the active profile (composition root)."""
-    bench = build_workbench(data_dir)
+    bench = build_workbench(data_dir, settings)
     window.set_panel("workflowsPanel", bench.panel)
     window.set_panel("runConsole", bench.console)
     keys: dict[str, str | None] = {}
@@ -130,13 +142,22 @@ def install_workbench(
                 keys[name] = None
 
         bench._spawn(remember_key())
-        bench.use_profile(name, client, key=lambda: keys.get(name), base_url=profile.base_url)
+        bench.use_profile(
+            name,
+            client,
+            key=lambda: keys.get(name),
+            base_url=profile.base_url,
+            default_workspace=profile.default_workspace_id,
+        )
 
     def checked(name: str, check: Any) -> None:
         if name == profiles.active_name():
             bench.runs.set_plan(getattr(check, "plan", None))
 
     profiles.active_changed.connect(use)
+    # a later profile given a freed name must not open on a workspace of another server
+    profiles.renamed.connect(bench.catalogue.memory.rename)
+    profiles.removed.connect(bench.catalogue.memory.forget)
     connection.status_changed.connect(checked)
     window.refresh_requested.connect(lambda: bench.catalogue.refresh())
     bench.console.message.connect(lambda text: window.statusBar().showMessage(text, 4000))

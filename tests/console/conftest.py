@@ -22,6 +22,7 @@ from simdesk.sandbox.clock import RealClock
 from simdesk.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
 from simdesk.services.eventloop import asyncgen_hooks
 from simdesk.services.runs import RunService
+from simdesk.services.settings import Settings
 from simdesk.ui.workbench import Workbench, build_workbench
 
 
@@ -116,12 +117,20 @@ def make_bench(
     qtbot: Any, qloop: Any, tmp_path: Path, arun: Callable[..., Any], clients: Callable[..., SimClient]
 ) -> Iterator[Callable[..., Workbench]]:
     """``make_bench(sb)`` → the workflows panel and run console on profile "test", against ``sb``
-    (or any base URL), with a data directory of their own (``data=`` to share one)."""
+    (or any base URL), with a data directory of their own (``data=`` to share one) and, with
+    ``settings=``, the app's state file (else choices are kept in memory)."""
     made: list[Workbench] = []
 
-    def make(sb: RunningSandbox | str, *, data: Path | None = None, refresh: bool = True, **kw: Any) -> Workbench:
+    def make(
+        sb: RunningSandbox | str,
+        *,
+        data: Path | None = None,
+        refresh: bool = True,
+        settings: Settings | None = None,
+        **kw: Any,
+    ) -> Workbench:
         client = clients(sb, **kw)
-        bench = build_workbench(data or tmp_path / f"data{len(made)}")
+        bench = build_workbench(data or tmp_path / f"data{len(made)}", settings)
         qtbot.addWidget(bench.panel)
         qtbot.addWidget(bench.console)
 

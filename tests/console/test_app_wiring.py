@@ -1,22 +1,26 @@
 """The workflows browser and the run console in the composed app: docks, the active profile,
-F5, and "Run in background" handed to the job tracker."""
+F5, "Run in background" handed to the job tracker, and the chosen workspace kept per profile
+across a restart, a rename and a removal."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import dataclasses
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import keyring
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent
+from PySide6.QtCore import QCoreApplication, QEvent, Qt
 
 from simdesk.app import AppContext, compose
 from simdesk.core.paths import AppPaths
+from simdesk.core.profiles import Profile
 from simdesk.sandbox import demo
 from simdesk.sandbox.server import RunningSandbox
 from simdesk.services.run_modes import RunRequest
-from tests.app.conftest import MemoryKeyring
+from simdesk.ui.workbench import Workbench
+from tests.app.conftest import MemoryKeyring, shut_down
 
 
 @pytest.fixture
@@ -59,3 +63,95 @@ def test_run_in_background_goes_to_the_job_tracker(app_ctx: AppContext, qtbot: A
     outcome = done.args[0]
     assert outcome.status == "background" and outcome.run_id
     qtbot.waitUntil(lambda: any(j.run_id == outcome.run_id for j in ctx.jobs.service.jobs()), timeout=5000)
+
+
+@pytest.fixture
+def launch(qapp: Any, qloop: Any, arun: Any) -> Iterator[Callable[[AppPaths], AppContext]]:
+    """``launch(paths)`` → the app started on ``paths`` (saved profiles only, no connection check),
+    with the workbench installed; every one still running is shut down after the test. One
+    in-memory keyring serves them all, as the system's would across restarts."""
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    running: list[AppContext] = []
+
+    def start(paths: AppPaths) -> AppContext:
+        ctx = compose(qapp, paths)
+        ctx.start(environ={}, check=False)
+        ctx.install_workbench()
+        running.append(ctx)
+        return ctx
+
+    try:
+        yield start
+    finally:
+        for ctx in running:
+            shut_down(ctx, arun)
+        keyring.set_keyring(previous)
+
+
+def _bench(ctx: AppContext) -> Workbench:
+    assert ctx.workbench is not None
+    return ctx.workbench
+
+
+def _refreshed(qtbot: Any, bench: Workbench) -> None:
+    qtbot.waitUntil(lambda: not bench.catalogue.snapshot.cached and not bench.catalogue.busy, timeout=10_000)
+
+
+def _save(qtbot: Any, ctx: AppContext, profile: Profile, key: str | None, replacing: str | None = None) -> None:
+    with qtbot.waitSignal(ctx.profiles.saved, timeout=5000):
+        ctx.profiles.save(profile, key, replacing)
+
+
+def _choose_team_ops(qtbot: Any, bench: Workbench) -> None:
+    box = bench.panel.workspaces
+    assert box.itemText(box.currentIndex() + 1) == "Team Ops"
+    with qtbot.waitSignal(bench.catalogue.loading_changed, check_params_cb=lambda busy: not busy, timeout=10_000):
+        qtbot.keyClick(box, Qt.Key.Key_Down)
+
+
+def test_the_chosen_workspace_is_reopened_after_a_restart(
+    launch: Callable[[AppPaths], AppContext], qtbot: Any, arun: Any, tmp_path: Path, sandbox: RunningSandbox
+) -> None:
+    paths = AppPaths.under(tmp_path / "data").ensure()
+    ctx = launch(paths)
+    _save(qtbot, ctx, Profile.create("Work", sandbox.base_url), sandbox.api_key)
+    ctx.profiles.set_active("Work")
+    _refreshed(qtbot, _bench(ctx))
+    _choose_team_ops(qtbot, _bench(ctx))
+    shut_down(ctx, arun)  # settings synced, stores closed
+
+    again = launch(paths)  # the workbench shows the cached catalogue as it is installed
+    bench = _bench(again)
+    assert (again.profiles.active_name(), bench.catalogue.snapshot.cached) == ("Work", True)
+    assert (bench.panel.workspaces.currentText(), bench.panel.visible_workflows()) == ("Team Ops", ["Ticket Triage"])
+    _refreshed(qtbot, bench)
+    assert bench.panel.workspaces.currentText() == "Team Ops"
+
+
+def test_the_choice_follows_a_renamed_profile_and_goes_with_a_removed_one(
+    launch: Callable[[AppPaths], AppContext], qtbot: Any, tmp_path: Path, sandbox: RunningSandbox
+) -> None:
+    ctx = launch(AppPaths.under(tmp_path / "data").ensure())
+    bench = _bench(ctx)
+    work = Profile.create("Work", sandbox.base_url)
+    _save(qtbot, ctx, work, sandbox.api_key)
+    ctx.profiles.set_active("Work")
+    _refreshed(qtbot, bench)
+    _choose_team_ops(qtbot, bench)
+
+    _save(qtbot, ctx, dataclasses.replace(work, name="Renamed"), None, replacing="Work")
+    assert ctx.profiles.active_name() == "Renamed"
+    _refreshed(qtbot, bench)  # nothing cached under the new name: straight from the server
+    assert bench.panel.workspaces.currentText() == "Team Ops"
+    assert bench.catalogue.memory.get("Work") is None
+
+    _save(qtbot, ctx, Profile.create("Other", sandbox.base_url), sandbox.api_key)
+    with qtbot.waitSignal(ctx.profiles.removed, timeout=5000):
+        ctx.profiles.remove("Renamed")
+    assert bench.catalogue.memory.get("Renamed") is None
+    # a new profile given the freed name (another server, say) starts on its own first workspace
+    _save(qtbot, ctx, Profile.create("Renamed", sandbox.base_url), sandbox.api_key)
+    ctx.profiles.set_active("Renamed")
+    _refreshed(qtbot, bench)
+    assert bench.panel.workspaces.currentText() == "Demo Workspace"
