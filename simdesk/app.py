@@ -496,7 +496,7 @@ def skip_pyside_feature_scan() -> bool:
     feature = sys.modules.get("shibokensupport.feature")
     if feature is None or not callable(getattr(feature, "_mod_uses_pyside", None)):
         return False
-    feature._mod_uses_pyside = lambda _module: False
+    setattr(feature, "_mod_uses_pyside", lambda _module: False)  # noqa: B010 (a module mypy cannot see)
     return True
 
 
