@@ -71,31 +71,39 @@ def _state(request: Request) -> SandboxState:
     return state
 
 
-class _Denied(Exception):
+class Denied(Exception):
+    """A refusal on its way out of a helper: the handler returns ``response``."""
+
     def __init__(self, response: Response) -> None:
         self.response = response
 
 
-def _key(state: SandboxState, request: Request, *, public_ok: bool = False) -> ApiKey | None:
-    """Resolve ``X-API-Key``; Bearer is never a key channel (§2)."""
+def resolve_key(
+    state: SandboxState, request: Request, *, public_ok: bool = False, missing: str = "Unauthorized"
+) -> ApiKey | None:
+    """Resolve ``X-API-Key``; Bearer is never a key channel (§2). No key: ``None`` if ``public_ok``,
+    else a 401 saying ``missing`` (v1 words it "API key required")."""
     value = request.headers.get("x-api-key")
     if value:
         key = state.key_for(value)
         if key is None:
-            raise _Denied(legacy_error(401, "Invalid API key"))
+            raise Denied(legacy_error(401, "Invalid API key"))
         return key
     if public_ok:
         return None
-    raise _Denied(legacy_error(401, "Unauthorized"))
+    raise Denied(legacy_error(401, missing))
 
 
-def _scope_denial(state: SandboxState, key: ApiKey, workflow: Workflow) -> Response | None:
-    why = state.key_may_use(key, workflow.workspace_id)
-    if why == "scope":
-        return legacy_error(403, "API key is not authorized for this workspace")
-    if why == "personal":
-        return legacy_error(403, "Personal API keys are not allowed for this workspace")
-    return None
+SCOPE_DENIALS = {
+    "scope": "API key is not authorized for this workspace",
+    "personal": "Personal API keys are not allowed for this workspace",
+}
+
+
+def scope_denial(state: SandboxState, key: ApiKey, workspace_id: str) -> Response | None:
+    """The 403 ``{"error"}`` for a key that may not touch this workspace (legacy and v1 word it alike)."""
+    why = state.key_may_use(key, workspace_id)
+    return legacy_error(403, SCOPE_DENIALS[why]) if why else None
 
 
 def _refusal(refusal: Refusal) -> Response:
@@ -143,8 +151,8 @@ async def execute(request: Request) -> Response:
     workflow = state.workflows.get(request.path_params["id"])
     public = workflow is not None and workflow.public_api and workflow.deployed
     try:
-        key = _key(state, request, public_ok=public)
-    except _Denied as denied:
+        key = resolve_key(state, request, public_ok=public)
+    except Denied as denied:
         return denied.response
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
@@ -199,7 +207,7 @@ async def execute(request: Request) -> Response:
 
     if workflow is None:
         return legacy_error(404, "Workflow not found")
-    if key is not None and (denial := _scope_denial(state, key, workflow)):
+    if key is not None and (denial := scope_denial(state, key, workflow.workspace_id)):
         return denial
     if run_id is not None and run_id in state.used_run_ids:
         return legacy_error(409, "Execution ID has already been used", code="EXECUTION_ID_CONFLICT", executionId=run_id)
@@ -308,21 +316,21 @@ def _execution_of(request: Request) -> tuple[SandboxState, Run]:
     state = _state(request)
     workflow = state.workflows.get(request.path_params["id"])
     if workflow is None:
-        raise _Denied(legacy_error(404, "Workflow not found"))
-    key = _key(state, request)
+        raise Denied(legacy_error(404, "Workflow not found"))
+    key = resolve_key(state, request)
     assert key is not None
-    if denial := _scope_denial(state, key, workflow):
-        raise _Denied(denial)
+    if denial := scope_denial(state, key, workflow.workspace_id):
+        raise Denied(denial)
     run = _lookup_run(state, workflow.id, request.path_params["executionId"])
     if run is None:
-        raise _Denied(legacy_error(404, "Execution not found"))
+        raise Denied(legacy_error(404, "Execution not found"))
     return state, run
 
 
 async def execution_status(request: Request) -> Response:
     try:
         state, run = _execution_of(request)
-    except _Denied as denied:
+    except Denied as denied:
         return denied.response
     return JSON(
         legacy_execution(
@@ -364,7 +372,7 @@ def legacy_execution(state: SandboxState, run: Run, include_output: bool, select
 async def cancel_execution(request: Request) -> Response:
     try:
         state, run = _execution_of(request)
-    except _Denied as denied:
+    except Denied as denied:
         return denied.response
     outcome = cancel_run(state, run)
     if outcome in ("already_completed", "already_failed"):
@@ -562,20 +570,20 @@ def _paused_runs(state: SandboxState, workflow: Workflow) -> list[Run]:
 
 def _workflow_for_key(request: Request, param: str) -> tuple[SandboxState, Workflow, ApiKey]:
     state = _state(request)
-    key = _key(state, request)
+    key = resolve_key(state, request)
     assert key is not None
     workflow = state.workflows.get(request.path_params[param])
     if workflow is None:
-        raise _Denied(legacy_error(404, "Workflow not found"))
-    if denial := _scope_denial(state, key, workflow):
-        raise _Denied(denial)
+        raise Denied(legacy_error(404, "Workflow not found"))
+    if denial := scope_denial(state, key, workflow.workspace_id):
+        raise Denied(denial)
     return state, workflow, key
 
 
 async def paused_list(request: Request) -> Response:
     try:
         state, workflow, _ = _workflow_for_key(request, "id")
-    except _Denied as denied:
+    except Denied as denied:
         return denied.response
     wanted = request.query_params.get("status")
     items = [paused_summary(state, r) for r in _paused_runs(state, workflow)]
@@ -592,7 +600,7 @@ async def paused_detail(request: Request) -> Response:
     param = "id" if "id" in request.path_params else "workflowId"
     try:
         state, workflow, _ = _workflow_for_key(request, param)
-    except _Denied as denied:
+    except Denied as denied:
         return denied.response
     run = _paused_run(state, workflow, request.path_params["executionId"])
     if run is None:
@@ -605,7 +613,7 @@ async def paused_detail(request: Request) -> Response:
 async def resume_context(request: Request) -> Response:
     try:
         state, workflow, key = _workflow_for_key(request, "workflowId")
-    except _Denied as denied:
+    except Denied as denied:
         return denied.response
     run = _paused_run(state, workflow, request.path_params["executionId"])
     if run is None or run.context_id != request.path_params["contextId"]:

@@ -9,6 +9,7 @@ SSE stream and an async run polled later, so all three surfaces tell one story.
 from __future__ import annotations
 
 import random
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -111,6 +112,11 @@ class Folder:
     path: str
     locked: bool = False
     created_at: float = 0.0
+
+    @property
+    def id(self) -> str:
+        """A UUID-like id, stable for the path: v1 names folders by id, v2 by path."""
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"sim-folder:{self.workspace_id}{self.path}"))
 
     @property
     def name(self) -> str:

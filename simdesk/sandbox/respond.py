@@ -1,6 +1,6 @@
-"""Response shapes of both surfaces, and the ASGI middleware every request passes through.
+"""Response shapes of the surfaces, and the ASGI middleware every request passes through.
 
-Legacy errors are ``{"error": "<text>", …}``; v2 answers ``{"data": …}`` or
+Legacy and v1 errors are ``{"error": "<text>", …}``; v2 answers ``{"data": …}`` or
 ``{"error": {"code", "message", "details?"}}`` with ``Cache-Control: private, no-store``.
 The middleware adds ``x-request-id`` to every API response (not ``/api/health``) and applies the
 request-level fault knobs (latency, HTML 502, 503, 429 storms, malformed JSON, apex redirect).
@@ -16,8 +16,8 @@ from typing import Any
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from simdesk.sandbox.buckets import BucketState
-from simdesk.sandbox.clock import iso
+from simdesk.sandbox.buckets import BucketState, retry_after_seconds
+from simdesk.sandbox.clock import iso, parse_iso
 from simdesk.sandbox.state import SandboxState
 
 V2_STATUS_CODES = {
@@ -70,6 +70,19 @@ def rate_headers(bucket: BucketState | None) -> dict[str, str]:
         "X-RateLimit-Remaining": str(bucket.remaining),
         "X-RateLimit-Reset": iso(bucket.reset_at),
     }
+
+
+def v1_rate_limited(bucket: BucketState, now: float) -> Response:
+    """v1's empty request bucket (CONTRACT §8.3): ``retryAfter`` is the refill time in epoch ms."""
+    headers = {**rate_headers(bucket), "Retry-After": str(retry_after_seconds(bucket, now))}
+    reset = iso(bucket.reset_at)
+    return legacy_error(
+        429,
+        "Rate limit exceeded",
+        headers,
+        message=f"API rate limit exceeded. Please retry after {reset}",
+        retryAfter=round(parse_iso(reset) * 1000),  # the header's instant to the ms, as Sim's one Date gives both
+    )
 
 
 def v2_headers(bucket: BucketState | None = None, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -142,9 +155,11 @@ class SandboxMiddleware:
             return legacy_error(503, "Service temporarily unavailable", {"Retry-After": "5"})
         if not gated and faults.consume("storm_429", path):
             now = self.state.clock.now()
+            rate = self.state.rate("api-endpoint")
+            bucket = BucketState(rate, 2 * rate, 0, now + 30, False)
+            if path.startswith("/api/v1/"):
+                return v1_rate_limited(bucket, now)
             if v2:
-                rate = self.state.rate("api-endpoint")
-                bucket = BucketState(rate, 2 * rate, 0, now + 30, False)
                 return v2_error(
                     429,
                     "API rate limit exceeded",

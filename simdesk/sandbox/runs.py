@@ -188,7 +188,8 @@ def duration_ms(state: SandboxState, run: Run) -> int | None:
     _status, ended = run.status(state.clock.now())
     if ended is None:
         return None
-    return round((ended - run.start_at) * 1000)
+    # a run cancelled while still queued ends before it would have started: it ran for 0 ms, not less
+    return round(max(0.0, ended - run.start_at) * 1000)
 
 
 def v2_error_object(state: SandboxState, run: Run) -> dict[str, Any] | None:

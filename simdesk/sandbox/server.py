@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from simdesk.sandbox import legacy, v2
+from simdesk.sandbox import legacy, v1, v2
 from simdesk.sandbox.clock import Clock, ManualClock
 from simdesk.sandbox.engine import StreamCut
 from simdesk.sandbox.faults import FaultKnobs
@@ -77,7 +77,7 @@ CONTROL_ROUTES = [
 
 def create_app(state: SandboxState) -> Any:
     """The ASGI app for ``state`` (control routes only when ``config.control``)."""
-    routes = [Route("/api/health", health, methods=["GET"]), *legacy.ROUTES, *v2.ROUTES]
+    routes = [Route("/api/health", health, methods=["GET"]), *legacy.ROUTES, *v1.ROUTES, *v2.ROUTES]
     if state.config.control:
         routes += CONTROL_ROUTES
     app = Starlette(routes=routes)

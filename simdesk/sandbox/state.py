@@ -224,10 +224,13 @@ class SandboxState:
         return self.keys.get(value) if value else None
 
     def key_may_use(self, key: ApiKey, workspace_id: str) -> str | None:
-        """None if allowed, else "scope" (workspace key elsewhere) or "personal" (forbidden)."""
+        """None if allowed, else "scope" (workspace key elsewhere) or "personal" (forbidden).
+
+        An unknown workspace forbids personal keys: Sim reads its settings as null (v1 says 403, not 404)."""
         if key.workspace_id is not None:
             return None if key.workspace_id == workspace_id else "scope"
-        return None if self.workspaces[workspace_id].allow_personal_keys else "personal"
+        workspace = self.workspaces.get(workspace_id)
+        return None if workspace is not None and workspace.allow_personal_keys else "personal"
 
     def visible_workspaces(self, key: ApiKey) -> list[Workspace]:
         return [w for w in self.workspaces.values() if self.key_may_use(key, w.id) is None]
@@ -324,6 +327,13 @@ class SandboxState:
             self._unsettled.discard(run_id)
             if run.job_id:
                 self.jobs.pop(run.job_id, None)
+
+    def folder_id(self, workflow: Workflow) -> str | None:
+        """The id of the folder a workflow sits in (v1 names folders by id); ``None`` at the root."""
+        return next(
+            (f.id for f in self.folders if f.workspace_id == workflow.workspace_id and f.path == workflow.folder_path),
+            None,
+        )
 
     def runs_of(self, workflow_id: str) -> list[Run]:
         with self.lock:

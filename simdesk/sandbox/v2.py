@@ -764,7 +764,8 @@ def trace_spans(state: SandboxState, run: Run) -> list[dict[str, Any]]:
     return spans
 
 
-def _log_item(state: SandboxState, run: Run, full: bool, spans: bool, final: bool) -> dict[str, Any]:
+def log_item(state: SandboxState, run: Run, *, workflow: bool, spans: bool, final: bool) -> dict[str, Any]:
+    """A v2 log item; ``workflow``, ``spans`` and ``final`` add those blocks (v1 builds on it too)."""
     now = state.clock.now()
     status, ended = run.status(now)
     item: dict[str, Any] = {
@@ -780,16 +781,16 @@ def _log_item(state: SandboxState, run: Run, full: bool, spans: bool, final: boo
         "cost": cost_of(state, run),
         "files": None,
     }
-    if full:
+    if workflow:
         item["workflow"] = {
             "id": run.workflow.id,
             "name": run.workflow.name,
             "description": run.workflow.description,
             "deleted": False,
         }
-    if full or final:
+    if final:
         item["finalOutput"] = run.plan.output if status == "completed" else None
-    if full or spans:
+    if spans:
         item["traceSpans"] = trace_spans(state, run)
     return item
 
@@ -817,6 +818,40 @@ LOG_PARAMS = {
 }
 
 
+@dataclass(frozen=True)
+class LogFilter:
+    """What both log lists filter on, as Sim's shared ``public-filters.ts`` does; ``None`` = not filtered."""
+
+    workflow_ids: frozenset[str] | None = None
+    in_folder: Callable[[Workflow], bool] | None = None  # v2 names folders by path, v1 by id
+    triggers: frozenset[str] | None = None  # "all" in it switches the filter off
+    run_id: str | None = None
+    start: float = float("-inf")
+    end: float = float("inf")
+    level: str | None = None
+
+    def runs(self, state: SandboxState, workspace_id: str) -> list[Run]:
+        """The workspace's runs that have a log row (a queued run has none yet) and pass every filter."""
+        now = state.clock.now()
+        runs = [r for r in list(state.runs.values()) if r.workflow.workspace_id == workspace_id]
+        runs = [r for r in runs if r.status(now)[0] != "queued" and self.start <= r.start_at <= self.end]
+        if self.workflow_ids is not None:
+            runs = [r for r in runs if r.workflow.id in self.workflow_ids]
+        if self.in_folder is not None:
+            runs = [r for r in runs if self.in_folder(r.workflow)]
+        if self.triggers and "all" not in self.triggers and "api" not in self.triggers:
+            runs = []  # every sandbox run is an API run
+        if self.run_id is not None:
+            runs = [r for r in runs if r.id == self.run_id]
+        if self.level is not None:
+            runs = [r for r in runs if ("error" if r.status(now)[0] == "failed" else "info") == self.level]
+        return runs
+
+
+def _in_folder_paths(paths: list[str]) -> Callable[[Workflow], bool]:
+    return lambda wf: any(wf.folder_path == f or wf.folder_path.startswith(f.rstrip("/") + "/") for f in paths)
+
+
 @route("logs.list", allowed=LOG_PARAMS, required={"workspaceId"})
 async def list_logs(ctx: Ctx) -> Response:
     q = ctx.query
@@ -827,33 +862,18 @@ async def list_logs(ctx: Ctx) -> Response:
     if level is not None:
         _choice(q, "level", "", ("info", "error"))
     start, end = _dates(q)
-    wf_ids = set(q["workflowIds"].split(",")) if "workflowIds" in q else None
-    folders = q["folderPaths"].split(",") if "folderPaths" in q else None
-    triggers = set(q["triggers"].split(",")) if "triggers" in q else None
-    state = ctx.state
-    now = state.clock.now()
-    runs = [r for r in list(state.runs.values()) if r.workflow.workspace_id == ws and r.status(now)[0] != "queued"]
-    if wf_ids is not None:
-        runs = [r for r in runs if r.workflow.id in wf_ids]
-    if folders is not None:
-        runs = [
-            r
-            for r in runs
-            if any(
-                r.workflow.folder_path == f or r.workflow.folder_path.startswith(f.rstrip("/") + "/") for f in folders
-            )
-        ]
-    if triggers is not None and "api" not in triggers:
-        runs = []
-    if "runId" in q:
-        runs = [r for r in runs if r.id == q["runId"]]
-    items = [
-        _log_item(state, r, details == "full", _bool(q, "includeTraceSpans"), _bool(q, "includeFinalOutput"))
-        for r in runs
-        if start <= r.start_at <= end
-    ]
-    if level:
-        items = [i for i in items if i["level"] == level]
+    wanted = LogFilter(
+        workflow_ids=frozenset(q["workflowIds"].split(",")) if "workflowIds" in q else None,
+        in_folder=_in_folder_paths(q["folderPaths"].split(",")) if "folderPaths" in q else None,
+        triggers=frozenset(q["triggers"].split(",")) if "triggers" in q else None,
+        run_id=q.get("runId"),
+        start=start,
+        end=end,
+        level=level,
+    )
+    full = details == "full"
+    spans, final = full or _bool(q, "includeTraceSpans"), full or _bool(q, "includeFinalOutput")
+    items = [log_item(ctx.state, r, workflow=full, spans=spans, final=final) for r in wanted.runs(ctx.state, ws)]
     items = _order(items, lambda i: (i["startedAt"], i["runId"]), order)
     filters = {k: q.get(k) for k in sorted(LOG_PARAMS - {"limit", "cursor"})}
     page, nxt = _page(items, {**q, "limit": str(_clamped_limit(q))}, filters, 100, 1000)
@@ -880,7 +900,7 @@ async def get_log(ctx: Ctx) -> Response:
     ):
         raise V2Error(404, "Log not found")
     state = ctx.state
-    item = _log_item(state, run, True, True, True)
+    item = log_item(state, run, workflow=True, spans=True, final=True)
     wf = run.workflow
     item["workflow"] = {
         "id": wf.id,
