@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import json
 import re
+from datetime import datetime
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -67,10 +68,13 @@ def check_headers(ex: Exchange) -> list[str]:
     if present:
         problems += _check_rate_header_values(h)
     v2 = path.startswith("/api/v2/")
+    v1 = path.startswith("/api/v1/")
     sse = ex.media_type == "text/event-stream"
     if v2:
         problems += _check_v2_headers(ex, present, sse)
-    elif not path.startswith("/api/v1/") and present:
+    elif v1:
+        problems += _check_v1_headers(ex, present)
+    elif present:
         problems.append(f"legacy route carries {', '.join(present)} (§3.2: none on legacy routes)")
     if not v2 and path.endswith("/execute") and ex.status == 429 and ex.media_type == "application/json":
         message = _error_message(ex.body) or ""
@@ -96,6 +100,27 @@ def _check_rate_header_values(h: Any) -> list[str]:
     if not ISO_MS_RE.match(reset):
         problems.append(f"X-RateLimit-Reset {reset!r} is not an ISO 8601 timestamp with ms and Z")
     return problems
+
+
+def _check_v1_headers(ex: Exchange, present: list[str]) -> list[str]:
+    """§3.2 'v1 routes': X-RateLimit-* on success and 429, Retry-After on 429; a 401 never reached the bucket."""
+    problems = []
+    if ex.status in (200, 429) and len(present) != len(RATE_HEADERS):
+        problems.append(f"v1 {ex.status} without X-RateLimit-Limit/Remaining/Reset (§3.2)")
+    if ex.status == 401 and present:
+        problems.append("v1 401 carries X-RateLimit-* although no bucket was consulted")
+    if ex.status == 429:
+        if "retry-after" not in ex.headers:
+            problems.append("v1 429 without Retry-After")
+        retry_at = ex.body.get("retryAfter") if isinstance(ex.body, dict) else None
+        reset = ex.headers.get("x-ratelimit-reset")
+        if reset and ISO_MS_RE.match(reset) and retry_at != _epoch_ms(reset):
+            problems.append(f"v1 429 retryAfter {retry_at!r} is not X-RateLimit-Reset {reset} in epoch ms (§8.3)")
+    return problems
+
+
+def _epoch_ms(iso_text: str) -> int:
+    return round(datetime.fromisoformat(iso_text.replace("Z", "+00:00")).timestamp() * 1000)
 
 
 def _check_v2_headers(ex: Exchange, present: list[str], sse: bool) -> list[str]:

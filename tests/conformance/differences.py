@@ -221,6 +221,111 @@ V2_GATE_NOT_FOUND: dict[str, Any] = {
 
 ANYTHING: dict[str, Any] = {"$comment": "CONTRACT §4.2: a Response block's data, any JSON"}
 
+# --- v1 (CONTRACT §8.3; no OpenAPI text at all): shapes of Sim's v1 route handlers ---------------
+
+
+def _record(properties: dict[str, Any], optional: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A closed object whose properties are all required but the ``optional`` ones."""
+    required = [name for name in properties if name not in optional]
+    return {"type": "object", "required": required, "additionalProperties": False, "properties": properties}
+
+
+def _without(schema: dict[str, Any], name: str) -> dict[str, Any]:
+    """``schema`` less one of its properties."""
+    return {
+        **schema,
+        "required": [r for r in schema["required"] if r != name],
+        "properties": {k: v for k, v in schema["properties"].items() if k != name},
+    }
+
+
+_V1_EXECUTION_LIMIT = _without(EXECUTION_BUCKET, "isLimited")  # usage-limits' buckets, minus isLimited
+_USAGE = USAGE_LIMITS["properties"]["usage"]
+
+# CONTRACT §8.3 limits: the execution buckets (no isLimited) and usage with isExceeded
+V1_LIMITS = _record(
+    {
+        "workflowExecutionRateLimit": _record({"sync": _V1_EXECUTION_LIMIT, "async": _V1_EXECUTION_LIMIT}),
+        "usage": _record({**_USAGE["properties"], "isExceeded": {"type": "boolean"}}),
+    }
+)
+
+_NULLABLE_ID = {"anyOf": [{"type": "string", "minLength": 1}, {"type": "null"}]}
+
+V1_WORKFLOW = _record(
+    {
+        "id": {"type": "string", "minLength": 1},
+        "name": {"type": "string"},
+        "description": {"type": ["string", "null"]},
+        "folderId": _NULLABLE_ID,
+        "workspaceId": {"type": "string", "minLength": 1},
+        "isDeployed": {"type": "boolean"},
+        "deployedAt": ISO_MS_OR_NULL,
+        "runCount": {"type": "integer", "minimum": 0},
+        "lastRunAt": ISO_MS_OR_NULL,
+        "createdAt": ISO_MS,
+        "updatedAt": ISO_MS,
+    }
+)
+
+# v1 logs/route.ts: a log row id and the executionId, no status; workflow only with details=full
+V1_LOG = _record(
+    {
+        "id": {"type": "string", "minLength": 1},
+        "workflowId": _NULLABLE_ID,
+        "executionId": RUN_ID,
+        "deploymentVersionId": _NULLABLE_ID,
+        "level": {"enum": ["info", "error"]},
+        "trigger": {"type": "string", "minLength": 1},
+        "startedAt": ISO_MS,
+        "endedAt": ISO_MS_OR_NULL,
+        "totalDurationMs": {"type": ["integer", "null"], "minimum": 0},
+        "cost": {
+            "anyOf": [
+                {"type": "object", "required": ["total"], "properties": {"total": {"type": "number"}}},
+                {"type": "null"},
+            ]
+        },
+        "files": {"type": ["array", "null"]},
+        "workflow": _record(
+            {
+                "id": _NULLABLE_ID,
+                "name": {"type": "string"},
+                "description": {"type": ["string", "null"]},
+                "deleted": {"type": "boolean"},
+            }
+        ),
+        "finalOutput": {},
+        "traceSpans": {"type": "array", "items": {"type": "object"}},
+    },
+    optional=("workflow", "finalOutput", "traceSpans"),
+)
+
+
+def v1_list(item: dict[str, Any]) -> dict[str, Any]:
+    """``{data: [item], nextCursor?, limits}``: nextCursor is left out (never null) on the last page."""
+    properties = {"data": {"type": "array", "items": item}, "nextCursor": {"type": "string", "minLength": 1}}
+    return _record({**properties, "limits": V1_LIMITS}, optional=("nextCursor",))
+
+
+# CONTRACT §8.3: 429 {error:'Rate limit exceeded', message, retryAfter:<epoch ms>}
+V1_RATE_LIMITED = _record(
+    {
+        "error": {"const": "Rate limit exceeded"},
+        "message": {"type": "string", "minLength": 1},
+        "retryAfter": {"type": "integer", "minimum": 1_000_000_000_000},
+    }
+)
+
+# CONTRACT §8.3 'Errors {error}'; a 400 adds the schema issues in details
+V1_ERROR = _record(
+    {
+        "error": {"type": "string", "minLength": 1},
+        "details": {"type": "array", "items": {"type": "object", "required": ["path", "message"]}},
+    },
+    optional=("details",),
+)
+
 
 # --- the table ---------------------------------------------------------------------------------
 
@@ -278,6 +383,31 @@ LEGACY_READ_ROUTES = (
     ("POST", "/api/resume/{workflowId}/{executionId}/{contextId}"),
     ("GET", "/api/users/me/usage-limits"),
 )
+
+V1_ROUTES = (("GET", "/api/v1/workflows"), ("GET", "/api/v1/logs"))
+V1_DIFFERENCES = tuple(
+    Difference(
+        id=f"v1-{name}",
+        contract=contract,
+        openapi_says="the v1 routes are not in the OpenAPI files",
+        server_does=server_does,
+        routes=routes,
+        statuses=statuses,
+        schema=schema,
+    )
+    for name, contract, routes, statuses, schema, server_does in (
+        ("workflows", "§8.3", V1_ROUTES[:1], frozenset({200}), v1_list(V1_WORKFLOW),
+         "200 {data:[{id, name, description, folderId, workspaceId, isDeployed, deployedAt, runCount, lastRunAt, "
+         "createdAt, updatedAt}], nextCursor?, limits}, whether v2 is on or off"),
+        ("logs", "§8.3 '/api/v1/logs also exists'", V1_ROUTES[1:], frozenset({200}), v1_list(V1_LOG),
+         "200 {data:[{id, workflowId, executionId, deploymentVersionId, level, trigger, startedAt, endedAt, "
+         "totalDurationMs, cost, files, workflow?, finalOutput?, traceSpans?}], nextCursor?, limits}; no status"),
+        ("rate-limited", "§8.3, §3.2 'v1 routes'", V1_ROUTES, frozenset({429}), V1_RATE_LIMITED,
+         "429 {error:'Rate limit exceeded', message, retryAfter:<epoch ms>} with X-RateLimit-* and Retry-After"),
+        ("errors", "§8.3 'Errors {error}'", V1_ROUTES, None, V1_ERROR,
+         "401/400/403/5xx answer {error: <string>} (a 400 adds details), never the v2 envelope"),
+    )
+)  # fmt: skip
 
 KNOWN_DIFFERENCES: tuple[Difference, ...] = (
     Difference(
@@ -413,6 +543,7 @@ KNOWN_DIFFERENCES: tuple[Difference, ...] = (
         statuses=frozenset({200}),
         schema=HEALTH,
     ),
+    *V1_DIFFERENCES,
     Difference(
         id="v2-unknown-path",
         contract="§0 'Availability', §16.4",
@@ -436,7 +567,8 @@ SECTION_17_BEHAVIOUR: dict[str, str] = {
     "Async trigger (0.1.x)": "test_edge_19_legacy_body_async_runs_sync; test_edge_12 (X-Execution-Mode)",
     "Async receipt": "test_edge_12_* (legacy spec shape; v2 {data:{runId,statusUrl}})",
     "Sync result fields": "test_legacy_routes.test_execute_sync_echo (no logs/traceSpans/totalDuration)",
-    "Rate-limit headers": "contract.check_headers (none on legacy; ISO reset; Limit = capacity)",
+    "Rate-limit headers": "contract.check_headers (none on legacy; ISO reset; Limit = capacity); "
+    "test_v1_routes.test_v1_shares_one_bucket_across_routes",
     "Reset display": "test_official_sdk.test_get_rate_limit_info_after_a_v2_call (SDK keeps epoch ms)",
     "Retry-After": "test_official_sdk.test_execute_with_retry_through_a_429 (jittered ±25 %)",
     "Polling loop (guides)": "v2 run status enum from the OpenAPI text (queued … redacting … paused)",
