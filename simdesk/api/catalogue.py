@@ -1,7 +1,8 @@
 """Browsing what the key can see: workspaces, folders, workflows, inputs, deployments (§8).
 
-All of it is v2 except ``get_workflow_status``, whose legacy route works on every deployment.
-On a server with v2 switched off the rest raise :class:`FeatureUnavailableError`.
+All of it is v2 except ``get_workflow_status``, whose legacy route works on every deployment, and
+``list_workflows``, which reads the ungated ``/api/v1/workflows`` when v2 is switched off (§8.3).
+On such a server the rest raise :class:`FeatureUnavailableError`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from simdesk.api import parse_catalogue, routes
-from simdesk.api.pages import pages
+from simdesk.api.errors import FeatureUnavailableError
+from simdesk.api.pages import fetcher, gated, pages, walk
 from simdesk.api.responses import object_of
 from simdesk.api.session import Session
 from simdesk.core.catalogue import (
@@ -21,6 +23,9 @@ from simdesk.core.catalogue import (
     WorkflowSummary,
     Workspace,
 )
+
+V1_BUCKET = "v1"  # every v1 route draws on one request bucket (CONTRACT §3.1)
+_LISTING = "Listing workflows"
 
 
 class Catalogue:
@@ -51,19 +56,46 @@ class Catalogue:
         page_size: int,
     ) -> AsyncIterator[WorkflowSummary]:
         params = {"workspaceId": workspace_id, "limit": str(page_size)}
-        if folder_path:
-            params["folderPath"] = folder_path
-        if search:
-            params["search"] = search
         if deployed_only:
             params["deployedOnly"] = "true"
+        v2_params = dict(params)
+        if folder_path:
+            v2_params["folderPath"] = folder_path
+        if search:
+            v2_params["search"] = search
+        v2 = fetcher(self.s, "/api/v2/workflows", v2_params, "v2 workflows.list")
+        v1 = fetcher(self.s, "/api/v1/workflows", params, V1_BUCKET)
+
+        async def first_v2() -> tuple[bool, Any]:
+            return True, await v2(None)
+
+        async def first_v1() -> tuple[bool, Any]:
+            if folder_path not in (None, "", "/"):
+                raise FeatureUnavailableError(
+                    "Listing a folder's workflows needs Sim's v2 API, which is switched off on this server "
+                    "(its v1 list names folders by id only)"
+                )
+            return False, await v1(None)
 
         async def generate() -> AsyncIterator[WorkflowSummary]:
-            async for page in pages(
-                self.s, "/api/v2/workflows", params, "v2 workflows.list", feature="Listing workflows"
-            ):
+            # the surface is settled by the first page; a cursor only makes sense on the route that made it
+            on_v2, first = await self.s.either(first_v2, first_v1, feature=_LISTING)
+            if on_v2:
+                async for page in walk(gated(self.s, v2, _LISTING), first):
+                    for item in page:
+                        yield parse_catalogue.workflow_summary(item)
+                return
+            needle = search.casefold() if search else None
+            async for page in walk(v1, first):
                 for item in page:
-                    yield parse_catalogue.workflow_summary(item)
+                    summary = parse_catalogue.v1_workflow_summary(item)
+                    # what v1 cannot filter: Sim's v2 matches `search` in the name, ignoring case, and
+                    # folderPath "/" is the root folder itself
+                    if needle is not None and needle not in summary.name.casefold():
+                        continue
+                    if folder_path == "/" and summary.folder_path != "/":
+                        continue
+                    yield summary
 
         return generate()
 

@@ -146,7 +146,17 @@ class SimClient:
         deployed_only: bool = False,
         page_size: int = 100,
     ) -> AsyncIterator[WorkflowSummary]:
-        """The workspace's workflows, across all pages: ``async for wf in client.list_workflows(ws)``."""
+        """The workspace's workflows, across all pages: ``async for wf in client.list_workflows(ws)``.
+
+        With v2 switched off it reads Sim's ungated v1 list instead, which knows less:
+
+        * ``search`` is applied here, on the name, ignoring case (as v2 does on the server);
+        * v1 names folders by id only and offers no way to resolve a path, so a workflow inside
+          a folder comes back with ``folder_path`` ``""`` (unknown; ``"/"`` is the root), and a
+          ``folder_path`` filter other than ``"/"`` (the root folder itself) raises
+          :class:`FeatureUnavailableError`;
+        * its requests draw on the shared ``"v1"`` bucket in :attr:`rate_limits`.
+        """
         return self._catalogue.list_workflows(
             workspace_id,
             folder_path=folder_path,

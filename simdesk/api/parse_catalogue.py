@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from simdesk.api import wire
@@ -61,6 +62,14 @@ def workflow_summary(data: Any) -> WorkflowSummary:
         created_at=wire.when(body.get("createdAt")),
         updated_at=wire.when(body.get("updatedAt")),
     )
+
+
+def v1_workflow_summary(data: Any) -> WorkflowSummary:
+    """A ``/api/v1/workflows`` item. v1 names a workflow's folder by id only (``folderId``), so
+    ``folder_path`` is ``"/"`` at the root and ``""`` (unknown) inside a folder."""
+    body = wire.obj(data)
+    summary = workflow_summary(body)
+    return replace(summary, folder_path="") if wire.text(body.get("folderId")) else summary
 
 
 def workflow_detail(data: Any) -> WorkflowDetail:
