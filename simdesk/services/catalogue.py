@@ -5,9 +5,11 @@ the server; a failed refresh keeps the cached tree and says why. The workspace s
 the user last chose on that profile (:class:`~simdesk.services.workspace_memory.WorkspaceMemory`)
 if it is still listed, else the profile's default workspace, else the first; a remembered
 workspace the server no longer lists is forgotten without a word. Every page of workflows is
-loaded (cursor pagination is the client's). On a server with the v2 API switched off nothing can
-be listed (CONTRACT §8.3): :attr:`CatalogueService.unavailable` says so, and workflow ids typed by
-the user are checked with the legacy ``status`` route and remembered.
+loaded (cursor pagination is the client's). On a server with the v2 API switched off no
+workspace can be listed: the profile's remembered or default workspace is still listed, flat,
+through the ungated v1 route (CONTRACT §8.3), :attr:`CatalogueService.unavailable` says what is
+missing, and workflow ids typed by the user are checked with the legacy ``status`` route and
+remembered.
 
 Signals:
     snapshot_changed(CatalogueSnapshot): the tree's data changed.
@@ -36,7 +38,7 @@ from simdesk.api import SimClient
 from simdesk.api.errors import FeatureUnavailableError, NotFoundError, SimError
 from simdesk.api.messages import user_message
 from simdesk.core.budget import Priority, working_at
-from simdesk.core.catalogue import WorkflowDetail, WorkflowStatus, WorkflowSummary, Workspace
+from simdesk.core.catalogue import Folder, WorkflowDetail, WorkflowStatus, WorkflowSummary, Workspace
 from simdesk.core.catalogue_cache import CatalogueCache, CatalogueSnapshot, KnownWorkflow, WorkspaceContents
 from simdesk.core.favourites import FavouriteStore
 from simdesk.services.tasks import TaskSet
@@ -46,8 +48,13 @@ log = logging.getLogger("simdesk.services.catalogue")
 
 ClientGetter = Callable[[], Awaitable[SimClient]]
 LEGACY_REASON = (
-    "This server has Sim's v2 API switched off (self-hosted without V2_API), so workflows cannot be "
-    "listed. Paste a workflow id (from its URL in Sim) to run it."
+    "This server has Sim's v2 API switched off (self-hosted without V2_API), so workspaces cannot be "
+    "listed. Set the profile's default workspace to list its workflows, or paste a workflow id (from "
+    "its URL in Sim) to run it."
+)
+V1_REASON = (
+    "This server has Sim's v2 API switched off (self-hosted without V2_API): only the profile's "
+    "workspace is listed, without folders. Paste a workflow id (from its URL in Sim) to run another."
 )
 STATUS_CHECKS = 100  # deployed workflows whose "needs redeploy" state is checked after a refresh
 _ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -186,8 +193,7 @@ class CatalogueService(QObject):
             try:
                 workspaces = await client.list_workspaces()
             except FeatureUnavailableError:
-                self._set_unavailable(LEGACY_REASON)
-                await self._recheck_known(client)
+                await self._refresh_without_v2(client)
                 return
             self._set_unavailable("")
             self.workspace_id = self._pick_workspace(workspaces, fresh=True)
@@ -208,6 +214,25 @@ class CatalogueService(QObject):
         finally:
             self.loading_changed.emit(False)
 
+    async def _refresh_without_v2(self, client: SimClient) -> None:
+        """No workspace list: the remembered or default workspace is still listed through the
+        ungated v1 route (CONTRACT §8.3), flat, when the profile names one."""
+        workspace_id = self.memory.get(self._profile) or self._default_workspace
+        if workspace_id is None:
+            self._set_unavailable(LEGACY_REASON)
+        else:
+            self._set_unavailable(V1_REASON)
+            self.workspace_id = workspace_id
+            known = {w.id: w for w in self.snapshot.workspaces}
+            snapshot = dataclasses.replace(
+                self.snapshot,
+                workspaces=(known.get(workspace_id) or Workspace(workspace_id, workspace_id),),
+                fetched_at=time.time(),
+                cached=False,
+            )
+            self._publish(snapshot.with_contents(await self._contents(client, workspace_id)))
+        await self._recheck_known(client)
+
     def _pick_workspace(self, workspaces: Sequence[Workspace], *, fresh: bool) -> str | None:
         """The user's last choice if listed, else the profile's default if listed, else the first.
 
@@ -225,7 +250,10 @@ class CatalogueService(QObject):
         return ids[0] if ids else None
 
     async def _contents(self, client: SimClient, workspace_id: str) -> WorkspaceContents:
-        folders = await client.list_folders(workspace_id)
+        try:
+            folders: Sequence[Folder] = await client.list_folders(workspace_id)
+        except FeatureUnavailableError:  # v1 knows no folders: a flat list
+            folders = ()
         workflows = [wf async for wf in client.list_workflows(workspace_id)]
         old = self.snapshot.contents.get(workspace_id)
         statuses = {k: v for k, v in (old.statuses if old else {}).items() if any(w.id == k for w in workflows)}

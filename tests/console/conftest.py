@@ -127,6 +127,7 @@ def make_bench(
         data: Path | None = None,
         refresh: bool = True,
         settings: Settings | None = None,
+        default_workspace: str | None = None,
         **kw: Any,
     ) -> Workbench:
         client = clients(sb, **kw)
@@ -139,7 +140,7 @@ def make_bench(
 
         bench.runs.set_profile("test", get, lambda: "sk-sim-SECRETSECRETSECRET9876", base_url=client.base_url)
         if refresh:
-            task = bench.catalogue.set_profile("test", get)
+            task = bench.catalogue.set_profile("test", get, default_workspace=default_workspace)
             if task is not None:
                 arun(task, timeout=10_000)
         made.append(bench)

@@ -145,6 +145,17 @@ def test_without_v2_the_panel_says_why_and_takes_an_id(
     assert bench.console.form.raw_mode and not bench.console.form.form_button.isEnabled()
 
 
+def test_without_v2_the_profiles_workspace_is_still_listed_through_v1(
+    make_bench: MakeBench, sandbox_no_v2: RunningSandbox
+) -> None:
+    bench = make_bench(sandbox_no_v2, default_workspace=demo.WS_TEAM)
+    panel = bench.panel
+    assert "only the profile's workspace is listed" in panel.legacy_text.text() and not panel.legacy.isHidden()
+    assert bench.catalogue.workspace_id == demo.WS_TEAM
+    assert panel.visible_workflows() == ["Ticket Triage"]
+    assert panel.model.item(0).text() != "Support"  # flat: v1 knows no folder paths
+
+
 def test_a_bad_id_is_refused_before_any_request(qtbot: Any, make_bench: MakeBench, sandbox: RunningSandbox) -> None:
     bench = make_bench(sandbox)
     with qtbot.waitSignal(bench.catalogue.workflow_failed, timeout=2000) as failed:
