@@ -23,7 +23,8 @@ def test_overlapping_streams_keep_full_collections_deferred_until_the_last_ends(
 ) -> None:
     first, second = full_collections_deferred(), full_collections_deferred()
     first.__enter__()
-    assert gc.get_threshold()[:2] == (700, 10) and gc.get_threshold()[2] > 10_000
+    young, middle, full = gc.get_threshold()
+    assert young >= 10_000 and middle == 10 and full > 10_000
     second.__enter__()
     first.__exit__(None, None, None)
     assert gc.get_threshold()[2] > 10_000  # the second stream still runs
