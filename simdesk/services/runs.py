@@ -347,9 +347,9 @@ class RunService(QObject):
         stream should pause (0 unless the history's writer is behind by :data:`BACKLOG_BYTES`:
         then reading waits, so a stream faster than the disk cannot fill the memory).
 
-        Draining before 700 events wait is deliberate: events are objects the garbage collector
-        tracks, and 700 of them alive at once start a collection that promotes them, which leads
-        to full collections (tens of milliseconds) in the middle of a stream."""
+        Draining early keeps few events alive at once: they are objects the garbage collector
+        tracks, and many survivors get promoted toward a full collection (tens of milliseconds;
+        :mod:`~simdesk.services.gc_guard` defers those while a stream is read)."""
         if len(self.pending) >= self._max_pending:
             self._drain()
             if self._unsaved_bytes >= SAVE_BYTES:
