@@ -67,3 +67,12 @@ def serve_in_thread(app: Any, host: str = "127.0.0.1") -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def load_test_config() -> Any:
+    """The sandbox as a load generator needs it: real clock, no pacing, no plan limits (enterprise,
+    billing off) and no per-IP limit (every request comes from 127.0.0.1)."""
+    from simdesk.sandbox.clock import RealClock
+    from simdesk.sandbox.server import SandboxConfig
+
+    return SandboxConfig(clock=RealClock(), pace=0.0, plan="enterprise", billing=False, ip_limit=False)

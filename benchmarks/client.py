@@ -37,11 +37,10 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from benchmarks import quick
+from benchmarks import load_test_config, quick
 from simdesk.api import Chunk, Final, RetryPolicy, SimClient
 from simdesk.sandbox import demo
-from simdesk.sandbox.clock import RealClock
-from simdesk.sandbox.server import SandboxConfig, start_sandbox
+from simdesk.sandbox.server import start_sandbox
 
 STREAM_WORKFLOW = "bench-stream"
 WRITE_BYTES = 256 * 1024
@@ -248,7 +247,7 @@ async def async_submissions_wall_s(base_url: str, key: str, count: int) -> float
 
 
 def measure_runs(knobs: Knobs) -> dict[str, float]:
-    sb = start_sandbox(SandboxConfig(clock=RealClock(), pace=0.0, plan="enterprise", billing=False))
+    sb = start_sandbox(load_test_config())
     try:
         ours, sdk, bare = 0.0, 0.0, 0.0
         for _ in range(knobs.sync_rounds):

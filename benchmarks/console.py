@@ -60,11 +60,10 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from benchmarks import quick, serve_in_thread
+from benchmarks import load_test_config, quick, serve_in_thread
 from simdesk.api import Chunk, SimClient
 from simdesk.sandbox import demo
-from simdesk.sandbox.clock import RealClock
-from simdesk.sandbox.server import SandboxConfig, start_sandbox
+from simdesk.sandbox.server import start_sandbox
 
 WRITE_BYTES = 256 * 1024
 STORY_SELECTOR = "Storyteller.content"
@@ -93,7 +92,7 @@ def record_story(repeats: tuple[int, ...]) -> bytes:
 
     One run cannot reach 100 000 chunks: the sandbox, like Sim, fails a streamed run after the
     plan's sync cap (3 000 s enterprise, at ~30 ms of simulated time per token)."""
-    sandbox = start_sandbox(SandboxConfig(clock=RealClock(), pace=0.0, plan="enterprise", billing=False))
+    sandbox = start_sandbox(load_test_config())
     parts: list[bytes] = []
     try:
         with httpx.Client(headers={"X-API-Key": sandbox.api_key}, timeout=None) as http:

@@ -29,10 +29,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from benchmarks import quick, serve_in_thread
+from benchmarks import load_test_config, quick, serve_in_thread
 from simdesk.sandbox import demo
-from simdesk.sandbox.clock import RealClock
-from simdesk.sandbox.server import SandboxConfig, start_sandbox
+from simdesk.sandbox.server import start_sandbox
 
 
 @dataclass(frozen=True)
@@ -87,7 +86,7 @@ def run() -> dict[str, float]:
     knobs = QUICK if quick() else FULL
     echo = {"input": {"message": "x"}}
     bare_app = Starlette(routes=[Route("/hello", _hello, methods=["POST"])])
-    sb = start_sandbox(SandboxConfig(clock=RealClock(), pace=0.0, plan="enterprise", billing=False))
+    sb = start_sandbox(load_test_config())
     try:
         with (
             serve_in_thread(bare_app) as bare_url,

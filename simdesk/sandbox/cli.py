@@ -39,6 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="act like a self-hosted server without billing (limits 999 999)",
     )
+    p.add_argument(
+        "--no-ip-limit",
+        dest="ip_limit",
+        action="store_false",
+        help="drop v2's per-IP pre-auth limit (600, then 300/min), for load tests from one address",
+    )
     p.add_argument("--control", action="store_true", help="expose /__sandbox/faults, /usage and /clock")
     p.add_argument("--public-url", help="the origin the server puts into statusUrl and resume links")
     p.add_argument(
@@ -62,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         pace=args.pace,
         billing=args.billing,
+        ip_limit=args.ip_limit,
         control=args.control,
         public_url=args.public_url,
         job_ids=args.job_ids,

@@ -50,6 +50,7 @@ class SandboxConfig:
     queue_delay_s: float = 1.0  # how long an async run sits in `queued`
     redacting_s: float = 0.0  # how long a finished async run reads `redacting` before its outcome (0 = never)
     billing: bool = True  # False = self-hosted without billing: plan limits are 999 999 (not v2's per-IP one)
+    ip_limit: bool = True  # False = no v2 per-IP pre-auth limit (load tests send thousands from 127.0.0.1)
     control: bool = False  # expose /__sandbox/* (fault knobs, usage, clock) over HTTP
     public_url: str | None = None  # the server's NEXT_PUBLIC_APP_URL; default its own address
     job_ids: Literal["hosted", "database"] = "hosted"

@@ -137,9 +137,10 @@ def route(
             bucket: BucketState | None = None
             try:
                 # Sim keys this bucket on the client address even for self-hosted servers without billing.
-                by_ip = state.take("ip", request.client.host if request.client else "unknown")
-                if not by_ip.allowed:
-                    return _rate_limited(state, by_ip)
+                if state.config.ip_limit:
+                    by_ip = state.take("ip", request.client.host if request.client else "unknown")
+                    if not by_ip.allowed:
+                        return _rate_limited(state, by_ip)
                 value = request.headers.get("x-api-key")
                 key = state.key_for(value)
                 if value and key is None:

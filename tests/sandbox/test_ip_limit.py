@@ -97,3 +97,11 @@ def test_a_server_without_billing_keeps_the_ip_limit() -> None:
         refused = httpx.get(sb.base_url + V2_PATH, headers=KEY)
     assert refused.status_code == 429
     assert refused.headers["X-RateLimit-Limit"] == str(CAPACITY)
+
+
+def test_a_load_test_sandbox_can_drop_the_ip_limit() -> None:
+    # benchmarks send thousands of requests from 127.0.0.1 (ip_limit=False, `--no-ip-limit`)
+    with start_sandbox(SandboxConfig(clock=ManualClock(), billing=False, ip_limit=False)) as sb:
+        _drain(sb)
+        admitted = httpx.get(sb.base_url + V2_PATH, headers=KEY)
+    assert admitted.status_code == 200
