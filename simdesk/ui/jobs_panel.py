@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QStackedWidget,
     QTableView,
@@ -574,35 +575,41 @@ class JobsPanel(QWidget):
         return self._show(dialog)
 
 
-class _Notice(QWidget):
-    """A centred title, hint and button: the empty and no-match states."""
+class _Notice(QScrollArea):
+    """A centred title, hint and button: the empty and no-match states. It scrolls rather than
+    clip its text when the dock is short (the default layout gives the jobs dock ~230 px)."""
 
     def __init__(self, title: str, hint: str, button: str, action: Callable[[], object], name: str) -> None:
         super().__init__()
         self.setObjectName(name)
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        self.title = QLabel(title)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        body = QWidget(self)
+        body.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.title = QLabel(title, body)
         self.title.setObjectName("placeholderTitle")
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.title.setWordWrap(True)
-        self.hint = QLabel(hint)
+        self.hint = QLabel(hint, body)
         self.hint.setObjectName("placeholderHint")
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hint.setWordWrap(True)
-        self.button = QPushButton(button)
+        self.button = QPushButton(button, body)
         self.button.clicked.connect(lambda: action())
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(self.button)
         row.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(32, 24, 32, 24)
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(24, 12, 24, 12)
         layout.addStretch(1)
         layout.addWidget(self.title)
         layout.addWidget(self.hint)
         layout.addSpacing(8)
         layout.addLayout(row)
         layout.addStretch(2)
+        self.setWidget(body)
 
 
 def _with(filters: JobFilters, **changes: str) -> JobFilters:

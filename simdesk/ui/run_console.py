@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QMenu,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
@@ -247,7 +248,8 @@ class RunConsole(QWidget):
         self.copy_button.clicked.connect(self.copy_output)
         self.presets.activated.connect(self._load_preset)
         self.save_preset_button.clicked.connect(self._ask_preset_name)
-        self.delete_preset_button.clicked.connect(self.delete_preset)
+        self.delete_preset_button.clicked.connect(self._ask_delete_preset)
+        self.presets.currentIndexChanged.connect(self._preset_chosen)
         self.follow_button.clicked.connect(self.transcript.follow)
         self.transcript.following_changed.connect(self._following)
         self.transcript.notices_changed.connect(self._run_notices)
@@ -457,11 +459,14 @@ class RunConsole(QWidget):
     def _refresh_presets(self) -> None:
         self.presets.clear()
         self.presets.addItem("— choose a preset —", None)
-        if self.workflow is None:
-            return
-        for name in self.runs.presets.names(self.runs.profile, self.workflow.id):
-            self.presets.addItem(name, name)
-        self.delete_preset_button.setEnabled(self.presets.count() > 1)
+        if self.workflow is not None:
+            for name in self.runs.presets.names(self.runs.profile, self.workflow.id):
+                self.presets.addItem(name, name)
+        self._preset_chosen()
+
+    def _preset_chosen(self, _index: int = -1) -> None:
+        """Delete acts on the chosen preset, so it is off while none is."""
+        self.delete_preset_button.setEnabled(bool(self.presets.currentData()))
 
     def _load_preset(self, index: int) -> None:
         name = self.presets.itemData(index)
@@ -493,6 +498,16 @@ class RunConsole(QWidget):
         self.presets.setCurrentIndex(self.presets.findData(name.strip()))
         self.message.emit(f"Saved preset “{name.strip()}”")
         return True
+
+    def _ask_delete_preset(self) -> None:
+        name = self.presets.currentData()
+        if not name:
+            return
+        answer = QMessageBox.question(
+            self, "Delete preset", f"Delete the preset “{name}”? Its saved input cannot be brought back."
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.delete_preset()
 
     def delete_preset(self) -> None:
         """Delete the chosen preset."""

@@ -61,6 +61,7 @@ class BucketRow:
 
     def __init__(self, grid: QGridLayout, row: int, name: str, parent: QWidget) -> None:
         self.title = QLabel(parent)
+        self.title.setWordWrap(True)  # "Requests · workspaces.list" would hold the dock wider than it is
         self.bar = MeterBar(parent)
         self.figure = QLabel(parent)
         self.figure.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

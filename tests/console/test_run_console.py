@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QLineEdit
+from PySide6.QtWidgets import QLineEdit, QMessageBox
 
 from simdesk.core.transcript import Outcome
 from simdesk.sandbox import demo
@@ -328,6 +328,33 @@ def test_presets_and_the_last_input(qtbot: Any, make_bench: MakeBench, sandbox: 
     assert again.console.form.field_editor("words").text() == "3"  # type: ignore[union-attr]
     assert again.console.options.mode() == "stream"
     assert again.console.presets.findData("Foggy") > 0
+
+
+def test_deleting_a_preset_needs_one_chosen_and_a_yes(
+    qtbot: Any, make_bench: MakeBench, sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bench = make_bench(sandbox)
+    console = bench.console
+    _open(qtbot, bench, demo.STORY_ID)
+    _type(bench, "topic", "fog")
+    assert console.save_preset("Foggy")
+    console.presets.setCurrentIndex(0)
+    assert not console.delete_preset_button.isEnabled()  # nothing chosen, nothing to delete
+    console.presets.setCurrentIndex(console.presets.findData("Foggy"))
+    assert console.delete_preset_button.isEnabled()
+    answers = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes]
+    asked: list[str] = []
+
+    def question(_parent: object, _title: str, text: str) -> QMessageBox.StandardButton:
+        asked.append(text)
+        return answers.pop(0)
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    console.delete_preset_button.click()
+    assert console.presets.findData("Foggy") > 0  # "No" keeps it
+    console.delete_preset_button.click()
+    assert console.presets.findData("Foggy") == -1 and not console.delete_preset_button.isEnabled()
+    assert len(asked) == 2 and "Foggy" in asked[0]
 
 
 def test_raw_frames_inspector(qtbot: Any, make_bench: MakeBench, sandbox: RunningSandbox) -> None:
