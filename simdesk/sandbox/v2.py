@@ -300,14 +300,17 @@ async def list_workflows(ctx: Ctx) -> Response:
     order = _choice(q, "sortOrder", "asc", ("asc", "desc"))
     deployed_only = _bool(q, "deployedOnly")
     folder = q.get("folderPath")
-    search = q.get("search", "").lower()
+    search = q.get("search", "").strip().lower()
     wfs = [w for w in ctx.state.workflows.values() if w.workspace_id == ws]
-    if folder:
-        wfs = [w for w in wfs if w.folder_path == folder or w.folder_path.startswith(folder.rstrip("/") + "/")]
+    if folder is not None:
+        # Sim resolves the path to one folder (a missing leading slash is added; "/" is the root)
+        # and lists that folder only, not its subfolders; a path naming no folder gives an empty page.
+        wanted = "/" + folder.strip("/")
+        wfs = [w for w in wfs if w.folder_path == wanted]
     if deployed_only:
         wfs = [w for w in wfs if w.deployed]
-    if search:
-        wfs = [w for w in wfs if search in w.name.lower() or search in (w.description or "").lower()]
+    if search:  # Sim matches the name only, case-insensitively
+        wfs = [w for w in wfs if search in w.name.lower()]
     items = [(w.position, workflow_item(ctx.state, w)) for w in wfs]
     sort_key: Callable[[Any], Any] = (
         (lambda p: p[0]) if sort_by == "position" else (lambda p: (p[1][sort_by], p[1]["id"]))

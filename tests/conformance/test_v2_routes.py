@@ -84,7 +84,17 @@ def test_workflows_cursor_reuse_rules(client: ConformanceClient) -> None:
 
 def test_workflows_filters(client: ConformanceClient) -> None:
     ops = data(client.get("/api/v2/workflows", params={"workspaceId": demo.WS_DEMO, "folderPath": "/Ops"}))
-    assert ops and all(w["folderPath"].startswith("/Ops") for w in ops)
+    assert ops and {w["folderPath"] for w in ops} == {"/Ops"}
+    # one folder, not its subtree; "Ops" is read as "/Ops"; "/" is the root; an unknown path is empty
+    bare = data(client.get("/api/v2/workflows", params={"workspaceId": demo.WS_DEMO, "folderPath": "Ops"}))
+    assert [w["id"] for w in bare] == [w["id"] for w in ops]
+    root = data(client.get("/api/v2/workflows", params={"workspaceId": demo.WS_DEMO, "folderPath": "/"}))
+    assert root and {w["folderPath"] for w in root} == {"/"}
+    assert data(client.get("/api/v2/workflows", params={"workspaceId": demo.WS_DEMO, "folderPath": "/Nope"})) == []
+    # search matches names only: a word that is only in a description finds nothing
+    assert data(client.get("/api/v2/workflows", params={"workspaceId": demo.WS_DEMO, "search": "upstream"})) == []
+    flaky = data(client.get("/api/v2/workflows", params={"workspaceId": demo.WS_DEMO, "search": " FLAKY "}))
+    assert [w["name"] for w in flaky] == ["Flaky Fetch"]
     deployed = data(client.get("/api/v2/workflows", params={"workspaceId": demo.WS_DEMO, "deployedOnly": "true"}))
     assert demo.UNDEPLOYED_ID not in {w["id"] for w in deployed}
     assert all(w["isDeployed"] for w in deployed)
