@@ -8,27 +8,15 @@ text. Run ids are ours to choose (``^[A-Za-z0-9._:-]{1,128}$``); each attempt ge
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 from urllib.parse import quote, urlsplit
 
 from simdesk.api.errors import ConfigurationError, ValidationError
+from simdesk.core.hosts import is_loopback  # one definition, shared with the profile editor
 
 DEFAULT_BASE_URL = "https://www.sim.ai"
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
-
-
-def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback IP addresses (v4 and v6)."""
-    host = host.strip("[]").lower()
-    if host in _LOOPBACK_NAMES or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def normalize_base_url(url: str, *, allow_insecure_http: bool = False) -> str:

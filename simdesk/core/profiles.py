@@ -5,6 +5,12 @@ no key field on purpose: keys live in the keyring (:mod:`simdesk.core.secrets`),
 be written to disk, logged or shown without care. :class:`ProfileStore` keeps the saved ones in a
 JSON file under the config directory. ``SIM_API_KEY`` / ``SIM_BASE_URL`` in the environment make
 a temporary profile (:func:`profile_from_env`) that is never saved.
+
+Plain ``http://`` to a host other than this machine would send the key unencrypted, so such a
+profile carries the user's explicit consent (``allow_insecure_http``, the "Allow unencrypted HTTP"
+box); :meth:`Profile.check_transport` explains what is missing. Loading, importing and the
+environment do not check it: an old file must still load (a refusal would set the whole file
+aside), and the client refuses the URL until the user ticks the box.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from simdesk.core.atomic import write_atomic
+from simdesk.core.hosts import insecure_http_host, is_loopback
 
 log = logging.getLogger("simdesk.core.profiles")
 
@@ -63,6 +70,14 @@ def normalize_base_url(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
 
 
+def insecure_http_reason(host: str) -> str:
+    """Why plain http to ``host`` needs consent, for the user."""
+    return (
+        f"{host} is reached over plain http, which sends your API key unencrypted; use https, "
+        "or tick 'Allow unencrypted HTTP' if you trust this network."
+    )
+
+
 def validate_name(name: str) -> str:
     """A profile name, trimmed; :class:`ProfileError` when empty, too long or unprintable."""
     text = name.strip()
@@ -85,6 +100,8 @@ class Profile:
         default_workspace_id: the workspace panels open on, if the user picked one.
         color: ``#rrggbb`` tag shown next to the name (tell production from staging at a glance).
         temporary: from the environment, the demo, or a session-only key: never saved.
+        allow_insecure_http: the user accepted that the key travels unencrypted to this
+            ``http://`` server on their network. Only ever True for such a URL.
     """
 
     name: str
@@ -92,6 +109,7 @@ class Profile:
     default_workspace_id: str | None = None
     color: str = COLORS[0]
     temporary: bool = False
+    allow_insecure_http: bool = False
 
     @classmethod
     def create(
@@ -102,13 +120,21 @@ class Profile:
         color: str | None = None,
         *,
         temporary: bool = False,
+        allow_insecure_http: bool = False,
     ) -> Profile:
-        """A validated profile; raises :class:`ProfileError` with a user-facing message."""
+        """A validated profile; raises :class:`ProfileError` with a user-facing message.
+
+        ``allow_insecure_http`` is kept only for a URL that needs it (plain http to another
+        host), so consent given for one server does not carry over to an https or local one.
+        Whether a URL that needs it has it is :meth:`check_transport`'s question, not this one's.
+        """
         color = (color or COLORS[0]).strip()
         if not _HEX.match(color):
             raise ProfileError(f"The colour {color!r} is not of the form #rrggbb.")
         workspace = (default_workspace_id or "").strip() or None
-        return cls(validate_name(name), normalize_base_url(base_url), workspace, color.lower(), temporary)
+        url = normalize_base_url(base_url)
+        allow = allow_insecure_http and insecure_http_host(url) is not None
+        return cls(validate_name(name), url, workspace, color.lower(), temporary, allow)
 
     def to_json(self) -> dict[str, object]:
         data = asdict(self)
@@ -123,13 +149,35 @@ class Profile:
             str(data.get("base_url", DEFAULT_BASE_URL)),
             str(workspace) if workspace else None,
             str(data.get("color") or COLORS[0]),
+            # Files written before the flag existed have no such key: no consent. Only a real
+            # JSON true counts, so a hand-edited "false" string does not open http.
+            allow_insecure_http=data.get("allow_insecure_http") is True,
         )
 
     @property
     def is_local(self) -> bool:
         """True for a loopback server (the sandbox, a self-hosted dev install)."""
-        host = urlsplit(self.base_url).hostname or ""
-        return host in ("localhost", "127.0.0.1", "::1")
+        return is_loopback(urlsplit(self.base_url).hostname or "")
+
+    @property
+    def unencrypted(self) -> bool:
+        """True when the key travels unencrypted with the user's consent (shown as a reminder)."""
+        return self.allow_insecure_http and insecure_http_host(self.base_url) is not None
+
+    @property
+    def transport_problem(self) -> str | None:
+        """Why the client would refuse this profile's URL (remote http without consent), or None."""
+        host = insecure_http_host(self.base_url)
+        if host is None or self.allow_insecure_http:
+            return None
+        return insecure_http_reason(host)
+
+    def check_transport(self) -> Profile:
+        """This profile, or :class:`ProfileError` when it is plain http to another host without consent."""
+        problem = self.transport_problem
+        if problem is not None:
+            raise ProfileError(problem)
+        return self
 
 
 class ProfileStore:
@@ -241,5 +289,10 @@ def profile_from_env(environ: Mapping[str, str]) -> tuple[Profile, str] | None:
 
 
 def with_base_url(profile: Profile, base_url: str) -> Profile:
-    """``profile`` pointing at another server (the demo sandbox moves port every run)."""
-    return replace(profile, base_url=normalize_base_url(base_url))
+    """``profile`` pointing at another server (the demo sandbox moves port every run).
+
+    Consent to plain http is for one kind of URL: it is dropped when the new one does not need it.
+    """
+    url = normalize_base_url(base_url)
+    allow = profile.allow_insecure_http and insecure_http_host(url) is not None
+    return replace(profile, base_url=url, allow_insecure_http=allow)

@@ -1,9 +1,9 @@
 """One :class:`simdesk.api.SimClient` per profile, made on first use and closed on shutdown.
 
 Each client owns one ``httpx.AsyncClient`` (a connection pool), so panels that share a profile
-share its connections and its rate-limit state. A client is rebuilt when its profile's URL or key
-changes. The key is read from the keyring in a worker thread: keyring calls may block (D-Bus, an
-unlock prompt) and must not freeze the window.
+share its connections and its rate-limit state. A client is rebuilt when its profile's URL, key or
+consent to plain http changes. The key is read from the keyring in a worker thread: keyring calls
+may block (D-Bus, an unlock prompt) and must not freeze the window.
 
 ``simdesk.api`` (and with it httpx) is imported on the first client, not at start-up.
 """
@@ -31,10 +31,17 @@ RateListener = Callable[[str, "RateLimitState"], None]
 
 
 def default_factory(profile: Profile, key: str | None) -> SimClient:
-    """A real client for ``profile``; loopback servers may use plain http (the sandbox)."""
+    """A real client for ``profile``; loopback servers may use plain http (the sandbox), other
+    hosts only when the user ticked "Allow unencrypted HTTP" for the profile."""
     from simdesk.api import SimClient
 
-    return SimClient(profile.base_url, key)
+    return SimClient(profile.base_url, key, allow_insecure_http=profile.allow_insecure_http)
+
+
+def _same_transport(old: Profile, new: Profile) -> bool:
+    """Whether a client made for ``old`` may serve ``new``: same server, same consent to plain http
+    (a revoked consent must not keep using a client that was allowed to send the key in clear)."""
+    return old.base_url == new.base_url and old.allow_insecure_http == new.allow_insecure_http
 
 
 @dataclass(slots=True)
@@ -76,13 +83,13 @@ class ClientPool:
         return await run_blocking(self._secrets.get, profile.name)
 
     async def client(self, profile: Profile) -> SimClient:
-        """The client for ``profile`` (made now if needed, or remade if URL or key changed)."""
+        """The client for ``profile`` (made now if needed, or remade if URL, key or consent changed)."""
         if self._closed:
             raise RuntimeError("the client pool is closed")
         key = await self.key_for(profile)
         async with self._lock:
             entry = self._entries.get(profile.name)
-            if entry is not None and entry.profile.base_url == profile.base_url and entry.key == key:
+            if entry is not None and _same_transport(entry.profile, profile) and entry.key == key:
                 return entry.client
             if entry is not None:
                 await self._close(self._entries.pop(profile.name))

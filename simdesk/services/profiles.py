@@ -180,6 +180,8 @@ class ProfileService(QObject):
         ``key=None`` keeps the current key (moved along if the profile was renamed).
         """
         try:
+            # Plain http to another host is saved only with the user's consent (the dialog's box).
+            profile.check_transport()
             self._check_name_free(profile, replacing)
             if key:
                 await run_blocking(self._secrets.set, profile.name, key)

@@ -16,8 +16,10 @@ if TYPE_CHECKING:
 def budgeted_factory(profile: Profile, key: str | None) -> SimClient:
     """A client for ``profile`` with its own :class:`~simdesk.core.budget.RequestBudget`: every
     panel using the profile's client (runs, job polling, the meter) then shares one budget, and a
-    client remade for a new URL or key starts with a fresh one."""
+    client remade for a new URL, key or http consent starts with a fresh one."""
     from simdesk.api import SimClient
     from simdesk.core.budget import RequestBudget
 
-    return SimClient(profile.base_url, key, budget=RequestBudget())
+    return SimClient(
+        profile.base_url, key, budget=RequestBudget(), allow_insecure_http=profile.allow_insecure_http
+    )

@@ -4,16 +4,22 @@ The dialog never touches the keyring or the network itself: it calls :class:`Pro
 and :class:`ConnectionService` slots and shows what their signals report. A typed key is sent
 once, with "Save" or "Test connection", and the field is cleared after a save; the dialog never
 shows a stored key.
+
+A base URL of plain ``http://`` to another host (a self-hosted Sim on the LAN) would send the key
+unencrypted: the "Allow unencrypted HTTP" box appears for such a URL only, and until it is ticked
+the reason is shown under the form and Save / Test connection refuse the draft.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from html import escape
 from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -29,7 +35,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from simdesk.core.profiles import COLORS, DEFAULT_BASE_URL, Profile, ProfileError, next_color, unique_name
+from simdesk.core.hosts import insecure_http_host
+from simdesk.core.profiles import (
+    COLORS,
+    DEFAULT_BASE_URL,
+    Profile,
+    ProfileError,
+    insecure_http_reason,
+    next_color,
+    normalize_base_url,
+    unique_name,
+)
 from simdesk.services.connection import ConnectionService
 from simdesk.services.profiles import ProfileService
 from simdesk.ui import format as fmt
@@ -63,6 +79,7 @@ class ProfileDialog(QDialog):
         self._editing: str | None = None  # name of the saved profile in the form; None = new
         self._pending: tuple[Profile, str | None, str | None] | None = None  # a save in flight
         self._testing: str | None = None  # draft name of a test in flight
+        self._transport_hint: str | None = None  # the plain-http reason, while the status shows it
         self.session_dialog: SessionKeyDialog | None = None
 
         self._build()
@@ -106,6 +123,18 @@ class ProfileDialog(QDialog):
         self.name_edit = self._line("profileName", "Profile name", "A name you recognise, e.g. Production")
         self.url_edit = self._line("baseUrl", "Base URL", "https://www.sim.ai, or your self-hosted server's address")
         self.url_edit.setPlaceholderText(DEFAULT_BASE_URL)
+        self.url_edit.textChanged.connect(self._update_transport)
+        self.insecure_check = QCheckBox("Allow unencrypted &HTTP (this network only)", self)
+        self.insecure_check.setObjectName("allowInsecureHttp")
+        self.insecure_check.setAccessibleName("Allow unencrypted HTTP")
+        insecure_tip = (
+            "This server is reached over plain http: your API key and every input and result travel "
+            "unencrypted, so anyone on the network between you and the server can read them and use "
+            "the key. Tick only for a server on a network you trust, such as your own LAN; prefer https."
+        )
+        self.insecure_check.setToolTip(insecure_tip)
+        self.insecure_check.setAccessibleDescription(insecure_tip)
+        self.insecure_check.toggled.connect(self._update_transport)
         self.workspace_edit = self._line("defaultWorkspace", "Default workspace", "Optional workspace id to open on")
         self.workspace_edit.setPlaceholderText("optional")
         self.color_combo = QComboBox(self)
@@ -124,10 +153,12 @@ class ProfileDialog(QDialog):
         form = QFormLayout()
         form.addRow("&Name:", self.name_edit)
         form.addRow("Base &URL:", self.url_edit)
+        form.addRow("", self.insecure_check)
         form.addRow("&Workspace:", self.workspace_edit)
         form.addRow("&Colour:", self.color_combo)
         form.addRow("API &key:", self.key_edit)
         form.addRow("", self.key_state)
+        self._form = form
 
         self.test_button = self._button(
             "Test connection", "connect", "Check the server, the key and the API (Ctrl+T)", "testConnection"
@@ -211,7 +242,7 @@ class ProfileDialog(QDialog):
             suffix = " (this session)" if profile.temporary else ""
             item = QListWidgetItem(color_dot(profile.color), profile.name + suffix)
             item.setData(Qt.ItemDataRole.UserRole, profile.name)
-            item.setToolTip(profile.base_url)
+            item.setToolTip(profile.base_url + (" (unencrypted HTTP)" if profile.unencrypted else ""))
             self.list.addItem(item)
         self.list.blockSignals(False)
         if keep and self._profiles.get(keep):
@@ -242,6 +273,7 @@ class ProfileDialog(QDialog):
         self._editing = profile.name
         self.name_edit.setText(profile.name)
         self.url_edit.setText(profile.base_url)
+        self.insecure_check.setChecked(profile.allow_insecure_http)
         self.workspace_edit.setText(profile.default_workspace_id or "")
         index = self.color_combo.findData(profile.color)
         self.color_combo.setCurrentIndex(max(index, 0))
@@ -256,6 +288,7 @@ class ProfileDialog(QDialog):
         self.remove_button.setEnabled(True)
         self.test_result.hide()
         self.status.clear()
+        self._update_transport()
 
     def new_profile(self) -> None:
         """Clear the form for a new profile."""
@@ -264,6 +297,7 @@ class ProfileDialog(QDialog):
         self.list.setCurrentRow(-1)
         self.name_edit.setText(unique_name("New profile", self._profiles.names()))
         self.url_edit.setText(DEFAULT_BASE_URL)
+        self.insecure_check.setChecked(False)  # consent is given per profile, never by default
         self.workspace_edit.clear()
         index = self.color_combo.findData(next_color(p.color for p in self._profiles.profiles()))
         self.color_combo.setCurrentIndex(max(index, 0))
@@ -273,19 +307,49 @@ class ProfileDialog(QDialog):
         self.remove_button.setEnabled(False)
         self.test_result.hide()
         self.status.clear()
+        self._update_transport()
         self.name_edit.setFocus()
         self.name_edit.selectAll()
 
     # --- the form → a profile ------------------------------------------------------------------------
 
     def draft(self) -> Profile:
-        """The profile the form describes; raises ProfileError with a user-facing message."""
+        """The profile the form describes; raises ProfileError with a user-facing message.
+
+        A remote plain-http URL needs the box ticked; the box's state is used even when hidden,
+        but ``Profile.create`` keeps the consent only for a URL that needs it.
+        """
         return Profile.create(
             self.name_edit.text(),
             self.url_edit.text() or DEFAULT_BASE_URL,
             self.workspace_edit.text(),
             self.color_combo.currentData(),
-        )
+            allow_insecure_http=self.insecure_check.isChecked(),
+        ).check_transport()
+
+    def insecure_host(self) -> str | None:
+        """The host when the typed URL is plain http to another machine (the box applies), else None."""
+        try:
+            url = normalize_base_url(self.url_edit.text() or DEFAULT_BASE_URL)
+        except ProfileError:
+            return None  # a malformed URL is explained on Save / Test connection
+        return insecure_http_host(url)
+
+    def _update_transport(self) -> None:
+        """Offer the box only where it means something, and say why while it is needed but unticked."""
+        host = self.insecure_host()
+        needed = host is not None
+        self.insecure_check.setEnabled(needed)
+        self._form.setRowVisible(self.insecure_check, needed)
+        if host is not None and not self.insecure_check.isChecked():
+            reason = insecure_http_reason(host)
+            if self.status.text() != reason:
+                self._show_status(reason, error=True)
+            self._transport_hint = reason
+        elif self._transport_hint is not None:
+            if self.status.text() == self._transport_hint:  # leave any newer message alone
+                self.status.clear()
+            self._transport_hint = None
 
     def _valid_draft(self) -> Profile | None:
         """The form's profile, or ``None`` after showing why the form is not valid."""
@@ -400,7 +464,7 @@ class ProfileDialog(QDialog):
         if key is None and self._editing and self._editing != profile.name:
             profile_for_key = self._profiles.get(self._editing)
             if profile_for_key is not None:  # renamed in the form: use the stored key of the old name
-                profile = Profile(self._editing, profile.base_url, profile.default_workspace_id, profile.color)
+                profile = replace(profile, name=self._editing)
         if key is None and self._editing is None:
             key = ""  # a new profile without a key: check reachability only, read nothing
         self._testing = profile.name

@@ -34,7 +34,9 @@ class ProfileSwitcher(QComboBox):
             for profile in self._profiles.profiles():
                 label = profile.name + (" (this session)" if profile.temporary else "")
                 self.addItem(color_dot(profile.color), label, profile.name)
-                self.setItemData(self.count() - 1, f"{profile.name} — {profile.base_url}", 3)  # ToolTipRole
+                insecure = " (unencrypted HTTP)" if profile.unencrypted else ""
+                tip = f"{profile.name} — {profile.base_url}{insecure}"
+                self.setItemData(self.count() - 1, tip, 3)  # ToolTipRole
             if self.count() == 0:
                 self.addItem("No profiles yet", "")
             self.setEnabled(bool(self._profiles.profiles()))

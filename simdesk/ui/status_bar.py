@@ -99,7 +99,11 @@ class MainStatusBar(QStatusBar):
         if profile is None:
             self.profile.show_state(self._colors.muted, "No profile", "Add a profile with File → Profiles… (Ctrl+,).")
             return
-        self.profile.show_state(profile.color, profile.name, f"Active profile: {profile.name} ({profile.base_url})")
+        # A standing reminder that this profile's key crosses the network in clear.
+        insecure = " (unencrypted HTTP)" if profile.unencrypted else ""
+        self.profile.show_state(
+            profile.color, profile.name, f"Active profile: {profile.name} ({profile.base_url}){insecure}"
+        )
 
     def _show_connection(self, state: str, text: str, tooltip: str) -> None:
         self._connection_state = (state, text, tooltip)
