@@ -43,6 +43,9 @@ class ProfileService(QObject):
         renamed(str old, str new): a saved profile was renamed (before it is re-activated under
             its new name), so what is kept per name can follow it.
         removed(str name): a profile and its key are gone.
+        default_workspace_changed(str name): a save gave the profile another default workspace:
+            a fresh, explicit choice that outranks the workspace last picked in the browser
+            (sent before the profile is re-activated).
         key_store_unavailable(object profile, str message): the keyring refused a key; ``profile``
             is the :class:`Profile` being saved (``None`` for a CLI import). Offer a session key.
         failed(str message): a save, removal or import failed; the message is for the user.
@@ -54,6 +57,7 @@ class ProfileService(QObject):
     saved = Signal(str, bool)
     renamed = Signal(str, str)
     removed = Signal(str)
+    default_workspace_changed = Signal(str)
     key_store_unavailable = Signal(object, str)
     failed = Signal(str)
     imported = Signal(str)
@@ -183,6 +187,7 @@ class ProfileService(QObject):
             # Plain http to another host is saved only with the user's consent (the dialog's box).
             profile.check_transport()
             self._check_name_free(profile, replacing)
+            before = self._store.get(replacing or profile.name)
             if key:
                 await run_blocking(self._secrets.set, profile.name, key)
             elif replacing and replacing != profile.name:
@@ -203,6 +208,8 @@ class ProfileService(QObject):
             await self._pool.discard(replacing)
             if replacing != profile.name:
                 self.renamed.emit(replacing, profile.name)
+        if before is not None and before.default_workspace_id != profile.default_workspace_id:
+            self.default_workspace_changed.emit(profile.name)
         was_active = replacing is not None and replacing == self._active
         if was_active and replacing != profile.name:
             self._active = ""

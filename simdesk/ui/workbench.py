@@ -158,6 +158,7 @@ def install_workbench(
     # a later profile given a freed name must not open on a workspace of another server
     profiles.renamed.connect(bench.catalogue.memory.rename)
     profiles.removed.connect(bench.catalogue.memory.forget)
+    profiles.default_workspace_changed.connect(bench.catalogue.memory.forget)
     connection.status_changed.connect(checked)
     window.refresh_requested.connect(lambda: bench.catalogue.refresh())
     bench.console.message.connect(lambda text: window.statusBar().showMessage(text, 4000))

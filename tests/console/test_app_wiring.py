@@ -155,3 +155,24 @@ def test_the_choice_follows_a_renamed_profile_and_goes_with_a_removed_one(
     ctx.profiles.set_active("Renamed")
     _refreshed(qtbot, bench)
     assert bench.panel.workspaces.currentText() == "Demo Workspace"
+
+
+def test_a_new_default_workspace_outranks_the_last_pick(
+    launch: Callable[[AppPaths], AppContext], qtbot: Any, tmp_path: Path, sandbox: RunningSandbox
+) -> None:
+    ctx = launch(AppPaths.under(tmp_path / "data").ensure())
+    bench = _bench(ctx)
+    work = Profile.create("Work", sandbox.base_url)
+    _save(qtbot, ctx, work, sandbox.api_key)
+    ctx.profiles.set_active("Work")
+    _refreshed(qtbot, bench)
+    _choose_team_ops(qtbot, bench)
+    assert bench.catalogue.memory.get("Work") == demo.WS_TEAM
+
+    _save(qtbot, ctx, work, None, replacing="Work")  # saved again, same default: the pick stays
+    assert bench.catalogue.memory.get("Work") == demo.WS_TEAM
+    with qtbot.waitSignal(ctx.profiles.default_workspace_changed, timeout=5000):
+        _save(qtbot, ctx, dataclasses.replace(work, default_workspace_id=demo.WS_DEMO), None, replacing="Work")
+    assert bench.catalogue.memory.get("Work") is None
+    _refreshed(qtbot, bench)
+    assert bench.panel.workspaces.currentText() == "Demo Workspace"
