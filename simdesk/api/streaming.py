@@ -150,9 +150,18 @@ class RunStream:
         )
 
     async def _generate(self) -> AsyncGenerator[StreamEvent, None]:
+        batches = self._generate_batches()
+        try:
+            async for batch in batches:
+                for event in batch:
+                    yield event
+        finally:
+            await batches.aclose()  # at once: closing the connection is what cancels the run
+
+    async def _generate_batches(self) -> AsyncGenerator[list[StreamEvent], None]:
         stack, response, rid = await self._open()
         async with stack:
-            # decoded inline rather than in a nested generator: this loop runs once per token
+            # decoded inline rather than in nested generators: this loop runs once per token
             decoder = StreamDecoder(self.run_id, keep_text=self._keep_text)
             feed = decoder.feed
             on_raw = self._on_raw
@@ -160,39 +169,15 @@ class RunStream:
             cut: SimError | None = None
             try:
                 async for payloads in source:  # one step per network read, not per frame
+                    events: list[StreamEvent] = []
                     for data in payloads:
                         if on_raw is not None:
                             on_raw(data)
                         event = feed(data)
                         if event is not None:
-                            yield event
+                            events.append(event)
                         elif decoder.done:
-                            break
-                    if decoder.done:
-                        break
-            except Exception as exc:
-                cut = translate_error(exc, rid)
-                if cut is None:
-                    raise
-            finally:
-                await source.aclose()
-            if decoder.terminal is None:
-                raise _stopped_early(response, rid, cut)
-
-    async def _generate_batches(self) -> AsyncGenerator[list[StreamEvent], None]:
-        stack, response, rid = await self._open()
-        async with stack:
-            decoder = StreamDecoder(self.run_id, keep_text=self._keep_text)
-            feed = decoder.feed
-            on_raw = self._on_raw
-            source = _payloads(response)
-            cut: SimError | None = None
-            try:
-                async for payloads in source:
-                    if on_raw is not None:
-                        for data in payloads:
-                            on_raw(data)
-                    events = [event for event in map(feed, payloads) if event is not None]
+                            break  # what follows [DONE] is neither decoded nor shown raw
                     if events:
                         yield events
                     if decoder.done:
