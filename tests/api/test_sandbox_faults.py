@@ -115,34 +115,21 @@ def test_a_stall_before_the_headers_hits_the_deadline_with_the_run_id(
     assert runs_of(any_sandbox, demo.STORY_ID) == before + 1  # not retried: the run exists
 
 
+@pytest.mark.parametrize("batched", [False, True], ids=["event by event", "in batches"])
 def test_a_cut_stream_yields_what_arrived_then_a_protocol_error_naming_the_run(
-    any_sandbox: RunningSandbox, connect: Connect
+    any_sandbox: RunningSandbox, connect: Connect, batched: bool
 ) -> None:
     any_sandbox.faults.update({"cut_stream_after_frames": 3})
     events: list[StreamEvent] = []
 
     async def main() -> None:
-        async with connect(any_sandbox) as c:
-            async for event in c.stream(demo.STORY_ID, {}, **STORY):
-                events.append(event)
-
-    with pytest.raises(ProtocolError) as caught:
-        run(main())
-    assert [type(e) for e in events] == [Chunk, Chunk, Chunk]
-    run_id = caught.value.run_id
-    assert run_id is not None and run_id in any_sandbox.state.runs
-    assert "connection dropped" in caught.value.message
-    assert run_id in user_message(caught.value)
-
-
-def test_a_cut_stream_read_in_batches_ends_the_same_way(any_sandbox: RunningSandbox, connect: Connect) -> None:
-    any_sandbox.faults.update({"cut_stream_after_frames": 3})
-    events: list[StreamEvent] = []
-
-    async def main() -> None:
         async with connect(any_sandbox) as c, c.stream(demo.STORY_ID, {}, **STORY) as stream:
-            async for batch in stream.batches():
-                events.extend(batch)
+            if batched:
+                async for batch in stream.batches():
+                    events.extend(batch)
+            else:
+                async for event in stream:
+                    events.append(event)
 
     with pytest.raises(ProtocolError) as caught:
         run(main())

@@ -110,15 +110,23 @@ def _choose_team_ops(qtbot: Any, bench: Workbench) -> None:
         qtbot.keyClick(box, Qt.Key.Key_Down)
 
 
+def _work_on_team_ops(qtbot: Any, ctx: AppContext, sandbox: RunningSandbox) -> tuple[Workbench, Profile]:
+    """A saved, active profile "Work" on which the user picked Team Ops."""
+    bench = _bench(ctx)
+    work = Profile.create("Work", sandbox.base_url)
+    _save(qtbot, ctx, work, sandbox.api_key)
+    ctx.profiles.set_active("Work")
+    _refreshed(qtbot, bench)
+    _choose_team_ops(qtbot, bench)
+    return bench, work
+
+
 def test_the_chosen_workspace_is_reopened_after_a_restart(
     launch: Callable[[AppPaths], AppContext], qtbot: Any, arun: Any, tmp_path: Path, sandbox: RunningSandbox
 ) -> None:
     paths = AppPaths.under(tmp_path / "data").ensure()
     ctx = launch(paths)
-    _save(qtbot, ctx, Profile.create("Work", sandbox.base_url), sandbox.api_key)
-    ctx.profiles.set_active("Work")
-    _refreshed(qtbot, _bench(ctx))
-    _choose_team_ops(qtbot, _bench(ctx))
+    _work_on_team_ops(qtbot, ctx, sandbox)
     shut_down(ctx, arun)  # settings synced, stores closed
 
     again = launch(paths)  # the workbench shows the cached catalogue as it is installed
@@ -133,12 +141,7 @@ def test_the_choice_follows_a_renamed_profile_and_goes_with_a_removed_one(
     launch: Callable[[AppPaths], AppContext], qtbot: Any, tmp_path: Path, sandbox: RunningSandbox
 ) -> None:
     ctx = launch(AppPaths.under(tmp_path / "data").ensure())
-    bench = _bench(ctx)
-    work = Profile.create("Work", sandbox.base_url)
-    _save(qtbot, ctx, work, sandbox.api_key)
-    ctx.profiles.set_active("Work")
-    _refreshed(qtbot, bench)
-    _choose_team_ops(qtbot, bench)
+    bench, work = _work_on_team_ops(qtbot, ctx, sandbox)
 
     _save(qtbot, ctx, dataclasses.replace(work, name="Renamed"), None, replacing="Work")
     assert ctx.profiles.active_name() == "Renamed"
@@ -161,12 +164,7 @@ def test_a_new_default_workspace_outranks_the_last_pick(
     launch: Callable[[AppPaths], AppContext], qtbot: Any, tmp_path: Path, sandbox: RunningSandbox
 ) -> None:
     ctx = launch(AppPaths.under(tmp_path / "data").ensure())
-    bench = _bench(ctx)
-    work = Profile.create("Work", sandbox.base_url)
-    _save(qtbot, ctx, work, sandbox.api_key)
-    ctx.profiles.set_active("Work")
-    _refreshed(qtbot, bench)
-    _choose_team_ops(qtbot, bench)
+    bench, work = _work_on_team_ops(qtbot, ctx, sandbox)
     assert bench.catalogue.memory.get("Work") == demo.WS_TEAM
 
     _save(qtbot, ctx, work, None, replacing="Work")  # saved again, same default: the pick stays
