@@ -78,6 +78,11 @@ def insecure_http_reason(host: str) -> str:
     )
 
 
+def _consent(given: bool, url: str) -> bool:
+    """Consent to plain http counts only for a URL that needs it (http to another host)."""
+    return given and insecure_http_host(url) is not None
+
+
 def validate_name(name: str) -> str:
     """A profile name, trimmed; :class:`ProfileError` when empty, too long or unprintable."""
     text = name.strip()
@@ -133,8 +138,7 @@ class Profile:
             raise ProfileError(f"The colour {color!r} is not of the form #rrggbb.")
         workspace = (default_workspace_id or "").strip() or None
         url = normalize_base_url(base_url)
-        allow = allow_insecure_http and insecure_http_host(url) is not None
-        return cls(validate_name(name), url, workspace, color.lower(), temporary, allow)
+        return cls(validate_name(name), url, workspace, color.lower(), temporary, _consent(allow_insecure_http, url))
 
     def to_json(self) -> dict[str, object]:
         data = asdict(self)
@@ -162,7 +166,7 @@ class Profile:
     @property
     def unencrypted(self) -> bool:
         """True when the key travels unencrypted with the user's consent (shown as a reminder)."""
-        return self.allow_insecure_http and insecure_http_host(self.base_url) is not None
+        return _consent(self.allow_insecure_http, self.base_url)
 
     @property
     def transport_problem(self) -> str | None:
@@ -294,5 +298,4 @@ def with_base_url(profile: Profile, base_url: str) -> Profile:
     Consent to plain http is for one kind of URL: it is dropped when the new one does not need it.
     """
     url = normalize_base_url(base_url)
-    allow = profile.allow_insecure_http and insecure_http_host(url) is not None
-    return replace(profile, base_url=url, allow_insecure_http=allow)
+    return replace(profile, base_url=url, allow_insecure_http=_consent(profile.allow_insecure_http, url))
