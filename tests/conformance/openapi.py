@@ -1,8 +1,7 @@
 """A small OpenAPI response validator for Sim's published API descriptions.
 
-It loads the five OpenAPI documents in ``shared/sim-api/`` (found as
-``Path(__file__).resolve().parents[3] / "shared" / "sim-api"``, or ``$SIMDESK_SHARED_DIR/sim-api``
-/ ``$SIMDESK_SHARED_DIR`` when that is set), and for one HTTP exchange:
+It loads the five OpenAPI documents copied into ``tests/fixtures/openapi/``, and for one HTTP
+exchange:
 
 1. finds the operation from the method and the concrete path (``/api/v2/workflows/{id}`` style
    templates; a template with more literal segments wins, so ``/api/v2/workflows/folders`` is
@@ -28,7 +27,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -79,13 +77,9 @@ def _is_uri(value: object) -> bool:
     return True
 
 
-def shared_api_dir() -> Path:
-    """Where the OpenAPI files and CONTRACT.md live."""
-    env = os.environ.get("SIMDESK_SHARED_DIR")
-    if env:
-        base = Path(env)
-        return base / "sim-api" if (base / "sim-api").is_dir() else base
-    return Path(__file__).resolve().parents[3] / "shared" / "sim-api"
+def openapi_dir() -> Path:
+    """Where the OpenAPI files live: copied into the repo, under ``tests/fixtures/openapi``."""
+    return Path(__file__).resolve().parents[1] / "fixtures" / "openapi"
 
 
 def translate_nullable(node: Any) -> Any:
@@ -157,7 +151,7 @@ class OpenAPIValidator:
         directory: Path | None = None,
         differences: Iterable[Difference] = KNOWN_DIFFERENCES,
     ) -> None:
-        self.directory = directory or shared_api_dir()
+        self.directory = directory or openapi_dir()
         self.differences = tuple(differences)
         self.documents: dict[str, dict[str, Any]] = {}
         for name in SPEC_FILES:

@@ -15,7 +15,7 @@ from simdesk.sandbox.server import RunningSandbox
 from tests.conformance.conftest import ConformanceClient
 from tests.conformance.contract import SseChecker, SseViolation, check_headers
 from tests.conformance.differences import KNOWN_DIFFERENCES, SECTION_17_BEHAVIOUR
-from tests.conformance.openapi import Exchange, OpenAPIValidator, shared_api_dir
+from tests.conformance.openapi import Exchange, OpenAPIValidator, openapi_dir
 
 V2_HEADERS = {
     "content-type": "application/json",
@@ -56,10 +56,10 @@ def ex(method: str, path: str, status: int, body: Any, headers: dict[str, str] |
     return Exchange(method, path, status, httpx.Headers(headers or {"content-type": "application/json"}), body, **kw)
 
 
-def test_spec_files_found_and_env_override(monkeypatch: pytest.MonkeyPatch, openapi: OpenAPIValidator) -> None:
-    assert (shared_api_dir() / "CONTRACT.md").is_file()
-    monkeypatch.setenv("SIMDESK_SHARED_DIR", str(shared_api_dir().parent))
-    assert shared_api_dir() == openapi.directory
+def test_spec_files_are_in_the_repo(openapi: OpenAPIValidator) -> None:
+    repo = Path(__file__).resolve().parents[2]
+    assert openapi.directory == openapi_dir()
+    assert openapi.directory.is_relative_to(repo)
     assert len(openapi.documents) == 5
 
 
