@@ -22,7 +22,6 @@ pytest_plugins = ["tests.keyring_support"]
 # --- sandbox and asyncio+Qt fixtures: owned by the sandbox/client authors ---
 
 
-
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[RunningSandbox]:
     """One embedded sandbox (v2 on, free plan, manual clock) for the whole session."""
@@ -66,9 +65,15 @@ def _qloop(qapp: Any) -> Iterator[Any]:
 
 @pytest.fixture
 def qloop(_qloop: Any) -> Iterator[Any]:
+    """The session loop, with an error collector, and async-generator hooks as the app's loop has
+    them (qasync's ``run_forever`` skips them): a generator dropped half way (an httpx body
+    iterator under a finished stream) is closed on the loop, not by the garbage collector."""
+    from simdesk.services.eventloop import asyncgen_hooks
+
     errors: list[dict[str, Any]] = []
     _qloop.set_exception_handler(lambda _loop, ctx: errors.append(ctx))
-    yield _qloop
+    with asyncgen_hooks(_qloop):
+        yield _qloop
     _qloop.set_exception_handler(None)
     assert not errors, errors
 

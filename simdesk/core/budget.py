@@ -62,6 +62,7 @@ class Priority(IntEnum):
 
     USER = 0
     BACKGROUND = 1
+    BATCH = 2  # a batch of runs: behind the person and behind the app's own polling
 
 
 _priority: ContextVar[Priority] = ContextVar("simdesk_request_priority", default=Priority.USER)
@@ -237,7 +238,7 @@ class _Model:
 
     def floor(self, priority: Priority, reserve: float) -> int:
         """Tokens that must stay in the bucket after a request at ``priority`` takes one."""
-        if priority is Priority.BACKGROUND and self.capacity:
+        if priority is not Priority.USER and self.capacity:
             return math.ceil(reserve * self.capacity)
         return 0
 
@@ -379,7 +380,7 @@ class RequestBudget:
             return BudgetSnapshot(
                 now=now,
                 waiting_user=sum(1 for t in self._tickets if t.priority is Priority.USER),
-                waiting_background=sum(1 for t in self._tickets if t.priority is Priority.BACKGROUND),
+                waiting_background=sum(1 for t in self._tickets if t.priority is not Priority.USER),
                 in_flight=len(self._flying),
                 waiting_runs=sum(1 for t in self._tickets if any(b.startswith(EXECUTION_PREFIX) for b in t.buckets)),
                 paused_until=paused,

@@ -20,7 +20,6 @@ from simdesk.core.presets import PresetStore
 from simdesk.core.run_history import RunHistory
 from simdesk.sandbox.clock import RealClock
 from simdesk.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
-from simdesk.services.eventloop import asyncgen_hooks
 from simdesk.services.runs import RunService
 from simdesk.services.settings import Settings
 from simdesk.ui.workbench import Workbench, build_workbench
@@ -31,17 +30,6 @@ async def _no_wait(_seconds: float) -> None:
 
 
 FAST = RetryPolicy(sleep=_no_wait, reconcile_polls=1)
-
-
-@pytest.fixture(autouse=True)
-def _asyncgen_hooks(request: pytest.FixtureRequest) -> Iterator[None]:
-    """As the app's loop does (qasync's ``run_forever`` does not): an async generator dropped
-    half way (httpx-sse's line iterators) is closed on the loop, not by the garbage collector."""
-    if "qloop" not in request.fixturenames:
-        yield
-        return
-    with asyncgen_hooks(request.getfixturevalue("qloop")):
-        yield
 
 
 @pytest.fixture(scope="session")
