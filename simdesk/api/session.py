@@ -21,6 +21,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import httpx
@@ -251,7 +252,7 @@ class Session:
                     remaining=0,
                     reset_at=None,
                     observed_at=time.time(),
-                    retry_after=error.retry_after,
+                    retry_after=self._capped(error.retry_after),
                 )
             )
 
@@ -259,6 +260,8 @@ class Session:
         """Log the answer, record its bucket state (returned) and learn the surface from it."""
         log.debug("%s → %s (request %s)", path, reply.status, reply.request_id)
         state = state_from_headers(reply.headers, bucket, time.time()) if bucket else None
+        if state is not None and state.retry_after != (capped := self._capped(state.retry_after)):
+            state = replace(state, retry_after=capped)  # the budget counts on it as a refill time
         if state is not None:
             self.rate_limits.update(state)
         if path.startswith(_V2_PREFIX) and not self._surface_fixed:
@@ -314,7 +317,9 @@ class Session:
             self.budget.refund(*also)
 
     def _pause_on(self, error: SimError) -> None:
-        """A 429 or 503 that says when to come back pauses the whole profile, not one call."""
+        """A 429 or 503 that says when to come back pauses the whole profile, not one call, for
+        at most the policy's ``max_wait``: a server asking for 10^12 s (or a date in 2999) must
+        not stop the profile until the app restarts."""
         retry_after = getattr(error, "retry_after", None)
         if self.budget is None or retry_after is None or not isinstance(error, RateLimitError | ServerError):
             return
@@ -325,7 +330,11 @@ class Session:
             reason = "too many runs at once"
         else:
             reason = "rate limited"
-        self.budget.pause_for(retry_after, reason)
+        self.budget.pause_for(min(retry_after, self.policy.max_wait), reason)
+
+    def _capped(self, seconds: float | None) -> float | None:
+        """A server's wait as the budget may hold on to it: at most the policy's ``max_wait``."""
+        return None if seconds is None else min(seconds, self.policy.max_wait)
 
     # --- retries ---------------------------------------------------------------------------
 

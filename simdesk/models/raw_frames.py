@@ -13,6 +13,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
 from simdesk.core.json_text import loads
+from simdesk.core.text import shorten
 
 PayloadRole = Qt.ItemDataRole.UserRole + 1
 COLUMNS = ("Time", "Frame", "Block", "Data")
@@ -67,7 +68,7 @@ class RawFramesModel(QAbstractTableModel):
                 return kind
             if column == 2:
                 return block
-            return payload if len(payload) <= 300 else payload[:299] + "…"
+            return shorten(payload)
         if role == PayloadRole:
             return payload
         if role == Qt.ItemDataRole.ToolTipRole and index.column() == 3:
