@@ -81,12 +81,12 @@ class Catalogue:
             # the surface is settled by the first page; a cursor only makes sense on the route that made it
             on_v2, first = await self.s.either(first_v2, first_v1, feature=_LISTING)
             if on_v2:
-                async for page in walk(gated(self.s, v2, _LISTING), first):
+                async for page in walk(gated(self.s, v2, _LISTING), first, "/api/v2/workflows"):
                     for item in page:
                         yield parse_catalogue.workflow_summary(item)
                 return
             needle = search.casefold() if search else None
-            async for page in walk(v1, first):
+            async for page in walk(v1, first, "/api/v1/workflows"):
                 for item in page:
                     summary = parse_catalogue.v1_workflow_summary(item)
                     # what v1 cannot filter: Sim's v2 matches `search` in the name, ignoring case, and

@@ -20,11 +20,13 @@ from typing import Any, Literal
 import httpx
 
 from simdesk.api.account import Account
+from simdesk.api.bounded import MAX_BODY_BYTES
 from simdesk.api.catalogue import Catalogue
 from simdesk.api.query import build
 from simdesk.api.retry import RetryPolicy
 from simdesk.api.runs import Runs
 from simdesk.api.session import Session
+from simdesk.api.sse_text import MAX_EVENT_CHARS
 from simdesk.api.streaming import RunStream
 from simdesk.api.urls import DEFAULT_BASE_URL, normalize_base_url
 from simdesk.core.budget import RequestBudget
@@ -69,7 +71,11 @@ class SimClient:
         surface: ``"v2"`` or ``"legacy"`` to skip detection; ``None`` detects it.
         budget: the profile's :class:`RequestBudget`; every request then waits its turn there
             (at the calling task's priority), feeds it what the server reports, and a 429/503
-            ``Retry-After`` pauses the whole profile.
+            ``Retry-After`` pauses the whole profile (for at most ``retry.max_wait``).
+        max_body: the largest answer body read, in bytes once decompressed (64 MiB); a larger
+            one is a :class:`ProtocolError`, raised while reading, so a gzip bomb costs no memory.
+        max_stream_line: the longest event (so the longest line) of a run's stream, in characters
+            (16 Mi); a longer one ends the stream with :class:`ProtocolError`.
 
     Attributes:
         base_url: the normalised base URL.
@@ -88,6 +94,8 @@ class SimClient:
         allow_insecure_http: bool = False,
         surface: Surface | None = None,
         budget: RequestBudget | None = None,
+        max_body: int = MAX_BODY_BYTES,
+        max_stream_line: int = MAX_EVENT_CHARS,
     ) -> None:
         self.base_url = normalize_base_url(base_url, allow_insecure_http=allow_insecure_http)
         self._session = Session(
@@ -98,6 +106,8 @@ class SimClient:
             transport=transport,
             surface=surface,
             budget=budget,
+            max_body=max_body,
+            max_event=max_stream_line,
         )
         self._runs = Runs(self._session, run_timeout=run_timeout)
         self._catalogue = Catalogue(self._session)

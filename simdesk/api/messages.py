@@ -2,7 +2,9 @@
 
 Short, actionable sentences for a dialog or a status line. Details (request ids, tracebacks,
 server codes) belong in the log; a request id is mentioned only where quoting it to support is
-the useful next step. Never includes the API key (no error carries it).
+the useful next step. Never includes the API key (no error carries it). A sentence is at most
+:data:`~simdesk.core.text.READABLE_CHARS` long: a server's error text can be megabytes (a proxy's
+page, a stack trace), and the whole of it stays in the error, which is what gets logged.
 """
 
 from __future__ import annotations
@@ -28,11 +30,14 @@ from simdesk.api.errors import (
     UsageLimitError,
     ValidationError,
 )
+from simdesk.core.text import shorten
 
 
 def _seconds(value: float | None) -> str:
     if value is None:
         return "a minute"
+    if value > 3600:  # a server may ask for years; no person waits on a figure like that
+        return "a while"
     whole = max(1, round(value))
     return f"{whole} second{'s' if whole != 1 else ''}"
 
@@ -53,7 +58,11 @@ def _codes(exc: SimError) -> set[str]:
 
 
 def user_message(exc: BaseException) -> str:
-    """A sentence or two telling the user what happened and what to do."""
+    """A sentence or two telling the user what happened and what to do, cut to a readable length."""
+    return shorten(_sentence(exc))
+
+
+def _sentence(exc: BaseException) -> str:
     if not isinstance(exc, SimError):
         return "Something went wrong. Details are in the log."
     match exc:

@@ -5,6 +5,10 @@ A walk keeps its filters fixed: v2 cursors are only valid with the same filters.
 only on v2; through :func:`pages` (or :func:`gated`) a server with v2 switched off raises
 :class:`FeatureUnavailableError`. A caller with a v1 fallback fetches the first page through
 ``Session.either`` itself and walks on with :func:`walk`.
+
+A server cannot keep a walk going for ever: a cursor seen before, more than :data:`MAX_EMPTY_PAGES`
+empty pages in a row that still name a next cursor, or more than :data:`MAX_PAGES` pages in all end
+it with :class:`ProtocolError` naming the route.
 """
 
 from __future__ import annotations
@@ -15,6 +19,9 @@ from typing import Any
 from simdesk.api import wire
 from simdesk.api.errors import ProtocolError
 from simdesk.api.session import Session
+
+MAX_PAGES = 10_000  # a million items at Sim's page size of 100: more than any real list
+MAX_EMPTY_PAGES = 50  # Sim never sends an empty page with a next cursor; allow a filtering proxy a few
 
 Fetch = Callable[[str | None], Awaitable[Any]]
 """Fetch one page (``None`` = the first, else its cursor) and return its JSON body."""
@@ -42,20 +49,29 @@ def gated(session: Session, fetch: Fetch, feature: str) -> Fetch:
     return fetch_v2
 
 
-async def walk(fetch: Fetch, first: Any) -> AsyncIterator[list[dict[str, Any]]]:
-    """Yield the items of ``first`` (a page's body) and of each page after it, until a page names no next cursor."""
+async def walk(fetch: Fetch, first: Any, route: str) -> AsyncIterator[list[dict[str, Any]]]:
+    """Yield the items of ``first`` (a page's body) and of each page after it, until a page names
+    no next cursor. ``route`` (the list's path) names the list in errors."""
     body = first
-    seen: set[str] = set()
+    seen: set[int] = set()  # hashes: a hostile server's cursors may each be megabytes
+    count = empty = 0
     while True:
         if not isinstance(body, dict):
-            raise ProtocolError("The server's list answer is not a JSON object")
-        yield wire.items(body.get("data"), "list")
+            raise ProtocolError(f"The server's list answer ({route}) is not a JSON object")
+        items = wire.items(body.get("data"), f"list ({route})")
+        yield items
         cursor = wire.text(body.get("nextCursor"))
         if not cursor:
             return
-        if cursor in seen:
-            raise ProtocolError("The server repeated a page cursor")
-        seen.add(cursor)
+        count += 1
+        empty = 0 if items else empty + 1
+        if hash(cursor) in seen:
+            raise ProtocolError(f"The server repeated a page cursor of {route}: the list would never end")
+        if empty > MAX_EMPTY_PAGES:
+            raise ProtocolError(f"The server sent {empty} empty pages of {route} in a row, each with a next cursor")
+        if count >= MAX_PAGES:
+            raise ProtocolError(f"The server's list {route} goes on past {MAX_PAGES:,} pages")
+        seen.add(hash(cursor))
         body = await fetch(cursor)
 
 
@@ -64,5 +80,5 @@ async def pages(
 ) -> AsyncIterator[list[dict[str, Any]]]:
     """Yield each page's items of a v2 list until ``nextCursor`` is null."""
     fetch = gated(session, fetcher(session, path, params, bucket), feature)
-    async for page in walk(fetch, await fetch(None)):
+    async for page in walk(fetch, await fetch(None), path):
         yield page

@@ -8,7 +8,6 @@ status is still mapped by status; a body that is not JSON at all (a proxy's HTML
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +30,7 @@ from simdesk.api.errors import (
     ValidationError,
 )
 from simdesk.api.ratelimit import parse_retry_after
+from simdesk.core.json_text import loads
 from simdesk.core.rates import RateLimitState
 
 GATE_MESSAGE = "Not found"  # v2 switched off (a missing workflow says "Workflow not found")
@@ -78,10 +78,11 @@ class Reply:
 
 
 def decode_json(body: bytes, *, status: int | None = None, request_id: str | None = None) -> Any:
-    """Parse a JSON body; anything else (HTML, truncated JSON, bad UTF-8) is a ProtocolError."""
+    """Parse a JSON body; anything else (HTML, truncated JSON, bad UTF-8, nesting too deep for
+    the parser) is a ProtocolError."""
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        return loads(body)
+    except ValueError as exc:
         raise ProtocolError(_not_json_message(body, status), status=status, request_id=request_id) from exc
 
 
@@ -122,8 +123,8 @@ def is_gate_closed(reply: Reply) -> bool:
     if reply.status != 404:
         return False
     try:
-        body = json.loads(reply.body)
-    except (ValueError, UnicodeDecodeError):
+        body = loads(reply.body)
+    except ValueError:
         return False
     error = body.get("error") if isinstance(body, dict) else None
     return isinstance(error, dict) and error.get("message") == GATE_MESSAGE
@@ -188,8 +189,8 @@ def error_from_reply(reply: Reply, *, run_id: str | None = None, limit: RateLimi
             run_id=run_id,
         )
     try:
-        body = json.loads(reply.body)
-    except (ValueError, UnicodeDecodeError):
+        body = loads(reply.body)
+    except ValueError:
         return ProtocolError(
             _not_json_message(reply.body, status),
             status=status,

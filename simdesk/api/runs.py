@@ -9,7 +9,6 @@ new id. A retry therefore never runs a workflow twice (§14 flaw 4).
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import TypeVar
 
@@ -28,6 +27,7 @@ from simdesk.api.retry import is_ambiguous_enqueue, reconcile_delays
 from simdesk.api.session import Session
 from simdesk.api.streaming import EXECUTE_BUCKET, RunStream, decode_sse_body
 from simdesk.api.urls import attempt_run_id, check_run_id
+from simdesk.core.json_text import loads
 from simdesk.core.rates import ASYNC_EXECUTIONS, SYNC_EXECUTIONS
 from simdesk.core.runs import AsyncReceipt, CancelResult, Job, Run, RunResult, RunStatus, Surface
 from simdesk.core.stream_events import Final, RunFailed
@@ -35,8 +35,8 @@ from simdesk.core.stream_events import Final, RunFailed
 
 def _is_legacy_result(reply: Reply) -> bool:
     try:
-        return parse_runs.is_legacy_result(json.loads(reply.body))
-    except (ValueError, UnicodeDecodeError):
+        return parse_runs.is_legacy_result(loads(reply.body))
+    except ValueError:
         return False
 
 

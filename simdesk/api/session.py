@@ -1,9 +1,12 @@
 """The request pipeline under :class:`simdesk.api.SimClient`: one ``httpx.AsyncClient``, the
 retry loop, rate-limit bookkeeping and v2 detection.
 
-* Redirects are never followed; every attempt of an ordinary call has a total deadline
-  (``timeout``), so no call can hang (the official SDK's GETs have none, §14 flaw 5); streams
-  have a deadline for their headers only, and no read timeout after that.
+* Redirects are never followed (so the key never goes to another host); every attempt of an
+  ordinary call has a total deadline (``timeout``, reading the body included), so no call can
+  hang (the official SDK's GETs have none, §14 flaw 5); streams have a deadline for their
+  headers only, and no read timeout after that.
+* A body is read with a cap on its decompressed size (:mod:`simdesk.api.bounded`): a gzip bomb
+  is a :class:`ProtocolError`, not an out-of-memory.
 * httpx errors are turned into :class:`APIConnectionError` / :class:`APITimeoutError`, telling
   apart the failures where the request certainly never left (safe to repeat).
 * Each answer's ``X-RateLimit-*`` goes into :attr:`Session.rate_limits` under the call's bucket.
@@ -18,11 +21,13 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import httpx
 
 from simdesk.api import retry as retry_rules
+from simdesk.api.bounded import MAX_BODY_BYTES, read_body
 from simdesk.api.errors import (
     APIConnectionError,
     APITimeoutError,
@@ -37,6 +42,7 @@ from simdesk.api.files import encode_body
 from simdesk.api.ratelimit import state_from_headers
 from simdesk.api.responses import Reply, data_of, error_from_reply, is_gate_closed
 from simdesk.api.retry import Action, RetryPolicy
+from simdesk.api.sse_text import MAX_EVENT_CHARS
 from simdesk.core.budget import UNMETERED, RequestBudget
 from simdesk.core.rates import RateLimits, RateLimitState
 from simdesk.core.runs import Surface
@@ -71,9 +77,13 @@ class Session:
         transport: httpx.AsyncBaseTransport | None,
         surface: Surface | None,
         budget: RequestBudget | None = None,
+        max_body: int = MAX_BODY_BYTES,
+        max_event: int = MAX_EVENT_CHARS,
     ) -> None:
         self.base_url = base_url
         self.timeout = timeout
+        self.max_body = max_body  # bytes of a decompressed body
+        self.max_event = max_event  # characters of one event (so of one line) of a stream
         self.policy = policy
         self.rate_limits = RateLimits()
         self.budget = budget
@@ -83,7 +93,8 @@ class Session:
         self._surface_fixed = surface is not None
         self._has_key = bool(api_key)
         self._timeouts: dict[float | None, httpx.Timeout] = {}
-        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        # only the encodings decompressed step by step under the cap (see simdesk.api.bounded)
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json", "Accept-Encoding": "gzip, deflate"}
         if api_key:
             headers["X-API-Key"] = api_key
         self.http = httpx.AsyncClient(
@@ -152,8 +163,15 @@ class Session:
             if self.budget is not None:
                 self._skip_closed_gate(path, bucket, also)
             try:  # inline rather than _mapped_errors: this runs for every request
-                async with asyncio.timeout(limit):
-                    response = await self.http.send(request)
+                async with asyncio.timeout(limit):  # the deadline covers reading the body too
+                    response = await self.http.send(request, stream=True)
+                    try:
+                        body = await read_body(response, self.max_body)
+                    finally:
+                        await response.aclose()
+            except SimError as error:  # the body was too large or not decompressible
+                error.run_id = error.run_id or run_id
+                raise
             except Exception as exc:
                 mapped = translate_error(exc, run_id)
                 if mapped is None:
@@ -161,7 +179,7 @@ class Session:
                 if self.budget is not None and isinstance(mapped, APIConnectionError) and not mapped.request_sent:
                     self.budget.refund(bucket or UNMETERED, *also)  # it never left: nothing was spent
                 raise mapped from exc
-            reply = Reply.of(response, response.content)
+            reply = Reply.of(response, body)
             state = self._observe(path, reply, bucket)
             if self.budget is not None and not reply.ok:
                 self._refund_unmetered(path, reply, bucket, also)
@@ -191,8 +209,8 @@ class Session:
             content_type = response.headers.get("content-type", "")
             if not content_type.startswith("text/event-stream"):
                 async with self._mapped_errors(run_id), asyncio.timeout(self.timeout):
-                    await response.aread()
-                reply = Reply.of(response, response.content)
+                    body = await read_body(response, self.max_body)
+                reply = Reply.of(response, body)
                 state = self._observe(path, reply, bucket)
                 if reply.ok:
                     raise ProtocolError(
@@ -234,7 +252,7 @@ class Session:
                     remaining=0,
                     reset_at=None,
                     observed_at=time.time(),
-                    retry_after=error.retry_after,
+                    retry_after=self._capped(error.retry_after),
                 )
             )
 
@@ -242,6 +260,8 @@ class Session:
         """Log the answer, record its bucket state (returned) and learn the surface from it."""
         log.debug("%s → %s (request %s)", path, reply.status, reply.request_id)
         state = state_from_headers(reply.headers, bucket, time.time()) if bucket else None
+        if state is not None and state.retry_after != (capped := self._capped(state.retry_after)):
+            state = replace(state, retry_after=capped)  # the budget counts on it as a refill time
         if state is not None:
             self.rate_limits.update(state)
         if path.startswith(_V2_PREFIX) and not self._surface_fixed:
@@ -297,7 +317,9 @@ class Session:
             self.budget.refund(*also)
 
     def _pause_on(self, error: SimError) -> None:
-        """A 429 or 503 that says when to come back pauses the whole profile, not one call."""
+        """A 429 or 503 that says when to come back pauses the whole profile, not one call, for
+        at most the policy's ``max_wait``: a server asking for 10^12 s (or a date in 2999) must
+        not stop the profile until the app restarts."""
         retry_after = getattr(error, "retry_after", None)
         if self.budget is None or retry_after is None or not isinstance(error, RateLimitError | ServerError):
             return
@@ -308,7 +330,11 @@ class Session:
             reason = "too many runs at once"
         else:
             reason = "rate limited"
-        self.budget.pause_for(retry_after, reason)
+        self.budget.pause_for(min(retry_after, self.policy.max_wait), reason)
+
+    def _capped(self, seconds: float | None) -> float | None:
+        """A server's wait as the budget may hold on to it: at most the policy's ``max_wait``."""
+        return None if seconds is None else min(seconds, self.policy.max_wait)
 
     # --- retries ---------------------------------------------------------------------------
 

@@ -42,6 +42,8 @@ def _loads(text: str) -> Any:
         value, end = _scan(text, 0)
     except StopIteration as exc:
         raise ValueError(f"not JSON at {exc.value}") from None
+    except RecursionError:  # nested thousands deep: unreadable, like any other malformed frame
+        raise ValueError("JSON nested too deeply") from None
     if end != len(text) and text[end:].strip():
         raise ValueError("extra data after the JSON value")
     return value

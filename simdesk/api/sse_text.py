@@ -12,18 +12,28 @@ leading space; several ``data`` lines join with ``\\n``; an event with no ``data
 dispatched; an incomplete event at the end of the stream is dropped. Only ``data`` matters to
 Sim's stream (its frames carry their kind inside the JSON), so ``event``, ``id`` and ``retry``
 are read past. The common frame, one ``data: `` line, takes a fast path.
+
+A server that never ends a line (or an event) cannot make the splitter hold more than
+``max_event`` characters: the text of an event still coming is kept as a list of pieces, joined
+once when the event ends (a line hundreds of megabytes long costs linear time), and the piece that
+takes it past the cap raises :class:`~simdesk.api.errors.ProtocolError` at once.
 """
 
 from __future__ import annotations
 
+from simdesk.api.errors import ProtocolError
+
 _PREFIX = "data: "
+MAX_EVENT_CHARS = 16 * 1024 * 1024  # far above any frame Sim sends (its request cap is 10 MiB)
 
 
 class EventSplitter:
     """Feed text pieces with :meth:`feed`, then call :meth:`end` once; both return payloads."""
 
-    def __init__(self) -> None:
-        self._tail = ""  # the text after the last blank line: an event still coming
+    def __init__(self, max_event: int = MAX_EVENT_CHARS) -> None:
+        self.max_event = max_event
+        self._tail: list[str] = []  # the text after the last blank line, in pieces: an event still coming
+        self._tail_size = 0
         self._cr = False  # the last piece ended in CR, which may be half of a CRLF
         self._started = False
 
@@ -40,8 +50,18 @@ class EventSplitter:
             if self._cr:
                 text = text[:-1]
             text = text.replace("\r\n", "\n").replace("\r", "\n")
-        blocks = (self._tail + text).split("\n\n") if self._tail else text.split("\n\n")
-        self._tail = blocks.pop()
+        tail = self._tail
+        if tail and "\n\n" not in text and not (text[:1] == "\n" and tail[-1][-1:] == "\n"):
+            self._grow(text)  # the event still coming goes on: nothing to split, nothing joined
+            return []
+        if tail:
+            tail.append(text)
+            text = "".join(tail)
+        blocks = text.split("\n\n")
+        last = blocks.pop()
+        self._tail, self._tail_size = [], 0
+        if last:
+            self._grow(last)
         out: list[str] = []
         append = out.append
         for block in blocks:
@@ -52,6 +72,17 @@ class EventSplitter:
                 if data is not None:
                     append(data)
         return out
+
+    def _grow(self, text: str) -> None:
+        if not text:
+            return  # an empty piece would hide a tail's last newline from the next piece's
+        self._tail.append(text)
+        self._tail_size += len(text)
+        if self._tail_size > self.max_event:
+            self._tail, self._tail_size = [], 0
+            raise ProtocolError(
+                f"The server sent an event-stream line or event longer than {self.max_event:,} characters"
+            )
 
     def end(self) -> list[str]:
         """The stream ended: a pending CR still ends a line (it may complete the last event)."""

@@ -2,14 +2,18 @@
 events with :class:`~simdesk.api.sse_text.EventSplitter`, decode them with
 :class:`~simdesk.api.sse.StreamDecoder`, and end after the terminal frame.
 
-httpx decodes UTF-8 incrementally and the splitter ends lines at ``\\n``, ``\\r\\n`` or
-``\\r``, so frames split anywhere in the byte stream decode the same. The stream has no read
-timeout (Sim sends no keep-alives; long silences are normal). Closing a :class:`RunStream` early
-closes the connection, which cancels the run on the server (CONTRACT §6.1).
+The body is decompressed step by step (:func:`~simdesk.api.bounded.decoded`) and decoded as UTF-8
+incrementally, and the splitter ends lines at ``\\n``, ``\\r\\n`` or ``\\r``, so frames split
+anywhere in the byte stream decode the same. An event longer than the session's ``max_event``
+ends the stream with :class:`ProtocolError` (a line that never ends cannot exhaust memory).
+
+The stream has no read timeout (Sim sends no keep-alives; long silences are normal). Closing a
+:class:`RunStream` early closes the connection, which cancels the run on the server (CONTRACT §6.1).
 """
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from typing import Any
@@ -17,6 +21,7 @@ from typing import Any
 import httpx
 
 from simdesk.api import routes
+from simdesk.api.bounded import decoded
 from simdesk.api.errors import ProtocolError, SimError
 from simdesk.api.files import encode_body, prepare_input
 from simdesk.api.session import Session, translate_error
@@ -165,7 +170,7 @@ class RunStream:
             decoder = StreamDecoder(self.run_id, keep_text=self._keep_text)
             feed = decoder.feed
             on_raw = self._on_raw
-            source = _payloads(response)
+            source = _payloads(response, self._s.max_event)
             cut: SimError | None = None
             try:
                 async for payloads in source:  # one step per network read, not per frame
@@ -182,6 +187,9 @@ class RunStream:
                         yield events
                     if decoder.done:
                         break
+            except SimError as error:  # an event past the cap, a body that does not decompress
+                error.run_id = error.run_id or rid
+                raise
             except Exception as exc:
                 cut = translate_error(exc, rid)
                 if cut is None:
@@ -203,16 +211,18 @@ class RunStream:
         return reconcile
 
 
-async def _payloads(response: httpx.Response) -> AsyncGenerator[list[str], None]:
-    """The ``data`` payloads of the events each network read completes (httpx decodes the UTF-8
-    incrementally; :class:`EventSplitter` finds the events)."""
-    splitter = EventSplitter()
-    texts = response.aiter_text()
+async def _payloads(response: httpx.Response, max_event: int) -> AsyncGenerator[list[str], None]:
+    """The ``data`` payloads of the events each network read completes (the UTF-8 is decoded
+    incrementally, as SSE requires whatever the charset says; :class:`EventSplitter` finds the events)."""
+    splitter = EventSplitter(max_event)
+    text_of = codecs.getincrementaldecoder("utf-8")(errors="replace").decode
+    pieces = decoded(response)
     try:
-        async for text in texts:
-            yield splitter.feed(text)
+        async for piece in pieces:
+            yield splitter.feed(text_of(piece))
+        yield splitter.feed(text_of(b"", True))
     finally:
-        await texts.aclose()  # type: ignore[attr-defined]
+        await pieces.aclose()  # type: ignore[attr-defined]
     yield splitter.end()
 
 

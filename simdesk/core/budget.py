@@ -366,6 +366,14 @@ class RequestBudget:
                 log.info("pausing requests for %.1f s: %s", seconds, reason)
         self._wake()
 
+    def resume(self) -> None:
+        """End a ``Retry-After`` pause now (the user chose to try again); waiting requests go."""
+        with self._lock:
+            if self._paused_until is not None:
+                log.info("pause ended early by the user")
+            self._paused_until = self._pause_reason = None
+        self._wake()
+
     def snapshot(self) -> BudgetSnapshot:
         """The state of the budget and its predictions, frozen."""
         with self._lock:

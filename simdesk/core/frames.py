@@ -19,6 +19,7 @@ from json.encoder import encode_basestring  # C-accelerated when available
 from operator import attrgetter
 from typing import Any, Literal
 
+from simdesk.core.json_text import loads
 from simdesk.core.stream_events import (
     Chunk,
     ChunkReset,
@@ -149,7 +150,7 @@ def event_of(payload: str, run_id: str | None = None) -> StreamEvent | None:
 
     Terminal events come back without ``texts`` (a replay accumulates text itself)."""
     try:
-        frame = json.loads(payload)
+        frame = loads(payload)
     except ValueError:
         return None
     if not isinstance(frame, dict):

@@ -271,6 +271,7 @@ class Scheduler:
             await self._singles(profile, source, admit, done, changes)
         except RateLimited as exc:
             wait = exc.retry_after if exc.retry_after and exc.retry_after > 0 else DEFAULT_RETRY_AFTER_S
+            wait = min(wait, self.policy.max_failure_backoff_s)  # a server asking for years would stop it for good
             self._put_on_hold(profile, wait, f"Rate limited by Sim: {exc.message}", "rate")
         except ProfileProblem as exc:
             self._put_on_hold(profile, PROFILE_PROBLEM_HOLD_S, exc.message, "problem")

@@ -6,12 +6,14 @@ fed in batches, one insert per paint, so a fast stream costs one model update pe
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+
+from simdesk.core.json_text import loads
+from simdesk.core.text import shorten
 
 PayloadRole = Qt.ItemDataRole.UserRole + 1
 COLUMNS = ("Time", "Frame", "Block", "Data")
@@ -24,8 +26,8 @@ def frame_kind(payload: str) -> tuple[str, str]:
         end = payload.find('","chunk":')
         return "chunk", payload[12:end] if end > 0 else ""
     try:
-        frame = json.loads(payload)
-    except ValueError:
+        frame = loads(payload)
+    except ValueError:  # malformed or nested too deep for the parser
         return "unreadable", ""
     if not isinstance(frame, dict):
         return str(frame), ""
@@ -66,7 +68,7 @@ class RawFramesModel(QAbstractTableModel):
                 return kind
             if column == 2:
                 return block
-            return payload if len(payload) <= 300 else payload[:299] + "…"
+            return shorten(payload)
         if role == PayloadRole:
             return payload
         if role == Qt.ItemDataRole.ToolTipRole and index.column() == 3:

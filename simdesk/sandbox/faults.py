@@ -34,6 +34,7 @@ class FaultKnobs:
     ambiguous_enqueue: int = 0  # next N async enqueues answer 503 ASYNC_ENQUEUE_AMBIGUOUS (run still made)
     capacity_429: int = 0  # next N executes hit the server-capacity admission gate
     concurrency_429: int = 0  # next N executes hit the payer concurrency limit
+    retry_after: str | None = None  # the Retry-After text of storm_429 and unavailable_503 (e.g. "1e12")
     redirect_to: str | None = None  # answer every /api request with 301 to this origin (apex case)
     path_filter: str | None = None  # counted faults only for paths containing this
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)

@@ -148,11 +148,10 @@ class SandboxMiddleware:
         if faults.consume("html_502", path):
             return Response(_HTML_502, status_code=502, media_type="text/html")
         if faults.consume("unavailable_503", path):
+            wait = {"Retry-After": faults.retry_after or "5"}
             if v2:
-                return v2_error(
-                    503, "Service temporarily unavailable", {"code": "SERVICE_OVERLOADED"}, headers={"Retry-After": "5"}
-                )
-            return legacy_error(503, "Service temporarily unavailable", {"Retry-After": "5"})
+                return v2_error(503, "Service temporarily unavailable", {"code": "SERVICE_OVERLOADED"}, headers=wait)
+            return legacy_error(503, "Service temporarily unavailable", wait)
         if not gated and faults.consume("storm_429", path):
             now = self.state.clock.now()
             rate = self.state.rate("api-endpoint")
@@ -165,7 +164,7 @@ class SandboxMiddleware:
                     "API rate limit exceeded",
                     {"retryAfter": iso(bucket.reset_at)},
                     bucket=bucket,
-                    headers={"Retry-After": "30"},
+                    headers={"Retry-After": faults.retry_after or "30"},
                 )
             return legacy_error(429, "Rate limit exceeded. Please try again later.")
         return None

@@ -12,6 +12,8 @@ from collections import deque
 
 from PySide6.QtCore import QObject, Signal
 
+from simdesk.core.text import shorten
+
 log = logging.getLogger("simdesk.messages")
 
 
@@ -31,13 +33,16 @@ class MessageBus(QObject):
         self.recent: deque[tuple[str, str]] = deque(maxlen=keep)
 
     def send_error(self, text: str, *, exc: BaseException | None = None, logger: logging.Logger = log) -> None:
-        """Show ``text`` to the user; log it with ``exc``'s traceback, if any."""
+        """Show ``text`` (cut to a readable length) to the user; log all of it with ``exc``'s
+        traceback, if any."""
         logger.error("%s", text, exc_info=(type(exc), exc, exc.__traceback__) if exc is not None else None)
-        self.recent.append(("error", text))
-        self.error.emit(text)
+        shown = shorten(text)
+        self.recent.append(("error", shown))
+        self.error.emit(shown)
 
     def send_info(self, text: str, *, logger: logging.Logger = log) -> None:
-        """Tell the user ``text`` (also logged)."""
+        """Tell the user ``text`` (cut to a readable length; all of it is logged)."""
         logger.info("%s", text)
-        self.recent.append(("info", text))
-        self.info.emit(text)
+        shown = shorten(text)
+        self.recent.append(("info", shown))
+        self.info.emit(shown)

@@ -209,6 +209,11 @@ class UsageService(QObject):
         else:
             self._timer.stop()
 
+    def try_now(self) -> None:
+        """End the profile's ``Retry-After`` pause now: the user would rather try than wait."""
+        if self._budget is not None:
+            self._budget.resume()  # the budget tells its listeners, so the meter repaints
+
     def refresh(self) -> None:
         """Ask ``usage-limits`` (and v2 billing status) now; a refresh already running is kept."""
         if self._client is None or (self._refresh_task is not None and not self._refresh_task.done()):

@@ -197,7 +197,18 @@ class UsageMeterPanel(QWidget):
         box.addWidget(self.empty_label)
         self.budget_label = _muted("", body)
         self.budget_label.setObjectName("usageBudget")
-        box.addWidget(self.budget_label)
+        self.budget_label.setWordWrap(True)
+        self.try_now_button = QToolButton(body)
+        self.try_now_button.setObjectName("usageTryNow")
+        self.try_now_button.setText("Try now")
+        self.try_now_button.setToolTip("End the server's pause and send the waiting requests now")
+        self.try_now_button.clicked.connect(self._service.try_now)
+        self.try_now_button.hide()
+        budget_line = QHBoxLayout()
+        budget_line.setContentsMargins(0, 0, 0, 0)
+        budget_line.addWidget(self.budget_label, 1)
+        budget_line.addWidget(self.try_now_button, 0, Qt.AlignmentFlag.AlignTop)
+        box.addLayout(budget_line)
 
         box.addWidget(_heading("Spend this period", body))
         self.spend_label = QLabel(body)
@@ -341,12 +352,16 @@ class UsageMeterPanel(QWidget):
 
     def _show_budget(self, state: MeterState) -> None:
         snap = state.budget
+        paused = snap is not None and snap.paused and snap.paused_until is not None
+        self.try_now_button.setVisible(paused)
         if snap is None:
             self.budget_label.setText("")
             self.budget_label.hide()
             return
-        if snap.paused and snap.paused_until is not None:
-            text = f"Paused {format_wait(snap.paused_until - snap.now)}: {snap.pause_reason or 'server asked'}"
+        if paused and snap.paused_until is not None:
+            text = f"Paused by the server · {format_wait(snap.paused_until - snap.now)}"
+            if snap.pause_reason:
+                text += f" ({snap.pause_reason})"
             if snap.waiting:
                 text += f" · {snap.describe()}"
         elif snap.waiting:

@@ -1,18 +1,22 @@
-"""Whatever JSON the server answers with, only a result or a :class:`SimError` comes out."""
+"""Whatever the server answers with, only a result or a :class:`SimError` comes out: any JSON
+through a mock transport, and any status, headers and bytes from a real loopback server."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simdesk.api import SimClient, SimError
 from simdesk.api.retry import NO_RETRY
 from simdesk.core.runs import Surface
+from simdesk.sandbox.hostile import Answer, Connection, HostileServer, Request
 from tests.api.helpers import run
 
 json_values = st.recursive(
@@ -105,3 +109,81 @@ def test_odd_shapes_inside_the_envelope(call: str, body: Any) -> None:
 
     outcome = run(main())
     assert outcome is not None
+
+
+# --- the same over a real socket, with garbage below the JSON too ----------------------------
+
+header_text = st.text(st.characters(min_codepoint=32, max_codepoint=255, exclude_characters="\x7f"), max_size=40)
+garbage_headers = st.lists(
+    st.one_of(
+        st.sampled_from(
+            [
+                ("content-encoding", "gzip"),
+                ("content-encoding", "deflate"),
+                ("content-encoding", "br"),
+                ("content-type", "text/event-stream"),
+                ("content-type", "application/json; charset=utf-16"),
+                ("transfer-encoding", "chunked"),
+            ]
+        ),
+        st.tuples(
+            st.sampled_from(
+                ["content-length", "retry-after", "x-ratelimit-remaining", "x-ratelimit-reset", "location"]
+            ),
+            header_text,
+        ),
+    ),
+    max_size=4,
+)
+garbage_bodies = st.one_of(
+    st.binary(max_size=3000),
+    st.builds(lambda v: json.dumps(v).encode(), sim_like),
+    st.builds(lambda t: ("data: " + t + "\n\n").encode("utf-8", "replace"), st.text(max_size=300)),
+    st.builds(lambda n: ("[" * n + "]" * n).encode(), st.integers(1, 200_000)),
+)
+
+
+@pytest.fixture(scope="module")
+def garbage_server() -> Iterator[tuple[HostileServer, list[Answer]]]:
+    script: list[Answer] = []
+
+    async def answer(request: Request, conn: Connection) -> None:
+        await script[-1](request, conn)
+
+    with HostileServer(answer) as server:
+        yield server, script
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    call=st.sampled_from(sorted(CALLS)),
+    status=st.sampled_from([200, 201, 202, 204, 301, 302, 400, 401, 404, 409, 413, 429, 500, 502, 503, 599]),
+    headers=garbage_headers,
+    body=garbage_bodies,
+    surface=st.sampled_from(["v2", "legacy"]),
+)
+def test_garbage_from_a_real_server_gives_results_or_sim_errors(
+    garbage_server: tuple[HostileServer, list[Answer]],
+    call: str,
+    status: int,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    surface: Surface,
+) -> None:
+    server, script = garbage_server
+
+    async def raw(request: Request, conn: Connection) -> None:
+        await conn.head(status, headers)  # no content-length of ours: the body ends with the connection
+        await conn.send(body)
+
+    script.append(raw)
+
+    async def main() -> None:
+        async with SimClient(server.base_url, "k", timeout=5.0, retry=NO_RETRY, surface=surface) as client:
+            try:
+                # the outer bound is far past the client's deadline: reaching it is a hang
+                await asyncio.wait_for(CALLS[call](client), 30)
+            except SimError:
+                pass
+
+    run(main())

@@ -10,6 +10,7 @@ from httpx_sse import EventSource
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simdesk.api.errors import ProtocolError
 from simdesk.api.sse_text import EventSplitter
 
 
@@ -76,3 +77,17 @@ def test_any_cut_gives_the_payloads_httpx_sse_gives(
     points = sorted({0, len(text), *(c % (len(text) + 1) for c in cuts)})
     pieces = [text[a:b] for a, b in itertools.pairwise(points) if b > a]
     assert split_all(pieces) == httpx_sse_payloads(text)
+
+
+def test_a_long_event_in_many_pieces_comes_out_whole_up_to_the_cap() -> None:
+    splitter = EventSplitter(max_event=1000)
+    pieces = ["data: ", *["x" * 99] * 10, "\n", "\n"]  # 996 characters, the newlines in pieces of their own
+    out = [p for piece in pieces for p in splitter.feed(piece)]
+    assert out == ["x" * 990]
+
+
+def test_one_character_past_the_cap_is_a_protocol_error_at_once() -> None:
+    splitter = EventSplitter(max_event=1000)
+    assert splitter.feed("data: " + "x" * 994) == []  # exactly 1000
+    with pytest.raises(ProtocolError, match="longer than 1,000 characters"):
+        splitter.feed("x")

@@ -217,6 +217,14 @@ def test_rate_limited_holds_the_profile_for_retry_after(rig: Rig, arun: Any) -> 
     assert rig.holds[-1] is None  # lifted by the first answer
 
 
+def test_an_absurd_retry_after_holds_the_profile_no_longer_than_the_longest_backoff(rig: Rig, arun: Any) -> None:
+    rig.add("r")
+    rig.source.fail = RateLimited("slow down", retry_after=1e12)
+    arun(rig.scheduler.tick())
+    hold = rig.scheduler.hold("p")
+    assert hold is not None and hold.until == T0 + rig.scheduler.policy.max_failure_backoff_s
+
+
 def test_a_run_the_server_forgot_turns_unknown_keeping_what_was_stored(rig: Rig, arun: Any) -> None:
     job = rig.add("old", output={"partial": True}, progress="3/12 · 25%", last_checked_at=T0)
     arun(rig.scheduler.tick())
