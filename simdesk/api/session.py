@@ -2,8 +2,11 @@
 retry loop, rate-limit bookkeeping and v2 detection.
 
 * Redirects are never followed; every attempt of an ordinary call has a total deadline
-  (``timeout``), so no call can hang (the official SDK's GETs have none, §14 flaw 5); streams
-  have a deadline for their headers only, and no read timeout after that.
+  (``timeout``), so no call can hang (the official SDK's GETs have none). A stream's headers get
+  the caller's run deadline instead (Sim sends them only with the run's first frame, which may be
+  minutes away), and there is no read timeout after that. Connecting always has a short deadline.
+* Every socket has TCP keepalive on (:mod:`simdesk.api.keepalive`): that is what notices a dead
+  peer during a long silence; the run deadline only bounds a live server that never answers.
 * httpx errors are turned into :class:`APIConnectionError` / :class:`APITimeoutError`, telling
   apart the failures where the request certainly never left (safe to repeat).
 * Each answer's ``X-RateLimit-*`` goes into :attr:`Session.rate_limits` under the call's bucket.
@@ -27,6 +30,7 @@ from simdesk.api.errors import (
     APIConnectionError,
     APITimeoutError,
     FeatureUnavailableError,
+    NoOutputError,
     NotFoundError,
     ProtocolError,
     RateLimitError,
@@ -34,6 +38,7 @@ from simdesk.api.errors import (
     SimError,
 )
 from simdesk.api.files import encode_body
+from simdesk.api.keepalive import keepalive_options
 from simdesk.api.ratelimit import state_from_headers
 from simdesk.api.responses import Reply, data_of, error_from_reply, is_gate_closed
 from simdesk.api.retry import Action, RetryPolicy
@@ -86,12 +91,16 @@ class Session:
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if api_key:
             headers["X-API-Key"] = api_key
+        if transport is None:  # httpx applies limits and socket options to its own transport only
+            transport = httpx.AsyncHTTPTransport(
+                limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
+                socket_options=keepalive_options(),
+            )
         self.http = httpx.AsyncClient(
             headers=headers,
             transport=transport,
             follow_redirects=False,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
         )
 
     @property
@@ -178,15 +187,34 @@ class Session:
         headers: Mapping[str, str],
         bucket: str,
         run_id: str,
+        deadline: float,
         also: Sequence[str] = (),
     ) -> AsyncIterator[httpx.Response]:
-        """POST and yield the open streaming response once its headers are in (within
-        ``timeout``); an answer that is not ``text/event-stream`` is read and raised as an error."""
+        """POST and yield the open streaming response once its headers are in; an answer that is
+        not ``text/event-stream`` is read (within ``timeout``) and raised as an error.
+
+        The headers may take as long as ``deadline`` (the run deadline), not ``timeout``: Sim
+        sends them together with the run's first frame, so a workflow that thinks for a minute
+        before its first output answers after a minute. What catches what while waiting:
+
+        * no connection within ``min(timeout, 10 s)``: httpx's connect timeout, never sent;
+        * a peer that dies or vanishes: TCP keepalive fails the read in about a minute;
+        * a live server that never produces output: ``deadline`` ends the wait with a
+          :class:`NoOutputError` (an :class:`APITimeoutError`); closing the connection cancels
+          the run on Sim.
+        """
         request = self._request("POST", path, None, body, {**headers, "Accept": "text/event-stream"}, None)
         async with self._budgeted(bucket, also):  # a stream spends its tokens up front; settled at headers
             async with self._mapped_errors(run_id):
-                async with asyncio.timeout(self.timeout):
-                    response = await self.http.send(request, stream=True)
+                try:
+                    async with asyncio.timeout(deadline):
+                        response = await self.http.send(request, stream=True)
+                except TimeoutError as exc:  # asyncio's deadline; httpx's own timeouts are mapped as usual
+                    raise NoOutputError(
+                        f"The run gave no output within the run deadline ({deadline:g} s); "
+                        "the connection was closed, which cancels the run on Sim",
+                        run_id=run_id,
+                    ) from exc
         try:
             content_type = response.headers.get("content-type", "")
             if not content_type.startswith("text/event-stream"):
