@@ -204,7 +204,10 @@ class Session:
           the run on Sim.
         """
         request = self._request("POST", path, None, body, {**headers, "Accept": "text/event-stream"}, None)
-        async with self._budgeted(bucket, also):  # a stream spends its tokens up front; settled at headers
+        # a stream spends its tokens up front; it stops counting as in flight at its headers, or
+        # after the call deadline if they are slow: a refusal (429, 401 …) comes at once, so a
+        # later answer is a run under way, which must not hold other requests on its buckets
+        async with self._budgeted(bucket, also, release_after=self.timeout):
             async with self._mapped_errors(run_id):
                 try:
                     async with asyncio.timeout(deadline):
@@ -290,21 +293,38 @@ class Session:
 
     # --- the request budget (issue 7) ----------------------------------------------------
 
-    def _budgeted(self, bucket: str | None, also: Sequence[str]) -> AbstractAsyncContextManager[None]:
-        """Wait until the budget admits the request (at the task's priority); settle it after."""
+    def _budgeted(
+        self, bucket: str | None, also: Sequence[str], release_after: float | None = None
+    ) -> AbstractAsyncContextManager[None]:
+        """Wait until the budget admits the request (at the task's priority); settle it after,
+        or after ``release_after`` seconds if that comes first."""
         if self.budget is None:
             return _NO_BUDGET  # no generator-based context manager per request when there is no budget
-        return self._admitted(bucket, also)
+        return self._admitted(bucket, also, release_after)
 
     @asynccontextmanager
-    async def _admitted(self, bucket: str | None, also: Sequence[str]) -> AsyncIterator[None]:
-        assert self.budget is not None
+    async def _admitted(
+        self, bucket: str | None, also: Sequence[str], release_after: float | None
+    ) -> AsyncIterator[None]:
+        budget = self.budget
+        assert budget is not None
         names = (bucket or UNMETERED, *also)
-        await self.budget.admit(names[0], also=names[1:])
+        await budget.admit(names[0], also=names[1:])
+        settled = False
+
+        def settle() -> None:
+            nonlocal settled
+            if not settled:  # once: the budget counts requests in flight, not calls to settle
+                settled = True
+                budget.settle(*names)
+
+        timer = None if release_after is None else asyncio.get_running_loop().call_later(release_after, settle)
         try:
             yield
         finally:
-            self.budget.settle(*names)
+            if timer is not None:
+                timer.cancel()
+            settle()
 
     def _skip_closed_gate(self, path: str, bucket: str | None, also: Sequence[str]) -> None:
         """While this request waited its turn, the session may have learned that v2 is off:

@@ -9,6 +9,7 @@ first frame came after the call deadline" without waiting for the real 30 s.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import select
 import socket
@@ -41,6 +42,10 @@ def connect(connect: Connect) -> Connect:
         return connect(sb, *args, **kw)
 
     return make
+
+
+async def collect(client: SimClient, workflow_id: str, inp: object = None, **kw: Any) -> list[StreamEvent]:
+    return [event async for event in client.stream(workflow_id, inp, **kw)]
 
 
 def runs_of(sb: RunningSandbox) -> int:
@@ -160,3 +165,30 @@ def test_the_clients_sockets_have_tcp_keepalive(sandbox: RunningSandbox, connect
         # a dead peer is declared dead about a minute after the line went quiet
         found_in = keepalive.IDLE_S + options[socket.TCP_KEEPINTVL] * options[socket.TCP_KEEPCNT]
         assert 30 <= found_in <= 90
+
+
+def test_a_stream_waiting_for_its_first_frame_does_not_hold_up_other_runs(
+    sandbox: RunningSandbox, connect: Connect
+) -> None:
+    """The budget counts a request in flight until its answer, and lets only one request try a
+    bucket it has not seen answered yet. A stream's answer may be minutes away, so it gives its
+    place up after the call deadline (a refusal would have come by then): a background run
+    queued meanwhile on the same execute bucket goes at once."""
+    sandbox.faults.update({"stall_before_first_byte_s": 60.0})  # far longer than the test
+
+    async def main() -> bool:
+        budget = RequestBudget()
+        sent = asyncio.Event()
+        budget.subscribe(lambda: sent.set() if budget.snapshot().in_flight else None)
+        async with connect(sandbox, budget=budget) as c:
+            waiting = asyncio.ensure_future(collect(c, demo.STORY_ID, {}, **STORY))
+            try:
+                await sent.wait()  # the stream was admitted first: it is the bucket's probe
+                async with asyncio.timeout(5):  # else it waits for the stream's first frame
+                    receipt = await c.execute_async(demo.ECHO_ID, {"message": "hi"})
+                return bool(receipt.run_id) and not waiting.done()
+            finally:
+                waiting.cancel()
+                await asyncio.gather(waiting, return_exceptions=True)
+
+    assert run(main())
