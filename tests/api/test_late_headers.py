@@ -14,7 +14,7 @@ import json
 import select
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,7 +23,8 @@ import pytest
 from simdesk.api import APITimeoutError, Final, NoOutputError, SimClient, StreamEvent, keepalive, routes, user_message
 from simdesk.core.budget import RequestBudget
 from simdesk.sandbox import demo
-from simdesk.sandbox.server import RunningSandbox
+from simdesk.sandbox.clock import RealClock
+from simdesk.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
 from tests.api.helpers import eventually, run
 
 Connect = Callable[..., SimClient]
@@ -113,14 +114,14 @@ def test_the_run_deadline_ends_a_stream_that_gives_no_output(any_sandbox: Runnin
     assert eventually(lambda: run_record.status(any_sandbox.clock.now())[0] != "running")
 
 
-def _raw_stream_request(sb: RunningSandbox) -> tuple[socket.socket, bytes]:
+def _raw_stream_request(sb: RunningSandbox, inp: dict[str, Any]) -> socket.socket:
     """A streamed execute of the story, sent by hand on a plain socket (v2 or legacy route)."""
     url = urlsplit(sb.base_url)
     controls = routes.stream_controls(["storyteller.content"], False, False)
     if sb.config.v2:
-        path, body = routes.v2_execute(demo.STORY_ID), routes.v2_body({"words": 2}, **controls)
+        path, body = routes.v2_execute(demo.STORY_ID), routes.v2_body(inp, **controls)
     else:
-        path, body = routes.legacy_execute(demo.STORY_ID), routes.legacy_body({"words": 2}, **controls)
+        path, body = routes.legacy_execute(demo.STORY_ID), routes.legacy_body(inp, **controls)
     data = json.dumps(body).encode()
     head = (
         f"POST {path} HTTP/1.1\r\nHost: {url.netloc}\r\nX-API-Key: {demo.DEMO_KEY}\r\n"
@@ -128,13 +129,20 @@ def _raw_stream_request(sb: RunningSandbox) -> tuple[socket.socket, bytes]:
     )
     sock = socket.create_connection((url.hostname or "127.0.0.1", url.port or 80), timeout=10)
     sock.sendall(head.encode() + data)
-    return sock, data
+    return sock
 
 
-def test_the_sandbox_sends_no_headers_before_the_first_frame(any_sandbox: RunningSandbox) -> None:
-    any_sandbox.faults.update({"stall_before_first_byte_s": STALL_S})
+@pytest.fixture(scope="module")
+def real_time_sandbox() -> Iterator[RunningSandbox]:
+    """A sandbox on the real clock, where a run's own timeline delays its first frame."""
+    sb = start_sandbox(SandboxConfig(clock=RealClock()))
+    yield sb
+    sb.stop()
+
+
+def _assert_headers_come_with_the_first_frame(sb: RunningSandbox, inp: dict[str, Any]) -> None:
     started = time.monotonic()
-    sock, _ = _raw_stream_request(any_sandbox)
+    sock = _raw_stream_request(sb, inp)
     with sock:
         readable, _, _ = select.select([sock], [], [], STALL_S / 2)
         assert not readable, "the sandbox sent something before the first frame was ready"
@@ -147,6 +155,16 @@ def test_the_sandbox_sends_no_headers_before_the_first_frame(any_sandbox: Runnin
     assert received.startswith(b"HTTP/1.1 200 ")
     assert b"content-type: text/event-stream" in received.lower()
     assert took >= STALL_S
+
+
+def test_the_sandbox_sends_no_headers_before_the_first_frame(any_sandbox: RunningSandbox) -> None:
+    any_sandbox.faults.update({"stall_before_first_byte_s": STALL_S})
+    _assert_headers_come_with_the_first_frame(any_sandbox, {"words": 2})
+
+
+def test_a_thinking_agent_delays_the_headers_too(real_time_sandbox: RunningSandbox) -> None:
+    """The Story Teller's ``think`` input: its first word comes that many seconds into the run."""
+    _assert_headers_come_with_the_first_frame(real_time_sandbox, {"words": 2, "think": STALL_S})
 
 
 def test_the_clients_sockets_have_tcp_keepalive(sandbox: RunningSandbox, connect: Connect) -> None:
