@@ -91,16 +91,15 @@ class Session:
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if api_key:
             headers["X-API-Key"] = api_key
-        if transport is None:  # httpx applies limits and socket options to its own transport only
-            transport = httpx.AsyncHTTPTransport(
-                limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
-                socket_options=keepalive_options(),
-            )
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=50)
+        if transport is None:  # socket options can only be given to a transport
+            transport = httpx.AsyncHTTPTransport(limits=limits, socket_options=keepalive_options())
         self.http = httpx.AsyncClient(
             headers=headers,
             transport=transport,
             follow_redirects=False,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            limits=limits,  # for the transports httpx makes itself (proxies from the environment)
         )
 
     @property
