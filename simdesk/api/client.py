@@ -61,9 +61,10 @@ class SimClient:
     Args:
         base_url: the server, default ``https://www.sim.ai``; a trailing ``/`` is dropped.
         api_key: the ``sk-sim-…`` key, or ``None`` for public workflows only.
-        timeout: deadline in seconds for each attempt of an ordinary call (and for a stream's
-            response headers); it is a total deadline, not a per-read socket timeout.
-        run_timeout: deadline for sync ``execute`` calls, which last as long as the run.
+        timeout: deadline in seconds for each attempt of an ordinary call; it is a total
+            deadline, not a per-read socket timeout.
+        run_timeout: deadline for sync ``execute`` calls, which last as long as the run, and for
+            a stream's response headers, which Sim sends only with the run's first output.
         retry: the :class:`RetryPolicy` (tests pass one with a fake ``sleep``).
         transport: an httpx transport (tests pass ``httpx.MockTransport``).
         allow_insecure_http: allow ``http://`` to a non-loopback host (the key would be sent
@@ -227,6 +228,12 @@ class SimClient:
         Only Agent blocks named in ``selected_outputs`` (e.g. ``"agent1.content"``) stream text.
         A stream that stops before its terminal event raises :class:`ProtocolError` (with the run
         id) after yielding what arrived. Closing the stream early cancels the run.
+
+        The first event may take as long as ``run_timeout``: Sim answers a stream only when the
+        run has its first output (an agent that thinks for minutes answers after minutes). Past
+        that deadline :class:`APITimeoutError` says the run gave no output in time. After the
+        first event there is no deadline (long silences are normal); a dead connection is
+        noticed by TCP keepalive in about a minute.
 
         ``keep_text`` (default True) accumulates each block's answer text for ``Final.texts`` /
         ``RunFailed.texts``, which costs memory in proportion to the answer; a consumer that keeps

@@ -154,6 +154,11 @@ class APITimeoutError(APIConnectionError):
     """The server did not answer within the client's deadline."""
 
 
+class NoOutputError(APITimeoutError):
+    """A streamed run gave no output (so Sim sent no response headers) within the run deadline;
+    the connection was closed, which cancels the run on Sim."""
+
+
 class ProtocolError(SimError):
     """The server answered something that is not Sim's contract: an HTML page (a proxy, a
     website at the base URL), malformed JSON, a missing envelope, or a stream that ended before

@@ -19,6 +19,7 @@ from simdesk.api.errors import (
     ConfigurationError,
     ConflictError,
     FeatureUnavailableError,
+    NoOutputError,
     NotFoundError,
     PermissionDeniedError,
     ProtocolError,
@@ -97,6 +98,8 @@ def _sentence(exc: BaseException) -> str:
             if exc.status == 503:
                 return f"Sim is briefly unavailable. Try again in {_seconds(exc.retry_after)}."
             return f"Sim had a problem (HTTP {exc.status}). Try again.{_quote(exc)}"
+        case NoOutputError():
+            return f"{exc.message}."
         case APITimeoutError():
             if exc.run_id:
                 return f"Sim did not answer in time. Look for run {exc.run_id} in Runs for its outcome."

@@ -206,6 +206,7 @@ class Runs:
             include_thinking=include_thinking,
             include_tool_calls=include_tool_calls,
             run_id=run_id,
+            deadline=self.run_timeout,
             keep_text=keep_text,
             on_raw=on_raw,
         )

@@ -1,10 +1,12 @@
 """The request pipeline under :class:`simdesk.api.SimClient`: one ``httpx.AsyncClient``, the
 retry loop, rate-limit bookkeeping and v2 detection.
 
-* Redirects are never followed (so the key never goes to another host); every attempt of an
-  ordinary call has a total deadline (``timeout``, reading the body included), so no call can
-  hang (the official SDK's GETs have none, §14 flaw 5); streams have a deadline for their
-  headers only, and no read timeout after that.
+* Redirects are never followed (so the key never goes to another host); every attempt of an ordinary call has a total deadline
+  (``timeout``, reading the body included), so no call can hang (the official SDK's GETs have none). A stream's headers get
+  the caller's run deadline instead (Sim sends them only with the run's first frame, which may be
+  minutes away), and there is no read timeout after that. Connecting always has a short deadline.
+* Every socket has TCP keepalive on (:mod:`simdesk.api.keepalive`): that is what notices a dead
+  peer during a long silence; the run deadline only bounds a live server that never answers.
 * A body is read with a cap on its decompressed size (:mod:`simdesk.api.bounded`): a gzip bomb
   is a :class:`ProtocolError`, not an out-of-memory.
 * httpx errors are turned into :class:`APIConnectionError` / :class:`APITimeoutError`, telling
@@ -32,6 +34,7 @@ from simdesk.api.errors import (
     APIConnectionError,
     APITimeoutError,
     FeatureUnavailableError,
+    NoOutputError,
     NotFoundError,
     ProtocolError,
     RateLimitError,
@@ -39,6 +42,7 @@ from simdesk.api.errors import (
     SimError,
 )
 from simdesk.api.files import encode_body
+from simdesk.api.keepalive import keepalive_options
 from simdesk.api.ratelimit import state_from_headers
 from simdesk.api.responses import Reply, data_of, error_from_reply, is_gate_closed
 from simdesk.api.retry import Action, RetryPolicy
@@ -97,12 +101,15 @@ class Session:
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json", "Accept-Encoding": "gzip, deflate"}
         if api_key:
             headers["X-API-Key"] = api_key
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=50)
+        if transport is None:  # socket options can only be given to a transport
+            transport = httpx.AsyncHTTPTransport(limits=limits, socket_options=keepalive_options())
         self.http = httpx.AsyncClient(
             headers=headers,
             transport=transport,
             follow_redirects=False,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
+            limits=limits,  # for the transports httpx makes itself (proxies from the environment)
         )
 
     @property
@@ -196,15 +203,37 @@ class Session:
         headers: Mapping[str, str],
         bucket: str,
         run_id: str,
+        deadline: float,
         also: Sequence[str] = (),
     ) -> AsyncIterator[httpx.Response]:
-        """POST and yield the open streaming response once its headers are in (within
-        ``timeout``); an answer that is not ``text/event-stream`` is read and raised as an error."""
+        """POST and yield the open streaming response once its headers are in; an answer that is
+        not ``text/event-stream`` is read (within ``timeout``) and raised as an error.
+
+        The headers may take as long as ``deadline`` (the run deadline), not ``timeout``: Sim
+        sends them together with the run's first frame, so a workflow that thinks for a minute
+        before its first output answers after a minute. What catches what while waiting:
+
+        * no connection within ``min(timeout, 10 s)``: httpx's connect timeout, never sent;
+        * a peer that dies or vanishes: TCP keepalive fails the read in about a minute;
+        * a live server that never produces output: ``deadline`` ends the wait with a
+          :class:`NoOutputError` (an :class:`APITimeoutError`); closing the connection cancels
+          the run on Sim.
+        """
         request = self._request("POST", path, None, body, {**headers, "Accept": "text/event-stream"}, None)
-        async with self._budgeted(bucket, also):  # a stream spends its tokens up front; settled at headers
+        # a stream spends its tokens up front; it stops counting as in flight at its headers, or
+        # after the call deadline if they are slow: a refusal (429, 401 …) comes at once, so a
+        # later answer is a run under way, which must not hold other requests on its buckets
+        async with self._budgeted(bucket, also, release_after=self.timeout):
             async with self._mapped_errors(run_id):
-                async with asyncio.timeout(self.timeout):
-                    response = await self.http.send(request, stream=True)
+                try:
+                    async with asyncio.timeout(deadline):
+                        response = await self.http.send(request, stream=True)
+                except TimeoutError as exc:  # asyncio's deadline; httpx's own timeouts are mapped as usual
+                    raise NoOutputError(
+                        f"The run gave no output within the run deadline ({deadline:g} s); "
+                        "the connection was closed, which cancels the run on Sim",
+                        run_id=run_id,
+                    ) from exc
         try:
             content_type = response.headers.get("content-type", "")
             if not content_type.startswith("text/event-stream"):
@@ -282,21 +311,38 @@ class Session:
 
     # --- the request budget (issue 7) ----------------------------------------------------
 
-    def _budgeted(self, bucket: str | None, also: Sequence[str]) -> AbstractAsyncContextManager[None]:
-        """Wait until the budget admits the request (at the task's priority); settle it after."""
+    def _budgeted(
+        self, bucket: str | None, also: Sequence[str], release_after: float | None = None
+    ) -> AbstractAsyncContextManager[None]:
+        """Wait until the budget admits the request (at the task's priority); settle it after,
+        or after ``release_after`` seconds if that comes first."""
         if self.budget is None:
             return _NO_BUDGET  # no generator-based context manager per request when there is no budget
-        return self._admitted(bucket, also)
+        return self._admitted(bucket, also, release_after)
 
     @asynccontextmanager
-    async def _admitted(self, bucket: str | None, also: Sequence[str]) -> AsyncIterator[None]:
-        assert self.budget is not None
+    async def _admitted(
+        self, bucket: str | None, also: Sequence[str], release_after: float | None
+    ) -> AsyncIterator[None]:
+        budget = self.budget
+        assert budget is not None
         names = (bucket or UNMETERED, *also)
-        await self.budget.admit(names[0], also=names[1:])
+        await budget.admit(names[0], also=names[1:])
+        settled = False
+
+        def settle() -> None:
+            nonlocal settled
+            if not settled:  # once: the budget counts requests in flight, not calls to settle
+                settled = True
+                budget.settle(*names)
+
+        timer = None if release_after is None else asyncio.get_running_loop().call_later(release_after, settle)
         try:
             yield
         finally:
-            self.budget.settle(*names)
+            if timer is not None:
+                timer.cancel()
+            settle()
 
     def _skip_closed_gate(self, path: str, bucket: str | None, also: Sequence[str]) -> None:
         """While this request waited its turn, the session may have learned that v2 is off:

@@ -7,8 +7,11 @@ incrementally, and the splitter ends lines at ``\\n``, ``\\r\\n`` or ``\\r``, so
 anywhere in the byte stream decode the same. An event longer than the session's ``max_event``
 ends the stream with :class:`ProtocolError` (a line that never ends cannot exhaust memory).
 
-The stream has no read timeout (Sim sends no keep-alives; long silences are normal). Closing a
-:class:`RunStream` early closes the connection, which cancels the run on the server (CONTRACT §6.1).
+The stream has no read timeout (Sim sends no keep-alives; long silences are normal), and its
+headers may take as long as the run deadline: Sim sends them only with the run's first frame
+(``tests/fixtures/sim-0.8.9/slow-stream-raw.bin.chunks.json``: 8.7 s for a workflow that waits
+8 s). A dead peer is noticed by TCP keepalive (:mod:`simdesk.api.keepalive`). Closing a
+:class:`RunStream` early closes the connection, which cancels the run on the server.
 """
 
 from __future__ import annotations
@@ -41,6 +44,9 @@ _Opened = tuple[AsyncExitStack, httpx.Response, str]
 class RunStream:
     """The events of one streamed run: an async iterator and an async context manager.
 
+    ``deadline`` bounds each attempt's wait for the response headers, which Sim sends only with
+    the run's first frame (the client's ``run_timeout``).
+
     ``run_id`` is the id sent with the current attempt (``None`` before the request is made, and
     for key-less public runs, whose ids Sim does not take from the caller).
 
@@ -68,11 +74,13 @@ class RunStream:
         include_thinking: bool,
         include_tool_calls: bool,
         run_id: str | None,
+        deadline: float,
         keep_text: bool = True,
         on_raw: Callable[[str], object] | None = None,
     ) -> None:
         self.run_id: str | None = None
         self._s = session
+        self._deadline = deadline
         self._find = find
         self._workflow_id = workflow_id
         self._input = workflow_input
@@ -128,6 +136,7 @@ class RunStream:
                             headers=headers,
                             bucket=EXECUTE_BUCKET,
                             run_id=rid,
+                            deadline=self._deadline,
                             also=(SYNC_EXECUTIONS,),  # a streamed run spends a sync execution token
                         )
                     )

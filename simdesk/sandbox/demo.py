@@ -113,7 +113,10 @@ def plan_story(inp: dict[str, Any], rng: random.Random) -> Plan:
     repeat = inp.get("repeat")
     if isinstance(repeat, int) and repeat > 1:
         text = " ".join([text] * min(repeat, 10_000))
-    steps, t = _stream_text(STORY_AGENT.id, text, 0.4, rng)
+    think = inp.get("think")
+    # an agent that thinks before its first word: Sim then sends nothing, not even the stream's headers
+    delay = min(float(think), 3600.0) if isinstance(think, int | float) and think > 0 else 0.0
+    steps, t = _stream_text(STORY_AGENT.id, text, 0.4 + delay, rng)
     tokens = {"input": 42 + len(topic) // 4, "output": len(steps), "total": 42 + len(topic) // 4 + len(steps)}
     agent_out = {"content": text, "model": "gpt-4o", "tokens": tokens}
     steps.append(Step(round(t, 4), "block_done", STORY_AGENT.id, value=agent_out))
@@ -347,6 +350,7 @@ WORKFLOWS: tuple[Workflow, ...] = (
             {"name": "topic", "type": "string", "description": "What the story is about"},
             {"name": "words", "type": "number", "description": "Stop after this many words"},
             {"name": "repeat", "type": "number", "description": "Tell it this many times (long streams)"},
+            {"name": "think", "type": "number", "description": "Seconds to think before the first word"},
         ),
         created_at=T0 + 500,
         deployed_at=T0 + 600,

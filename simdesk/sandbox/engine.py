@@ -127,6 +127,8 @@ async def sse_body(state: SandboxState, run: Run, builder: FrameBuilder) -> Asyn
     count = 0
     finished = False
     try:
+        if faults.stall_before_first_byte_s:  # real seconds, whatever the clock: a test's late first frame
+            await asyncio.sleep(faults.stall_before_first_byte_s)
         async for frame in _frames(state, run, builder):
             broken = faults.consume("malformed_json", run.workflow.id + "/execute")
             data = encode_frame(frame, crlf=crlf, broken=broken)

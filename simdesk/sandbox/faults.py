@@ -18,7 +18,7 @@ class FaultKnobs:
     """The switchable misbehaviours. Floats are real seconds (not the sandbox clock)."""
 
     latency_s: float = 0.0  # added before every API response
-    stall_before_first_byte_s: float = 0.0  # streams: wait before the headers go out
+    stall_before_first_byte_s: float = 0.0  # streams: wait before the first frame (headers go out with it)
     stream_gap_s: float = 0.0  # streams: a silent gap after the first frame
     cut_stream_after_frames: int | None = None  # streams: drop the connection mid-frame after N frames
     split_frames: bool = False  # streams: write in 1–3 byte pieces (splits prefixes, JSON, UTF-8)

@@ -6,20 +6,19 @@ Bare JSON objects, ``{"error": "<text>"}`` errors, no ``X-RateLimit-*`` headers 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
 from simdesk.sandbox.clock import iso
 from simdesk.sandbox.engine import execute_sync, sse_body
 from simdesk.sandbox.frames import FrameBuilder
 from simdesk.sandbox.model import ApiKey, Workflow
-from simdesk.sandbox.respond import JSON, legacy_coded, legacy_error
+from simdesk.sandbox.respond import JSON, FirstFrameResponse, legacy_coded, legacy_error
 from simdesk.sandbox.runs import (
     CAPACITY_MESSAGE,
     CONCURRENCY_MESSAGE,
@@ -273,12 +272,10 @@ def _async_receipt(state: SandboxState, run: Run, path: str) -> Response:
 async def stream_response(
     state: SandboxState, run: Run, builder: FrameBuilder, protocol: bool, extra: dict[str, str]
 ) -> Response:
-    if state.faults.stall_before_first_byte_s:
-        await asyncio.sleep(state.faults.stall_before_first_byte_s)
     headers = {"Content-Type": "text/event-stream", **SSE_HEADERS, **extra}
     if protocol:
         headers["X-Sim-Stream-Protocol"] = PROTOCOL
-    return StreamingResponse(sse_body(state, run, builder), headers=headers)
+    return FirstFrameResponse(sse_body(state, run, builder), headers=headers)
 
 
 def _metadata(state: SandboxState, run: Run) -> dict[str, Any]:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from simdesk.sandbox.buckets import BucketState, retry_after_seconds
@@ -48,6 +49,33 @@ class JSON(JSONResponse):
 
     def render(self, content: Any) -> bytes:
         return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+class FirstFrameResponse(StreamingResponse):
+    """A stream whose response headers go out together with its first chunk, as Sim's do.
+
+    Next.js holds a streaming route's headers back until the first bytes of the body exist
+    (``tests/fixtures/sim-0.8.9/slow-stream-raw.bin.chunks.json``: headers and the first frame in
+    one read, 8.7 s after the request, for a workflow that waits 8 s). Starlette would send them
+    at once, so the first chunk is awaited before the response starts. A client that goes away
+    meanwhile is still noticed: Starlette listens for the disconnect around all of this.
+    """
+
+    async def stream_response(self, send: Send) -> None:
+        chunks = aiter(self.body_iterator)
+        try:
+            first = await anext(chunks)
+        except StopAsyncIteration:
+            first = None
+        self.body_iterator = _after(first, chunks)
+        await super().stream_response(send)
+
+
+async def _after(first: str | bytes | memoryview | None, rest: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    if first is not None:
+        yield first
+    async for chunk in rest:
+        yield chunk
 
 
 def legacy_error(status: int, error: str, headers: dict[str, str] | None = None, **extra: Any) -> Response:

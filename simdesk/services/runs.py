@@ -14,7 +14,8 @@ Signals:
     started(RunHeader): a run started or a past run was opened; views reset from :attr:`transcript`.
     changed(list[Change]): what changed in :attr:`transcript` since the last emission.
     frames(int): how many raw frames arrived since the last paint (:meth:`RunService.raw_frames` has them).
-    progress(RunProgress): status text, elapsed time and timings, about once a second and per paint.
+    progress(RunProgress): status text, elapsed time and timings, about once a second and per paint;
+        while a stream waits for its first frame, ``waiting_s`` says for how long.
     finished(Outcome): the run ended (the outcome is also in :attr:`transcript`).
     notice(str): a hint for the user (e.g. "this run nears the sync time cap: run it in the background").
     outline_changed(str, WorkflowOutline): blocks learnt for a workflow (names, output selectors).
@@ -70,6 +71,7 @@ SAVE_BYTES = 2 * 2**20  # drained frames handed to the history early, between pa
 BACKLOG_BYTES = 8 * 2**20  # the history's writer this far behind: the stream waits for it
 BACKLOG_WAIT_S = 0.005
 FLOOD_PAINT_MS = 100  # paint interval during a flood
+WAITING = "Waiting for the first output…"  # a stream's status until its first frame (Sim sends nothing before)
 # history reads run here, not in qasync's default executor (QThreads that warn at interpreter exit)
 _READER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="simdesk-history-read")
 
@@ -96,7 +98,9 @@ class RunHeader:
 
 @dataclass(frozen=True)
 class RunProgress:
-    """The timing strip: what is happening, for how long, how fast."""
+    """The timing strip: what is happening, for how long, how fast. ``waiting_s`` is set while a
+    stream has been sent and no frame has arrived yet (Sim answers a stream only with its first
+    output, which an agent that thinks or calls tools may take minutes to produce)."""
 
     status: str
     elapsed_s: float
@@ -104,6 +108,7 @@ class RunProgress:
     server_duration_ms: float | None = None
     cost: float | None = None
     running: bool = True
+    waiting_s: float | None = None
 
 
 class RunService(QObject):
@@ -160,6 +165,7 @@ class RunService(QObject):
         self._server: tuple[float | None, float | None] = (None, None)
         self._warned_cap = False
         self._ended = True
+        self._waiting = False  # a stream is sent and no frame has arrived yet
         self._tasks = TaskSet()
         self._paint = QTimer(self)
         self._paint.setSingleShot(True)
@@ -286,7 +292,8 @@ class RunService(QObject):
             return
         outcome: Outcome | None
         if request.mode == "stream":
-            self._set_status("Streaming…")
+            self._waiting = True
+            self._set_status(WAITING)
             outcome = await run_modes.run_stream(client, request, run_id, self, self._opened)
         elif request.mode == "sync":
             self._set_status("Running (waiting for the result)…")
@@ -466,6 +473,7 @@ class RunService(QObject):
         if self._ended:
             return
         self._ended = True
+        self._waiting = False
         self._flush()
         base = self.transcript.outcome
         if base is None:
@@ -688,8 +696,13 @@ class RunService(QObject):
         live = self.running if running is None else running
         elapsed = time.perf_counter() - self._t0 if live else (self.transcript.timing.ended or 0.0)
         duration, cost = self._server
+        if self._waiting and (self.pending or self._raw.incoming or len(self._raw)):
+            self._waiting = False  # the first frame is in (any frame: some make no event)
+            if self._status == WAITING:  # not when Stop has said something since
+                self._status = "Streaming…"
+        waiting = elapsed if self._waiting and live else None
         self.progress.emit(
-            RunProgress(self._status, elapsed, replace(self.transcript.timing), duration, cost, live)
+            RunProgress(self._status, elapsed, replace(self.transcript.timing), duration, cost, live, waiting)
         )
 
     def _tick(self) -> None:

@@ -74,6 +74,13 @@ def timing_text(progress: RunProgress) -> str:
     return "  ·  ".join(parts)
 
 
+def waiting_text(seconds: float) -> str:
+    """The line shown while a stream waits for its first frame: "Waiting for the first output · 41 s"."""
+    whole = int(seconds)
+    minutes, secs = divmod(whole, 60)
+    return f"Waiting for the first output · {f'{minutes} min {secs:02d} s' if minutes else f'{secs} s'}"
+
+
 class RunConsole(QWidget):
     """Runs one workflow at a time and shows how it goes.
 
@@ -160,9 +167,24 @@ class RunConsole(QWidget):
         self.run_notices.setWordWrap(True)
         self.run_notices.hide()
         self.result = ResultView()
+        self.waiting = QLabel()
+        self.waiting.setObjectName("waitingForOutput")
+        waiting_hint = QLabel(
+            "Sim answers a stream only once the workflow has its first output (an agent may think or "
+            "call tools for minutes first). Stop cancels the run."
+        )
+        waiting_hint.setObjectName("placeholderHint")
+        waiting_hint.setWordWrap(True)
+        self.waiting_box = QWidget()
+        waiting_layout = QVBoxLayout(self.waiting_box)
+        waiting_layout.setContentsMargins(10, 8, 10, 8)
+        waiting_layout.addWidget(self.waiting)
+        waiting_layout.addWidget(waiting_hint)
+        self.waiting_box.hide()
         live = QWidget()
         live_layout = QVBoxLayout(live)
         live_layout.setContentsMargins(0, 0, 0, 0)
+        live_layout.addWidget(self.waiting_box)
         live_layout.addWidget(self.run_notices)
         live_layout.addWidget(self.transcript, 1)
         live_layout.addWidget(self.follow_button, 0, Qt.AlignmentFlag.AlignRight)
@@ -418,6 +440,10 @@ class RunConsole(QWidget):
 
     def _progress(self, progress: RunProgress) -> None:
         self.timing.setText(timing_text(progress))
+        waiting = progress.waiting_s
+        if waiting is not None:
+            self.waiting.setText(waiting_text(waiting))
+        self.waiting_box.setVisible(waiting is not None)
 
     def _finished(self, outcome: Outcome) -> None:
         streamed = bool(self.runs.transcript.blocks)

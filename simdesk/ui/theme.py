@@ -130,6 +130,7 @@ QLabel[muted="true"] {{ color: {c.muted}; }}
 QWidget#panelPlaceholder {{ background: {c.surface}; }}
 QLabel#placeholderTitle {{ font-size: 15px; font-weight: 600; color: {c.text}; }}
 QLabel#placeholderHint {{ color: {c.muted}; }}
+QLabel#waitingForOutput {{ font-size: 14px; font-weight: 600; color: {c.text}; }}
 QLabel#testResult {{ background: {c.alt_surface}; border: 1px solid {c.border}; border-radius: 6px; padding: 8px; }}
 QToolTip {{ color: {c.tooltip_text}; background: {c.tooltip_bg}; border: 1px solid {c.border}; padding: 4px; }}
 """

@@ -16,6 +16,7 @@ from simdesk.api import (
     APITimeoutError,
     ConflictError,
     FeatureUnavailableError,
+    NoOutputError,
     NotFoundError,
     ProtocolError,
     RateLimitError,
@@ -381,16 +382,19 @@ def test_a_sync_run_past_its_deadline_reports_its_run_id_and_is_not_rerun(clock:
     assert len(sim.requests) == 1
 
 
-def test_a_stream_has_a_deadline_for_its_headers(clock: FakeClock) -> None:
+def test_a_stream_waits_for_its_headers_until_the_run_deadline(clock: FakeClock) -> None:
+    """Sim sends a stream's headers with its first frame: the run deadline bounds the wait, not
+    the call deadline (a server that never answers is covered by the run deadline)."""
     sim = _never_answers()
 
     async def main() -> None:
-        async with sim.client(clock, timeout=0.05) as c:
+        async with sim.client(clock, timeout=30, run_timeout=0.05) as c:
             async for _ in c.stream(WF, {}):
                 pass
 
-    with pytest.raises(APITimeoutError):
+    with pytest.raises(NoOutputError) as caught:
         run(main())
+    assert "no output within the run deadline (0.05 s)" in caught.value.message
 
 
 def test_connection_refused_is_retried_then_reported_as_never_sent(clock: FakeClock) -> None:

@@ -99,22 +99,6 @@ def test_a_long_silence_mid_stream_is_not_a_timeout(any_sandbox: RunningSandbox,
     assert isinstance(events[-1], Final) and len(events) == 6
 
 
-def test_a_stall_before_the_headers_hits_the_deadline_with_the_run_id(
-    any_sandbox: RunningSandbox, connect: Connect
-) -> None:
-    any_sandbox.faults.update({"stall_before_first_byte_s": 0.5})
-    before = runs_of(any_sandbox, demo.STORY_ID)
-
-    async def main() -> None:
-        async with connect(any_sandbox, timeout=0.1) as c:
-            await collect(c, demo.STORY_ID, {}, **STORY)
-
-    with pytest.raises(APITimeoutError) as caught:
-        run(main())
-    assert caught.value.run_id is not None and caught.value.run_id in any_sandbox.state.runs
-    assert runs_of(any_sandbox, demo.STORY_ID) == before + 1  # not retried: the run exists
-
-
 @pytest.mark.parametrize("batched", [False, True], ids=["event by event", "in batches"])
 def test_a_cut_stream_yields_what_arrived_then_a_protocol_error_naming_the_run(
     any_sandbox: RunningSandbox, connect: Connect, batched: bool

@@ -4,7 +4,8 @@
 
 Streams the Research Assistant (thinking, tool calls, a retracted draft and an injected
 stream error) from a paced embedded sandbox, and saves the window mid-stream and finished,
-plus a failed run, in both themes. Default output: /tmp/simdesk-shots/.
+plus a failed run, in both themes; first, a stream still waiting for its first output (at the
+default size and at 1024x600). Default output: /tmp/simdesk-shots/.
 """
 
 from __future__ import annotations
@@ -19,15 +20,15 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QSplitter
+from PySide6.QtWidgets import QApplication, QSplitter, QWidget
 
 from simdesk.api import SimClient
 from simdesk.sandbox import demo
 from simdesk.sandbox.clock import RealClock
-from simdesk.sandbox.server import SandboxConfig, start_sandbox
+from simdesk.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
 from simdesk.services.eventloop import AppEventLoop
 from simdesk.ui.theme import ThemeController
-from simdesk.ui.workbench import build_workbench
+from simdesk.ui.workbench import Workbench, build_workbench
 
 
 async def _until(check: Callable[[], object], within_s: float = 20.0) -> None:
@@ -40,7 +41,27 @@ async def _until(check: Callable[[], object], within_s: float = 20.0) -> None:
         await asyncio.sleep(0.02)
 
 
-async def shoot(out: Path, theme_name: str, theme: ThemeController, base_url: str, key: str) -> None:
+async def shoot_waiting(out: Path, theme_name: str, bench: Workbench, window: QWidget, sandbox: RunningSandbox) -> None:
+    """A Story stream whose first frame is held back: the console counts the wait; then Stop."""
+    sandbox.faults.update({"stall_before_first_byte_s": 60.0})
+    bench.console.open_workflow(demo.STORY_ID)
+    await _until(lambda: bench.console.workflow is not None and bench.console.workflow.id == demo.STORY_ID)
+    bench.console.options.set_options({"mode": "stream", "selectedOutputs": ["Storyteller.content"]})
+    assert bench.console.run()
+    await _until(lambda: bench.console.waiting.text().endswith("· 2 s"), 10)
+    window.grab().save(str(out / f"console-waiting-{theme_name}.png"))
+    size = window.size()
+    window.resize(1024, 600)
+    await asyncio.sleep(0.2)
+    window.grab().save(str(out / f"console-waiting-1024x600-{theme_name}.png"))
+    window.resize(size)
+    bench.console.stop()
+    await _until(lambda: not bench.runs.running, 30)
+    sandbox.faults.update({"stall_before_first_byte_s": 0.0})
+
+
+async def shoot(out: Path, theme_name: str, theme: ThemeController, sandbox: RunningSandbox) -> None:
+    base_url, key = sandbox.base_url, sandbox.api_key
     theme.set_mode(theme_name)
     data = Path(tempfile.mkdtemp(prefix="simdesk-shots-"))
     bench = build_workbench(data)
@@ -58,9 +79,10 @@ async def shoot(out: Path, theme_name: str, theme: ThemeController, base_url: st
     bench.use_profile("Demo", get, key=lambda: key, base_url=base_url, reopen_last=False)
     await _until(lambda: bench.catalogue.snapshot.contents and not bench.catalogue.busy)
     bench.catalogue.toggle_favourite(demo.STORY_ID)
+    await shoot_waiting(out, theme_name, bench, window, sandbox)
     bench.panel.select(demo.RESEARCH_ID)
     bench.console.open_workflow(demo.RESEARCH_ID)
-    await _until(lambda: bench.console.workflow is not None)
+    await _until(lambda: bench.console.workflow is not None and bench.console.workflow.id == demo.RESEARCH_ID)
     bench.console.form.set_values({"question": "How warm is Oslo today?"})
     bench.console.options.set_options(
         {"mode": "stream", "selectedOutputs": ["Researcher.content", "Sources.sources"],
@@ -106,7 +128,7 @@ def main() -> int:
     try:
         for name in ("light", "dark"):
             sandbox.faults.update({"stream_error_after_first": 1})
-            loop.run_until_complete(shoot(out, name, theme, sandbox.base_url, sandbox.api_key))
+            loop.run_until_complete(shoot(out, name, theme, sandbox))
     finally:
         sandbox.stop()
     sys.stdout.write(f"screenshots in {out}\n")
