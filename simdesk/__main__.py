@@ -1,4 +1,5 @@
-"""Command-line entry point: ``simdesk`` (the app) and ``simdesk sandbox`` (the local server)."""
+"""Command-line entry point: ``simdesk`` (the app), ``simdesk sandbox`` (the local server) and
+``simdesk batch`` (one workflow over a table of inputs, in a terminal)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ def main(argv: list[str] | None = None) -> int:
         from simdesk.sandbox.cli import main as sandbox_main
 
         return sandbox_main(args[1:])
+    if args and args[0] == "batch":
+        from simdesk.batch_cli import main as batch_main
+
+        return batch_main(args[1:])
     from simdesk.app import leave
     from simdesk.app import main as app_main
 

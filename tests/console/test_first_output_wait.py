@@ -42,15 +42,20 @@ def test_the_console_counts_the_wait_for_the_first_output_then_streams(
     console = bench.console
     assert console.waiting_box.isHidden()
     shown: list[str] = []  # the label as each progress report left it
-    bench.runs.progress.connect(
-        lambda _p: shown.append("" if console.waiting_box.isHidden() else console.waiting.text())
-    )
-    with qtbot.waitSignal(bench.runs.finished, timeout=15_000) as done:
-        assert console.run()
-        qtbot.waitUntil(lambda: not console.waiting_box.isHidden(), timeout=2000)
-        assert console.waiting.text() == "Waiting for the first output · 0 s"
-        assert console.timing.text().startswith("Waiting for the first output…")
-        assert console.stop_button.isEnabled()
+
+    def record(_progress: object) -> None:
+        shown.append("" if console.waiting_box.isHidden() else console.waiting.text())
+
+    bench.runs.progress.connect(record)
+    try:
+        with qtbot.waitSignal(bench.runs.finished, timeout=15_000) as done:
+            assert console.run()
+            qtbot.waitUntil(lambda: not console.waiting_box.isHidden(), timeout=2000)
+            assert console.waiting.text() == "Waiting for the first output · 0 s"
+            assert console.timing.text().startswith("Waiting for the first output…")
+            assert console.stop_button.isEnabled()
+    finally:
+        bench.runs.progress.disconnect(record)  # the service outlives the console in teardown
     assert done.args[0].status == "completed"
     # the service's once-a-second clock moved the count on while nothing arrived
     counts = [text for text in dict.fromkeys(shown) if text]
