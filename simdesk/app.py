@@ -243,6 +243,8 @@ class AppContext:
         self.workbench = install_workbench(
             self.window, self.profiles, self.pool, self.connection, self.paths.data, self.settings
         )
+        if self.workbench.history.problem is not None:
+            self.messages.send_error(self.workbench.history.problem.message)
         if self.jobs is not None:  # "Run in background" hands runs to the job tracker (issue 6)
             self.workbench.runs.set_job_handoff(self.jobs.service.handoff)
 
