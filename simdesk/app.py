@@ -298,7 +298,10 @@ def compose(
         redaction.known = secrets.known_keys
     messages = MessageBus()
     pool = ClientPool(secrets, client_factory or budgeted_factory)  # one request budget per profile (issue 7)
-    profiles = ProfileService(ProfileStore(paths.profiles_file), secrets, settings, pool, messages)
+    profile_store = ProfileStore(paths.profiles_file)
+    if profile_store.problem is not None:  # kept in messages.recent until the window shows it
+        messages.send_error(profile_store.problem)
+    profiles = ProfileService(profile_store, secrets, settings, pool, messages)
     connection = ConnectionService(profiles, pool)
     window = MainWindow(settings, profiles, connection, messages, theme, paths, __version__)
     # The services live as long as the window; parenting them keeps them alive with it.

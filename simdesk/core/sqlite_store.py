@@ -26,22 +26,22 @@ still a read of the whole file but no sorting.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import sqlite3
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from simdesk.core.aside import escapes, set_aside
 
 log = logging.getLogger("simdesk.core.sqlite")
 
 MEMORY = ":memory:"
 FULL_CHECK_BYTES = 8 * 2**20
 OPEN_TIMEOUT_S = 2.0  # how long the first open waits for a lock before calling the file locked
-COMPANIONS = ("-wal", "-shm", "-journal")
+COMPANIONS = ("-wal", "-shm", "-journal")  # SQLite's files beside the store, moved with it
 _DAMAGE_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
 _LOCK_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 
@@ -60,29 +60,6 @@ class _Damaged(Exception):
 
 class _TooNew(Exception):
     """The file's schema version is newer than this simdesk knows."""
-
-
-def set_aside(path: Path, reason: str) -> Path:
-    """Rename ``path`` (and any SQLite companions) to ``<name>.<reason>-<local time>``; the new path."""
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    aside = path.with_name(f"{path.name}.{reason}-{stamp}")
-    number = 2
-    while aside.exists() or aside.is_symlink():
-        aside = path.with_name(f"{path.name}.{reason}-{stamp}-{number}")
-        number += 1
-    os.replace(path, aside)
-    for suffix in COMPANIONS:
-        companion = path.with_name(path.name + suffix)
-        if companion.exists():
-            os.replace(companion, aside.with_name(aside.name + suffix))
-    return aside
-
-
-def escapes(path: Path, root: Path) -> bool:
-    """True when ``path`` is a symbolic link whose target lies outside ``root``."""
-    if not path.is_symlink():
-        return False
-    return not path.resolve().is_relative_to(root.resolve())
 
 
 def _code(exc: sqlite3.Error) -> int:
@@ -139,7 +116,7 @@ class SqliteFile:
         try:
             file.parent.mkdir(parents=True, exist_ok=True)
             if escapes(file, file.parent):
-                aside = set_aside(file, "symlink")
+                aside = set_aside(file, "symlink", COMPANIONS)
                 self._report(
                     f"The {self.label} file {file.name} was a link to {file.resolve()}, outside the data folder. "
                     f"simdesk does not write there: the link was renamed to {aside.name} (its target is "
@@ -189,7 +166,7 @@ class SqliteFile:
 
     def _start_fresh(self, file: Path, why: str) -> sqlite3.Connection:
         try:
-            aside = set_aside(file, "damaged")
+            aside = set_aside(file, "damaged", COMPANIONS)
         except OSError as exc:
             return self._session_only(f"{file} is damaged ({why}) and could not be moved aside ({exc.strerror}).")
         log.error("the %s at %s is damaged (%s); moved it to %s", self.label, file, why, aside)

@@ -9,9 +9,11 @@ message gives.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import sqlite3
+import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +25,7 @@ from simdesk.core import sqlite_store
 from simdesk.core.jobs import Job, JobStatus, Origin
 from simdesk.core.jobs_store import JobStore
 from simdesk.core.paths import AppPaths
+from simdesk.core.profiles import Profile, ProfileError, ProfileStore
 from simdesk.core.run_history import RunHistory, RunStart
 from simdesk.core.usage_history import Sample, UsageHistory
 
@@ -242,3 +245,134 @@ def test_the_window_says_so_when_the_usage_history_is_locked(
     ctx.usage.begin()
     qtbot.waitUntil(lambda: "usage history" in ctx.window.notice.text.text(), timeout=10_000)
     assert "another simdesk" in ctx.window.notice.text.text()
+
+
+# --- the profiles file ---------------------------------------------------------------------------
+
+GOOD = {"name": "Staging", "base_url": "https://sim.example.com", "color": "#16a34a"}
+
+
+def _profiles_json(*entries: object) -> str:
+    return json.dumps({"version": 1, "profiles": list(entries)}, ensure_ascii=False)
+
+
+@pytest.fixture
+def immutable() -> Iterator[Callable[[Path], None]]:
+    """``chattr +i`` (root only; ext4/xfs/btrfs/tmpfs), undone after the test so it can be cleaned up."""
+    marked: list[Path] = []
+
+    def mark(path: Path) -> None:
+        if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0:
+            pytest.skip("chattr +i is not available here (needs root and a file system that has it)")
+        marked.append(path)
+
+    yield mark
+    for path in reversed(marked):
+        subprocess.run(["chattr", "-i", str(path)], check=False)
+
+
+def _aside(path: Path) -> list[Path]:
+    return sorted(path.parent.glob(f"{path.name}.damaged-*"))
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        bytes(range(256)) * 8,
+        ('{"profiles": [' + "[" * 200_000 + "]" * 200_000 + "]}").encode(),
+        b"\x00" * 4096,
+        b'{"profiles": {"Staging": "https://sim.example.com"}}',
+    ],
+    ids=["binary", "nested-too-deep", "zeros", "wrong-shape"],
+)
+def test_an_unreadable_profile_file_is_copied_aside_and_loads_empty(content: bytes, tmp_path: Path) -> None:
+    path = tmp_path / "profiles.json"
+    path.write_bytes(content)
+    store = ProfileStore(path)
+    assert store.profiles() == []
+    [copy] = _aside(path)
+    assert copy.read_bytes() == content
+    assert store.problem is not None and str(copy) in store.problem
+    store.put(Profile.create("New"))  # saving works again, over the unreadable file
+    assert ProfileStore(path).names() == ["New"] and copy.read_bytes() == content
+
+
+def test_the_profiles_that_parse_are_loaded_and_the_rest_kept_in_a_copy(tmp_path: Path) -> None:
+    path = tmp_path / "profiles.json"
+    text = _profiles_json({"name": ""}, GOOD, 5, {"name": "Bad colour", "color": "red"}, {**GOOD, "name": "Prod"})
+    path.write_text(text, encoding="utf-8")
+    store = ProfileStore(path)
+    assert store.names() == ["Staging", "Prod"]
+    [copy] = _aside(path)
+    assert copy.read_text(encoding="utf-8") == text
+    assert store.problem is not None and "3 profile(s)" in store.problem and str(copy) in store.problem
+
+
+def test_invalid_utf8_loads_what_it_can_and_keeps_the_original_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "profiles.json"
+    raw = _profiles_json({**GOOD, "name": "Caf\u00e9"}, {**GOOD, "name": "Prod"}).encode().replace(b"\xc3\xa9", b"\xe9")
+    path.write_bytes(raw)
+    store = ProfileStore(path)
+    assert store.names() == ["Caf\ufffd", "Prod"]
+    [copy] = _aside(path)
+    assert copy.read_bytes() == raw and store.problem is not None
+
+
+def test_a_byte_order_mark_is_valid_utf8_and_loads(tmp_path: Path) -> None:
+    path = tmp_path / "profiles.json"
+    path.write_bytes(b"\xef\xbb\xbf" + _profiles_json(GOOD).encode())
+    store = ProfileStore(path)
+    assert store.names() == ["Staging"] and store.problem is None and _aside(path) == []
+
+
+def test_a_folder_in_place_of_the_profile_file_is_moved_aside_whole(tmp_path: Path) -> None:
+    path = tmp_path / "profiles.json"
+    path.mkdir()
+    (path / "inside.txt").write_text("keep me")
+    store = ProfileStore(path)
+    assert store.profiles() == [] and store.problem is not None
+    [moved] = _aside(path)
+    assert (moved / "inside.txt").read_text() == "keep me"
+    store.put(Profile.create("New"))
+    assert ProfileStore(path).names() == ["New"]
+
+
+def test_an_immutable_profile_file_loads_and_a_save_says_why_it_failed(
+    tmp_path: Path, immutable: Callable[[Path], None]
+) -> None:
+    path = tmp_path / "profiles.json"
+    text = _profiles_json(GOOD)
+    path.write_text(text, encoding="utf-8")
+    immutable(path)
+    store = ProfileStore(path)
+    assert store.names() == ["Staging"] and store.problem is None
+    with pytest.raises(ProfileError, match=r"could not be saved.*read-only"):
+        store.put(Profile.create("New"))
+    assert store.names() == ["Staging"]  # memory and disk still agree
+    assert path.read_text(encoding="utf-8") == text
+
+
+def test_a_damaged_file_in_an_immutable_folder_is_not_overwritten(
+    tmp_path: Path, immutable: Callable[[Path], None]
+) -> None:
+    folder = tmp_path / "config"
+    folder.mkdir()
+    path = folder / "profiles.json"
+    path.write_bytes(b"\xff\xfe garbage")
+    immutable(folder)
+    store = ProfileStore(path)  # no copy can be made beside it
+    assert store.profiles() == [] and store.problem is not None and "will not be overwritten" in store.problem
+    with pytest.raises(ProfileError, match="cannot be saved"):
+        store.put(Profile.create("New"))
+    assert path.read_bytes() == b"\xff\xfe garbage"
+
+
+def test_the_window_tells_of_a_damaged_profile_file(
+    app_paths: AppPaths, make_app: Callable[..., Any], memory_keyring: Any
+) -> None:
+    app_paths.profiles_file.write_text(_profiles_json(GOOD, {"name": "x" * 500}), encoding="utf-8")
+    ctx = make_app(app_paths)
+    ctx.start(environ={}, check=False)
+    assert ctx.profiles.names() == ["Staging"]
+    [copy] = _aside(app_paths.profiles_file)
+    assert str(copy) in ctx.window.notice.text.text()
