@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from simdesk import __version__
 from simdesk.core.logsetup import RedactionFilter, setup_logging
-from simdesk.core.paths import APP_ID, APP_NAME, AppPaths
+from simdesk.core.paths import APP_ID, APP_NAME, AppPaths, UnwritableDir
 from simdesk.core.profiles import ProfileError, profile_from_env
 
 if TYPE_CHECKING:
@@ -451,8 +451,11 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version, a usage error
         return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
 
-    paths = AppPaths.resolve(args.data_dir).ensure()
-    redaction = setup_logging(paths.log_file, args.log_level)
+    try:
+        paths = AppPaths.resolve(args.data_dir).ensure()
+        redaction = setup_logging(paths.log_file, args.log_level)
+    except OSError as exc:  # nowhere to keep anything: say so plainly and stop
+        return cannot_start(str(exc) if isinstance(exc, UnwritableDir) else f"simdesk cannot write its files: {exc}")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request is noise
     log.info("simdesk %s starting (data under %s)", __version__, paths.data.parent if args.data_dir else paths.data)
     ctx: AppContext | None = None
@@ -464,6 +467,30 @@ def main(argv: list[str] | None = None) -> int:
             ctx.demo.stop()
         log.info("simdesk stopped")
         logging.shutdown()
+
+
+def has_display(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether a dialog could be seen: not on the offscreen/minimal platforms, nor on a Linux
+    without an X or Wayland display."""
+    env = os.environ if environ is None else environ
+    if env.get("QT_QPA_PLATFORM", "").split(":")[0] in ("offscreen", "minimal"):
+        return False
+    return not sys.platform.startswith("linux") or bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
+
+
+def cannot_start(message: str) -> int:
+    """Tell why the app cannot start (stderr, and a dialog when a display exists); exit status 1."""
+    print(message, file=sys.stderr)  # noqa: T201 (no log file to write to: that is the problem)
+    if has_display():
+        try:
+            from PySide6.QtWidgets import QApplication, QMessageBox
+
+            app = QApplication.instance() or QApplication([sys.argv[0]])
+            QMessageBox.critical(None, "simdesk cannot start", message)
+            del app
+        except Exception as exc:  # the message is on stderr already
+            print(f"(the dialog could not be shown: {exc})", file=sys.stderr)  # noqa: T201
+    return 1
 
 
 def leave(status: int) -> NoReturn:
