@@ -278,6 +278,7 @@ def compose(
     redaction: RedactionFilter | None = None,
 ) -> AppContext:
     """Build settings, services and the window, wired together (nothing shown or started yet)."""
+    from simdesk.core.aside import move_escaping_link
     from simdesk.core.profiles import ProfileStore
     from simdesk.core.secrets import Secrets
     from simdesk.services.clients import ClientPool
@@ -290,6 +291,8 @@ def compose(
     from simdesk.ui.theme import ThemeController
     from simdesk.ui.usage_meter_install import install_usage
 
+    # QSettings writes through a link to its target: a link out of its folder is set aside first
+    moved = [move_escaping_link(f, "settings") for f in (paths.settings_file, paths.state_file)]
     settings = Settings.at(paths.settings_file, paths.state_file)
     theme = ThemeController(app)
     theme.set_mode(settings.get(THEME))
@@ -298,6 +301,9 @@ def compose(
         redaction.known = secrets.known_keys
     messages = MessageBus()
     pool = ClientPool(secrets, client_factory or budgeted_factory)  # one request budget per profile (issue 7)
+    for problem in moved:
+        if problem is not None:
+            messages.send_error(problem.message)
     profile_store = ProfileStore(paths.profiles_file)
     if profile_store.problem is not None:  # kept in messages.recent until the window shows it
         messages.send_error(profile_store.problem)

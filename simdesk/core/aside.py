@@ -7,11 +7,23 @@ when two are set aside in the same second.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
+
+log = logging.getLogger("simdesk.core.files")
+
+
+@dataclass(frozen=True, slots=True)
+class StoreProblem:
+    """Why a file of simdesk's did not open as usual: a sentence for the user, and where the old one went."""
+
+    message: str
+    moved_to: Path | None = None
 
 
 def aside_name(path: Path, reason: str) -> Path:
@@ -49,3 +61,18 @@ def escapes(path: Path, root: Path) -> bool:
     if not path.is_symlink():
         return False
     return not path.resolve().is_relative_to(root.resolve())
+
+
+def move_escaping_link(path: Path, label: str) -> StoreProblem | None:
+    """Rename ``path`` aside when it is a link out of its own folder (so nothing is written through
+    it); what happened, for the user, or ``None`` when it is not such a link."""
+    if not escapes(path, path.parent):
+        return None
+    target = path.resolve()
+    aside = set_aside(path, "symlink")
+    log.warning("%s was a link to %s, outside its folder; renamed the link to %s", path, target, aside)
+    return StoreProblem(
+        f"The {label} file {path.name} was a link to {target}, outside its folder. simdesk does not write "
+        f"there: the link was renamed to {aside.name} (its target is untouched) and a new one was started.",
+        aside,
+    )

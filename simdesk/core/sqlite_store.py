@@ -31,10 +31,11 @@ import sqlite3
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-from simdesk.core.aside import escapes, set_aside
+from simdesk.core.aside import StoreProblem, move_escaping_link, set_aside
+
+__all__ = ["SqliteFile", "StoreProblem", "transaction"]
 
 log = logging.getLogger("simdesk.core.sqlite")
 
@@ -44,14 +45,6 @@ OPEN_TIMEOUT_S = 2.0  # how long the first open waits for a lock before calling 
 COMPANIONS = ("-wal", "-shm", "-journal")  # SQLite's files beside the store, moved with it
 _DAMAGE_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
 _LOCK_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
-
-
-@dataclass(frozen=True, slots=True)
-class StoreProblem:
-    """Why a store did not open as usual: a sentence for the user, and where the old file went."""
-
-    message: str
-    moved_to: Path | None = None
 
 
 class _Damaged(Exception):
@@ -115,14 +108,7 @@ class SqliteFile:
         file = Path(self.requested)
         try:
             file.parent.mkdir(parents=True, exist_ok=True)
-            if escapes(file, file.parent):
-                aside = set_aside(file, "symlink", COMPANIONS)
-                self._report(
-                    f"The {self.label} file {file.name} was a link to {file.resolve()}, outside the data folder. "
-                    f"simdesk does not write there: the link was renamed to {aside.name} (its target is "
-                    "untouched) and a new, empty store was started.",
-                    aside,
-                )
+            self.problem = move_escaping_link(file, self.label)
             return self._open_checked(file)
         except _Damaged as exc:
             return self._start_fresh(file, str(exc))

@@ -191,7 +191,7 @@ def test_a_store_linked_outside_its_folder_is_not_written_through(kind: StoreKin
     try:
         assert store.problem is not None and store.problem.moved_to is not None
         assert store.problem.moved_to.is_symlink() and store.problem.moved_to.resolve() == outside
-        assert "outside the data folder" in store.problem.message
+        assert "outside its folder" in store.problem.message
         kind.add(store, 7)
         assert kind.count(store) == 1
     finally:
@@ -376,3 +376,30 @@ def test_the_window_tells_of_a_damaged_profile_file(
     assert ctx.profiles.names() == ["Staging"]
     [copy] = _aside(app_paths.profiles_file)
     assert str(copy) in ctx.window.notice.text.text()
+
+
+# --- links out of the data folder ----------------------------------------------------------------
+
+
+def test_settings_linked_outside_their_folder_are_not_written_through(
+    app_paths: AppPaths, make_app: Callable[..., Any], memory_keyring: Any, tmp_path: Path
+) -> None:
+    outside = tmp_path / "dotfiles"
+    outside.mkdir()
+    targets = {}
+    for file in (app_paths.settings_file, app_paths.state_file):
+        targets[file] = outside / file.name
+        targets[file].write_text("[General]\nkeep=me\n", encoding="utf-8")
+        file.symlink_to(targets[file])
+    ctx = make_app(app_paths)
+    ctx.start(environ={}, check=False)
+    ctx.window.set_theme("dark")
+    ctx.window.request_quit()  # saves the layout into the state file
+    ctx.settings.sync()
+    for file, target in targets.items():
+        assert target.read_text(encoding="utf-8") == "[General]\nkeep=me\n"
+        assert file.is_file() and not file.is_symlink()
+        [link] = file.parent.glob(f"{file.name}.symlink-*")
+        assert link.is_symlink() and link.resolve() == target
+    assert "theme" in app_paths.settings_file.read_text(encoding="utf-8")
+    assert "outside its folder" in ctx.window.notice.text.text()
