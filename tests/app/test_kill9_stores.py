@@ -11,10 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
-import signal
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,30 +20,21 @@ import pytest
 from simdesk.core.run_history import RunHistory
 from simdesk.core.usage_history import UsageHistory
 from tests.app.kill9_child import FRAMES, frame
+from tests.kill9 import run_then_kill
 
-REPO = Path(__file__).resolve().parents[2]
 ROUNDS = 4
 
 
 def _run_and_kill(kind: str, path: Path, first: int, commits: int) -> int:
     """Start the child, wait for ``commits`` commit lines, SIGKILL it; the last number committed."""
-    command = [sys.executable, "-m", "tests.app.kill9_child", kind, str(path), str(first)]
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    child = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
-    last = first - 1
-    try:
-        assert child.stdout is not None
-        for line in child.stdout:
-            last = int(line.split()[1])
-            if last - first + 1 >= commits:
-                break
-    finally:
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait(timeout=10)
-        if child.stdout is not None:
-            child.stdout.close()
-    assert child.returncode == -signal.SIGKILL
-    return last
+    lines = run_then_kill(
+        "tests.app.kill9_child",
+        kind,
+        str(path),
+        str(first),
+        until=lambda line: int(line.split()[1]) >= first + commits - 1,
+    )
+    return int(lines[-1].split()[1]) if lines else first - 1
 
 
 def _integrity(path: Path) -> str:
