@@ -28,6 +28,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from simdesk import __version__
+from simdesk.core.aside import move_escaping_link
 from simdesk.core.logsetup import RedactionFilter, setup_logging
 from simdesk.core.paths import APP_ID, APP_NAME, AppPaths, UnwritableDir
 from simdesk.core.profiles import ProfileError, profile_from_env
@@ -278,7 +279,6 @@ def compose(
     redaction: RedactionFilter | None = None,
 ) -> AppContext:
     """Build settings, services and the window, wired together (nothing shown or started yet)."""
-    from simdesk.core.aside import move_escaping_link
     from simdesk.core.profiles import ProfileStore
     from simdesk.core.secrets import Secrets
     from simdesk.services.clients import ClientPool
@@ -459,10 +459,13 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         paths = AppPaths.resolve(args.data_dir).ensure()
+        log_link = move_escaping_link(paths.log_file, "log")  # the log handler would append through a link
         redaction = setup_logging(paths.log_file, args.log_level)
     except OSError as exc:  # nowhere to keep anything: say so plainly and stop
         return cannot_start(str(exc) if isinstance(exc, UnwritableDir) else f"simdesk cannot write its files: {exc}")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request is noise
+    if log_link is not None:
+        log.warning("%s", log_link.message)
     log.info("simdesk %s starting (data under %s)", __version__, paths.data.parent if args.data_dir else paths.data)
     ctx: AppContext | None = None
     try:

@@ -14,6 +14,7 @@ import logging
 import os
 import sqlite3
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -403,3 +404,22 @@ def test_settings_linked_outside_their_folder_are_not_written_through(
         assert link.is_symlink() and link.resolve() == target
     assert "theme" in app_paths.settings_file.read_text(encoding="utf-8")
     assert "outside its folder" in ctx.window.notice.text.text()
+
+
+def test_a_log_file_linked_outside_its_folder_is_not_appended_to(tmp_path: Path) -> None:
+    root = tmp_path / "simdesk"
+    paths = AppPaths.under(root).ensure()
+    outside = tmp_path / "elsewhere.txt"
+    outside.write_text("mine\n", encoding="utf-8")
+    paths.log_file.symlink_to(outside)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    env.pop("SIM_API_KEY", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "simdesk", "--data-dir", str(root), "--exit-after-startup"],
+        cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert outside.read_text(encoding="utf-8") == "mine\n"
+    assert not paths.log_file.is_symlink() and "outside its folder" in paths.log_file.read_text(encoding="utf-8")
+    [link] = paths.logs.glob("simdesk.log.symlink-*")
+    assert link.resolve() == outside
