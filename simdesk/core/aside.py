@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -51,6 +50,8 @@ def set_aside(path: Path, reason: str, companions: Iterable[str] = ()) -> Path:
 
 def back_up(path: Path, reason: str) -> Path:
     """Copy ``path`` aside (the original stays where it is, e.g. when only part of it is unusable)."""
+    import shutil  # on first use: with the compression modules it pulls in, ~3 ms of start-up
+
     aside = aside_name(path, reason)
     shutil.copyfile(path, aside)
     return aside
