@@ -232,6 +232,19 @@ def test_the_window_says_which_store_was_damaged_and_where_the_old_file_is(
     assert not ctx.window.notice.isHidden()
 
 
+def test_the_window_says_the_run_history_was_set_aside(
+    app_paths: AppPaths, make_app: Callable[..., Any], memory_keyring: Any
+) -> None:
+    runs = app_paths.data / "runs.sqlite3"
+    _written(STORES[1], runs, records=3)
+    _zero_page(runs)
+    ctx = make_app(app_paths)
+    ctx.start(environ={}, check=False)
+    ctx.install_workbench()
+    [aside] = app_paths.data.glob("runs.sqlite3.damaged-*")
+    assert "run history" in ctx.window.notice.text.text() and str(aside) in ctx.window.notice.text.text()
+
+
 def test_the_window_says_so_when_the_usage_history_is_locked(
     app_paths: AppPaths,
     make_app: Callable[..., Any],
