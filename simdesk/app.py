@@ -28,8 +28,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from simdesk import __version__
+from simdesk.core.aside import move_escaping_link
 from simdesk.core.logsetup import RedactionFilter, setup_logging
-from simdesk.core.paths import APP_ID, APP_NAME, AppPaths
+from simdesk.core.paths import APP_ID, APP_NAME, AppPaths, UnwritableDir
 from simdesk.core.profiles import ProfileError, profile_from_env
 
 if TYPE_CHECKING:
@@ -243,6 +244,8 @@ class AppContext:
         self.workbench = install_workbench(
             self.window, self.profiles, self.pool, self.connection, self.paths.data, self.settings
         )
+        if self.workbench.history.problem is not None:
+            self.messages.send_error(self.workbench.history.problem.message)
         if self.jobs is not None:  # "Run in background" hands runs to the job tracker (issue 6)
             self.workbench.runs.set_job_handoff(self.jobs.service.handoff)
 
@@ -288,6 +291,8 @@ def compose(
     from simdesk.ui.theme import ThemeController
     from simdesk.ui.usage_meter_install import install_usage
 
+    # QSettings writes through a link to its target: a link out of its folder is set aside first
+    moved = [move_escaping_link(f, "settings") for f in (paths.settings_file, paths.state_file)]
     settings = Settings.at(paths.settings_file, paths.state_file)
     theme = ThemeController(app)
     theme.set_mode(settings.get(THEME))
@@ -296,7 +301,13 @@ def compose(
         redaction.known = secrets.known_keys
     messages = MessageBus()
     pool = ClientPool(secrets, client_factory or budgeted_factory)  # one request budget per profile (issue 7)
-    profiles = ProfileService(ProfileStore(paths.profiles_file), secrets, settings, pool, messages)
+    for problem in moved:
+        if problem is not None:
+            messages.send_error(problem.message)
+    profile_store = ProfileStore(paths.profiles_file)
+    if profile_store.problem is not None:  # kept in messages.recent until the window shows it
+        messages.send_error(profile_store.problem)
+    profiles = ProfileService(profile_store, secrets, settings, pool, messages)
     connection = ConnectionService(profiles, pool)
     window = MainWindow(settings, profiles, connection, messages, theme, paths, __version__)
     # The services live as long as the window; parenting them keeps them alive with it.
@@ -446,9 +457,15 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version, a usage error
         return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
 
-    paths = AppPaths.resolve(args.data_dir).ensure()
-    redaction = setup_logging(paths.log_file, args.log_level)
+    try:
+        paths = AppPaths.resolve(args.data_dir).ensure()
+        log_link = move_escaping_link(paths.log_file, "log")  # the log handler would append through a link
+        redaction = setup_logging(paths.log_file, args.log_level)
+    except OSError as exc:  # nowhere to keep anything: say so plainly and stop
+        return cannot_start(str(exc) if isinstance(exc, UnwritableDir) else f"simdesk cannot write its files: {exc}")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request is noise
+    if log_link is not None:
+        log.warning("%s", log_link.message)
     log.info("simdesk %s starting (data under %s)", __version__, paths.data.parent if args.data_dir else paths.data)
     ctx: AppContext | None = None
     try:
@@ -459,6 +476,30 @@ def main(argv: list[str] | None = None) -> int:
             ctx.demo.stop()
         log.info("simdesk stopped")
         logging.shutdown()
+
+
+def has_display(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether a dialog could be seen: not on the offscreen/minimal platforms, nor on a Linux
+    without an X or Wayland display."""
+    env = os.environ if environ is None else environ
+    if env.get("QT_QPA_PLATFORM", "").split(":")[0] in ("offscreen", "minimal"):
+        return False
+    return not sys.platform.startswith("linux") or bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
+
+
+def cannot_start(message: str) -> int:
+    """Tell why the app cannot start (stderr, and a dialog when a display exists); exit status 1."""
+    print(message, file=sys.stderr)  # noqa: T201 (no log file to write to: that is the problem)
+    if has_display():
+        try:
+            from PySide6.QtWidgets import QApplication, QMessageBox
+
+            app = QApplication.instance() or QApplication([sys.argv[0]])
+            QMessageBox.critical(None, "simdesk cannot start", message)
+            del app
+        except Exception as exc:  # the message is on stderr already
+            print(f"(the dialog could not be shown: {exc})", file=sys.stderr)  # noqa: T201
+    return 1
 
 
 def leave(status: int) -> NoReturn:

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 from simdesk.core.jobs import Job, JobStatus, Origin, PauseContext
+from simdesk.core.sqlite_store import SqliteFile, StoreProblem, transaction
 
 SCHEMA_VERSION = 1
 DEFAULT_FILE_NAME = "jobs.sqlite3"
@@ -76,22 +77,19 @@ class DuplicateRunError(ValueError):
 class JobStore:
     """Jobs on disk. ``path`` may be ``":memory:"`` for tests that do not need a file."""
 
-    def __init__(self, path: Path | str) -> None:
-        self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        # autocommit mode: every statement outside an explicit BEGIN commits at once
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+    def __init__(self, path: Path | str, *, timeout: float = 5.0) -> None:
+        # FULL: fsync each commit, so the row outlives kill -9 and power loss
+        self._file = SqliteFile(
+            path, schema=_SCHEMA, version=SCHEMA_VERSION, label="job list", synchronous="FULL", timeout=timeout
+        )
+        self._db = self._file.open()
         self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")  # fsync each commit: the row outlives kill -9 and power loss
-        self._db.execute("PRAGMA busy_timeout=5000")
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            self._db.close()
-            raise RuntimeError(f"{self.path} was written by a newer simdesk (schema {version})")
-        self._db.executescript(_SCHEMA)
-        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        self.path = self._file.path
+
+    @property
+    def problem(self) -> StoreProblem | None:
+        """Why the store did not open as usual (set aside, or kept for this session only), if it did not."""
+        return self._file.problem
 
     @classmethod
     def in_dir(cls, data_dir: Path) -> JobStore:
@@ -104,16 +102,10 @@ class JobStore:
             self._db.close()
         except sqlite3.ProgrammingError:
             pass
+        self._file.cleanup()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self._db, "BEGIN IMMEDIATE")
 
     # --- writes ----------------------------------------------------------------------------
 

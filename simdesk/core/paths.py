@@ -15,6 +15,39 @@ APP_NAME = "simdesk"
 APP_ID = "io.github.simdesk.SimDesk"  # reverse-DNS id: .desktop file, icon name, desktopFileName
 
 
+PROBE_BYTES = 4096  # a block: a full disk refuses it (an empty file would still fit in a free inode)
+
+
+class UnwritableDir(OSError):
+    """A folder simdesk must write to cannot be written; ``str()`` is a sentence for the user."""
+
+    def __init__(self, directory: Path, cause: OSError) -> None:
+        super().__init__(cause.errno, cause.strerror)
+        self.directory = directory
+        self.reason = cause.strerror or str(cause)
+
+    def __str__(self) -> str:
+        return (
+            f"simdesk cannot write to its folder {self.directory}: {self.reason}. Check that the disk is not "
+            "full and the folder is not read-only or locked (immutable), or start simdesk with "
+            "--data-dir pointing at a folder it can write."
+        )
+
+
+def _probe(directory: Path) -> None:
+    """Write and remove a small file in ``directory`` (raises the OSError that stops it).
+
+    No fsync: a full disk refuses the write itself (space is reserved at write time), and
+    start-up time is benchmarked.
+    """
+    probe = directory / f".simdesk-write-test-{os.getpid()}"
+    try:
+        with probe.open("wb") as handle:
+            handle.write(bytes(PROBE_BYTES))
+    finally:
+        probe.unlink(missing_ok=True)
+
+
 @dataclass(frozen=True, slots=True)
 class AppPaths:
     """The four directories simdesk writes to, and the well-known files inside them."""
@@ -49,11 +82,19 @@ class AppPaths:
         return cls.under(Path(data_dir)) if data_dir else cls.for_user()
 
     def ensure(self) -> AppPaths:
-        """Create the directories (private to the user: they hold logs and profiles)."""
+        """Create the directories (private to the user: they hold logs and profiles).
+
+        Raises :class:`UnwritableDir` when one cannot be created or written (a read-only mount,
+        an immutable folder, a full disk), naming the folder.
+        """
         for directory in (self.data, self.config, self.cache, self.logs):
-            directory.mkdir(parents=True, exist_ok=True)
-            if os.name == "posix":
-                directory.chmod(0o700)
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+                if os.name == "posix" and directory.stat().st_mode & 0o777 != 0o700:
+                    directory.chmod(0o700)
+                _probe(directory)
+            except OSError as exc:
+                raise UnwritableDir(directory, exc) from exc
         return self
 
     @property

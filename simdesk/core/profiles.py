@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from simdesk.core.aside import back_up, set_aside
 from simdesk.core.atomic import write_atomic
 from simdesk.core.hosts import insecure_http_host, is_loopback
 
@@ -185,7 +184,14 @@ class Profile:
 
 
 class ProfileStore:
-    """The saved profiles, in ``profiles.json`` (atomic writes; a corrupt file is set aside).
+    """The saved profiles, in ``profiles.json`` (atomic writes; damage is set aside, never wiped).
+
+    Loading takes what it can: a byte-order mark is fine; bytes that are not UTF-8 are read as
+    replacement characters; an entry that is not a valid profile is skipped. Whenever something
+    was skipped or the file could not be read, a copy of it is kept beside it
+    (``profiles.json.damaged-<time>``, or the original renamed when it is a directory) and
+    :attr:`problem` says so for the window. A file that cannot be read at all (permissions) is
+    never overwritten: saving refuses until it can be.
 
     Not thread-safe: owned by the GUI thread. Temporary profiles are refused, so nothing from the
     environment or a session key ever reaches the file.
@@ -193,33 +199,77 @@ class ProfileStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self.problem: str | None = None
+        self._unreadable: str | None = None  # why saving would overwrite what could not be read
         self._profiles: list[Profile] = self._load()
 
     def _load(self) -> list[Profile]:
         try:
-            raw = self.path.read_text(encoding="utf-8")
+            raw = self.path.read_bytes()
         except FileNotFoundError:
             return []
-        try:
-            data = json.loads(raw)
-            entries = data["profiles"] if isinstance(data, dict) else None
-            if not isinstance(entries, list):
-                raise ValueError("no profile list")
-            profiles: list[Profile] = []
-            for entry in entries:
-                profile = Profile.from_json(entry)
-                if all(p.name != profile.name for p in profiles):
-                    profiles.append(profile)
-            return profiles
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
-            os.replace(self.path, aside)
-            log.error("profile file %s is unreadable (%s); moved it to %s", self.path, exc, aside)
+        except IsADirectoryError:
+            return self._unusable("is a folder, not a file", move=True)
+        except OSError as exc:
+            self._unreadable = f"{self.path} could not be read ({exc.strerror or exc})"
+            self._tell(f"{self._unreadable}; no saved profiles were loaded, and it will not be overwritten.")
             return []
+        try:
+            text, undecodable = raw.decode("utf-8-sig"), False
+        except UnicodeDecodeError:
+            text, undecodable = raw.decode("utf-8-sig", errors="replace"), True
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError):  # RecursionError: nested too deep to parse
+            return self._unusable("is not readable JSON")
+        entries = data.get("profiles") if isinstance(data, dict) else None
+        if not isinstance(entries, list):
+            return self._unusable("has no list of profiles")
+        profiles: list[Profile] = []
+        skipped = 0
+        for entry in entries:
+            try:
+                profile = Profile.from_json(entry)
+            except (ValueError, TypeError, AttributeError):  # not an object, or a field that is not valid
+                skipped += 1
+                continue
+            if all(p.name != profile.name for p in profiles):
+                profiles.append(profile)
+        if skipped or undecodable:
+            what = f"{skipped} profile(s) in it could not be read" if skipped else "it had bytes that are not text"
+            self._damaged(f"{what}; the others were loaded")
+        return profiles
 
-    def _save(self) -> None:
-        payload = {"version": FILE_VERSION, "profiles": [p.to_json() for p in self._profiles]}
-        write_atomic(self.path, json.dumps(payload, indent=2) + "\n")
+    def _unusable(self, why: str, *, move: bool = False) -> list[Profile]:
+        self._damaged(f"it {why}; no saved profiles were loaded", move=move)
+        return []
+
+    def _damaged(self, what: str, *, move: bool = False) -> None:
+        try:
+            aside = set_aside(self.path, "damaged") if move else back_up(self.path, "damaged")
+        except OSError as exc:
+            self._unreadable = f"{self.path} is damaged and could not be copied aside ({exc.strerror or exc})"
+            self._tell(f"{self._unreadable}: {what}. It will not be overwritten.")
+            return
+        self._tell(f"The profile file {self.path} was damaged: {what}. A copy of it is in {aside}.")
+
+    def _tell(self, message: str) -> None:
+        log.error("%s", message)
+        self.problem = message
+
+    def _save(self, profiles: list[Profile]) -> None:
+        """Write ``profiles``; they become the store's only once the file has them."""
+        if self._unreadable is not None:
+            raise ProfileError(f"The profiles cannot be saved: {self._unreadable}.")
+        payload = {"version": FILE_VERSION, "profiles": [p.to_json() for p in profiles]}
+        try:
+            write_atomic(self.path, json.dumps(payload, indent=2) + "\n")
+        except OSError as exc:
+            raise ProfileError(
+                f"The profiles could not be saved to {self.path}: {exc.strerror or exc} "
+                "(is the file or its folder read-only, or the disk full?)."
+            ) from exc
+        self._profiles = profiles
 
     def profiles(self) -> list[Profile]:
         """The saved profiles, in the user's order."""
@@ -238,23 +288,23 @@ class ProfileStore:
         old = replacing or profile.name
         if profile.name != old and self.get(profile.name) is not None:
             raise ProfileError(f"A profile named {profile.name!r} already exists.")
-        for index, existing in enumerate(self._profiles):
+        profiles = list(self._profiles)
+        for index, existing in enumerate(profiles):
             if existing.name == old:
-                self._profiles[index] = profile
+                profiles[index] = profile
                 break
         else:
             if self.get(profile.name) is not None:
                 raise ProfileError(f"A profile named {profile.name!r} already exists.")
-            self._profiles.append(profile)
-        self._save()
+            profiles.append(profile)
+        self._save(profiles)
 
     def remove(self, name: str) -> bool:
         """Forget the profile named ``name``; False when there was none."""
-        before = len(self._profiles)
-        self._profiles = [p for p in self._profiles if p.name != name]
-        if len(self._profiles) == before:
+        profiles = [p for p in self._profiles if p.name != name]
+        if len(profiles) == len(self._profiles):
             return False
-        self._save()
+        self._save(profiles)
         return True
 
 

@@ -13,7 +13,6 @@ everything handed over so far is committed.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import queue
@@ -26,9 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from simdesk.core.frames import unpack
+from simdesk.core.sqlite_store import SqliteFile, StoreProblem
 from simdesk.core.transcript import Outcome
 
 log = logging.getLogger("simdesk.history")
+
+SCHEMA_VERSION = 1
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -121,8 +123,8 @@ class RunHistory:
     """The run history database at ``path``. Thread-safe; one per data directory."""
 
     def __init__(self, path: Path, *, keep: int = 1000) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # NORMAL in WAL mode survives an application crash (not a power cut) without an fsync per commit
+        self._file = SqliteFile(path, schema=SCHEMA, version=SCHEMA_VERSION, label="run history", timeout=30)
         self._keep = keep
         self._ops: queue.SimpleQueue[_Op | None] = queue.SimpleQueue()
         self._seq: dict[str, int] = {}
@@ -130,18 +132,19 @@ class RunHistory:
         self._backlog_lock = threading.Lock()
         self._closed = False
         self._error: BaseException | None = None
-        # create the schema before anyone reads (sqlite's own context manager commits, never closes)
-        with contextlib.closing(self._connect()) as conn:
-            conn.executescript(SCHEMA)
+        # the schema is in place before anyone reads; the writer keeps this first connection
+        self._conn = self._file.open()
+        self.path = Path(self._file.path)
         self._writer = threading.Thread(target=self._write_loop, name="simdesk-history", daemon=True)
         self._writer.start()
 
+    @property
+    def problem(self) -> StoreProblem | None:
+        """Why the history did not open as usual (set aside, or kept for this session only), if it did not."""
+        return self._file.problem
+
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode survives an application crash (not a power cut) without an fsync per commit
-        conn.execute("PRAGMA synchronous=NORMAL")
-        return conn
+        return self._file.connect()
 
     # --- writing (all asynchronous, in order) --------------------------------------------
 
@@ -251,6 +254,8 @@ class RunHistory:
         self._closed = True
         self._ops.put(None)
         self._writer.join(10)
+        if not self._writer.is_alive():
+            self._file.cleanup()
 
     def _submit(self, op: _Op) -> None:
         if self._closed:
@@ -258,7 +263,7 @@ class RunHistory:
         self._ops.put(op)
 
     def _write_loop(self) -> None:
-        conn = self._connect()
+        conn = self._conn
         try:
             while True:
                 op = self._ops.get()

@@ -22,8 +22,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from simdesk.core.sqlite_store import SqliteFile, StoreProblem, transaction
+
 SPEND = "spend"
 SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS samples (profile TEXT NOT NULL, at REAL NOT NULL, series TEXT NOT NULL,
+    value REAL NOT NULL, capacity REAL);
+CREATE INDEX IF NOT EXISTS samples_by_time ON samples (profile, at);
+CREATE TABLE IF NOT EXISTS crossings (profile TEXT NOT NULL, key TEXT NOT NULL, level REAL NOT NULL,
+    PRIMARY KEY (profile, key, level));
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,44 +49,30 @@ class Sample:
 class UsageHistory:
     """Samples and crossed warning lines, stored in ``path`` (``":memory:"`` for tests)."""
 
-    def __init__(
-        self, path: Path | str, *, keep_days: float = 30.0, clock: Callable[[], float] = time.time
-    ) -> None:
-        self.path = str(path)
+    def __init__(self, path: Path | str, *, keep_days: float = 30.0, clock: Callable[[], float] = time.time) -> None:
+        # NORMAL: in WAL mode a crash of the app loses no commit (a power cut may lose the last few)
+        self._file = SqliteFile(path, schema=_SCHEMA, version=SCHEMA_VERSION, label="usage history")
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        if self.path != ":memory:":  # (journal mode cannot change inside a transaction)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")  # WAL makes this safe against corruption
-        with self._tx() as db:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS samples (profile TEXT NOT NULL, at REAL NOT NULL, "
-                "series TEXT NOT NULL, value REAL NOT NULL, capacity REAL)"
-            )
-            db.execute("CREATE INDEX IF NOT EXISTS samples_by_time ON samples (profile, at)")
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS crossings (profile TEXT NOT NULL, key TEXT NOT NULL, "
-                "level REAL NOT NULL, PRIMARY KEY (profile, key, level))"
-            )
-            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        self._db = self._file.open()
+        self.path = self._file.path
         if keep_days > 0:
             self.prune(clock() - keep_days * 86_400)
 
+    @property
+    def problem(self) -> StoreProblem | None:
+        """Why the history did not open as usual (set aside, or kept for this session only), if it did not."""
+        return self._file.problem
+
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._lock, transaction(self._db) as db:
+            yield db
 
     def close(self) -> None:
         """Close the database (safe to call twice)."""
         with self._lock:
             self._db.close()
+        self._file.cleanup()
 
     # --- samples ---------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from simdesk.sandbox import legacy, v1, v2
+from simdesk.sandbox.bodies import BodyLimit
 from simdesk.sandbox.clock import Clock, ManualClock
 from simdesk.sandbox.engine import StreamCut
 from simdesk.sandbox.faults import FaultKnobs
@@ -82,7 +83,7 @@ def create_app(state: SandboxState) -> Any:
         routes += CONTROL_ROUTES
     app = Starlette(routes=routes)
     app.state.sandbox = state
-    return SandboxMiddleware(app, state)
+    return SandboxMiddleware(BodyLimit(app), state)  # the body cap inside: its 413 gets a request id too
 
 
 class _QuietCuts(logging.Filter):

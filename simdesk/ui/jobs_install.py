@@ -70,7 +70,10 @@ def install_jobs(
         except SecretStoreUnavailable as exc:
             raise ProfileProblem(str(exc)) from exc
 
-    service = JobService(JobStore.in_dir(paths.data), client_for, parent=window)
+    store = JobStore.in_dir(paths.data)
+    if store.problem is not None:  # set aside or session-only: the person learns where their file is
+        messages.send_error(store.problem.message)
+    service = JobService(store, client_for, parent=window)
     panel = JobsPanel(service, settings, profiles=profiles.names, active_profile=profiles.active_name)
     window.set_panel(PANEL, panel)
     notifier = JobNotifier(service, settings, window.isActiveWindow, parent=window)

@@ -182,6 +182,8 @@ class UsageWiring:
         except Exception:  # the meter works without history; the log says why
             log.exception("the usage history at %s could not be opened", path)
             return
+        if self.history.problem is not None:
+            self.messages.send_error(self.history.problem.message)
         if self.service is not None:
             self.service.set_history(self.history)
 

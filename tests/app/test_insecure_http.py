@@ -55,9 +55,9 @@ def test_the_flag_round_trips_and_old_files_load_without_it(tmp_path: Path) -> N
     }
     path.write_text(json.dumps(old))
     loaded = ProfileStore(path)
-    assert loaded.names() == ["Old LAN", "Edited"]  # not set aside as corrupt
+    assert loaded.names() == ["Old LAN", "Edited"]  # not set aside as damaged
     assert [p.allow_insecure_http for p in loaded.profiles()] == [False, False]
-    assert list(tmp_path.glob("*.corrupt-*")) == []
+    assert list(tmp_path.glob("*.damaged-*")) == [] and loaded.problem is None
 
 
 def test_remote_http_needs_consent_with_a_clear_reason() -> None:

@@ -60,8 +60,9 @@ def test_a_corrupt_profile_file_is_set_aside(make_app: MakeApp, app_paths: AppPa
     ctx = make_app(app_paths)
     ctx.start(environ={})
     assert ctx.profiles.profiles() == []
-    aside = list(app_paths.config.glob("profiles.json.corrupt-*"))
+    aside = list(app_paths.config.glob("profiles.json.damaged-*"))
     assert len(aside) == 1 and aside[0].read_text() == "{ not json"
+    assert str(aside[0]) in ctx.window.notice.text.text()
 
 
 def _profile(name: str, color: str) -> Any:

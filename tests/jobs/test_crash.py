@@ -7,10 +7,6 @@ server has and the rows the store has must be the same set, one row per run, all
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,8 +19,8 @@ from simdesk.sandbox.clock import ManualClock
 from simdesk.sandbox.demo import SLOW_ID
 from simdesk.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
 from tests.jobs.support import drive_for
+from tests.kill9 import run_then_kill
 
-REPO = Path(__file__).resolve().parents[2]
 JOBS = 100
 
 
@@ -38,24 +34,8 @@ def roomy_sandbox() -> Iterator[RunningSandbox]:
 
 def _run_child(sb: RunningSandbox, db: Path, *args: str, kill_after: str) -> list[str]:
     """Start the child, read its lines until ``kill_after`` appears, then SIGKILL it."""
-    command = [sys.executable, "-m", "tests.jobs.crash_child", sb.base_url, sb.api_key, str(db), str(JOBS)]
-    command += [repr(sb.clock.now()), *args]
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    child = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
-    lines: list[str] = []
-    try:
-        assert child.stdout is not None
-        for line in child.stdout:
-            lines.append(line.strip())
-            if line.strip() == kill_after:
-                break
-    finally:
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait(timeout=10)
-        if child.stdout is not None:
-            child.stdout.close()
-    assert child.returncode == -signal.SIGKILL
-    return lines
+    child_args = [sb.base_url, sb.api_key, str(db), str(JOBS), repr(sb.clock.now()), *args]
+    return run_then_kill("tests.jobs.crash_child", *child_args, until=lambda line: line == kill_after)
 
 
 def _check_restart(sb: RunningSandbox, db: Path, make_harness: Any, arun: Any) -> list[Any]:

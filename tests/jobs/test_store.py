@@ -68,11 +68,15 @@ def test_the_file_is_in_wal_mode_and_readable_by_another_connection(tmp_path: Pa
         store.close()
 
 
-def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+def test_a_newer_schema_is_left_alone_and_the_session_runs_without_it(tmp_path: Path) -> None:
     path = tmp_path / "jobs.sqlite3"
     JobStore(path).close()
     db = sqlite3.connect(path)
     db.execute("PRAGMA user_version=99")
     db.close()
-    with pytest.raises(RuntimeError, match="newer simdesk"):
-        JobStore(path)
+    before = path.read_bytes()
+    store = JobStore(path)
+    assert store.problem is not None and "newer simdesk" in store.problem.message
+    assert store.path != str(path) and store.count() == 0  # a session-only store
+    store.close()
+    assert path.read_bytes() == before
