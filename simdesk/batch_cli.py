@@ -38,14 +38,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("workflow", nargs="?", help="the workflow's id")
     parser.add_argument("file", nargs="?", type=Path, help="the table of inputs")
-    parser.add_argument("--profile", metavar="NAME", help="the simdesk profile to use (default: SIM_API_KEY, else the only one)")
-    parser.add_argument("--mode", choices=[m.value for m in RunMode], default=RunMode.SYNC.value, help="how each row runs")
+    parser.add_argument(
+        "--profile", metavar="NAME", help="the simdesk profile to use (default: SIM_API_KEY, else the only one)"
+    )
+    parser.add_argument(
+        "--mode", choices=[m.value for m in RunMode], default=RunMode.SYNC.value, help="how each row runs"
+    )
     parser.add_argument("--concurrency", type=int, default=8, metavar="N", help="rows in flight at once (1-64)")
-    parser.add_argument("--output", action="append", default=[], metavar="BLOCK.PATH", help="stream mode: an output to capture")
+    parser.add_argument(
+        "--output", action="append", default=[], metavar="BLOCK.PATH", help="stream mode: an output to capture"
+    )
     parser.add_argument(
         "--map", action="append", default=[], metavar="INPUT=COLUMN", help="fill INPUT from COLUMN (default: by name)"
     )
-    parser.add_argument("--format", choices=[f.value for f in TableFormat], help="the table's format (default: by name)")
+    parser.add_argument(
+        "--format", choices=[f.value for f in TableFormat], help="the table's format (default: by name)"
+    )
     parser.add_argument("--out", type=Path, metavar="FILE", help="write results here (.csv, .jsonl or .xlsx)")
     parser.add_argument("--resume", metavar="ID", help="continue a batch that was stopped")
     parser.add_argument("--data-dir", metavar="DIR", help="simdesk's data directory (as the app's --data-dir)")
@@ -82,7 +90,7 @@ def choose_profile(paths: AppPaths, name: str | None) -> tuple[Profile, str]:
     profile = store.get(name)
     if profile is None:
         raise BatchCliError(f"there is no profile named {name!r} (see File → Profiles… in the app)")
-    from simdesk.core.secrets import SecretStoreUnavailable, Secrets
+    from simdesk.core.secrets import Secrets, SecretStoreUnavailable
 
     try:
         key = Secrets().get(profile.name)
@@ -138,7 +146,7 @@ def create_batch(
     columns = columns_of(table, table_format)
     if not columns:
         raise BatchCliError(f"{table.name} has no rows")
-    mapping: ColumnMap = auto_map(columns, inputs) | overrides
+    mapping: ColumnMap = {**auto_map(columns, inputs), **overrides}
     unknown = missing_columns(columns, mapping)
     if unknown:
         raise BatchCliError(f"{table.name} has no column {', '.join(map(repr, unknown))}")
@@ -160,34 +168,16 @@ async def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     paths = AppPaths.resolve(args.data_dir).ensure()
     store = BatchStore(paths.data / DEFAULT_FILE_NAME)
     try:
-        if args.resume:
-            batch = store.get(args.resume)
-            if batch is None:
-                raise BatchCliError(f"there is no batch {args.resume!r} in {paths.data}")
-            profile, key = choose_profile(paths, args.profile or (None if os.environ.get("SIM_API_KEY") else batch.profile))
-        else:
-            if not args.workflow or not args.file:
-                raise BatchCliError("give a WORKFLOW id and a FILE, or --resume ID")
-            if not 1 <= args.concurrency <= 64:
-                raise BatchCliError("--concurrency must be between 1 and 64")
-            profile, key = choose_profile(paths, args.profile)
+        stored = _stored_batch(store, args.resume) if args.resume else None
+        if stored is None:
+            _check_new_batch_args(args)
+        # a resumed batch keeps its profile unless SIM_API_KEY or --profile says otherwise
+        wanted = args.profile or (stored.profile if stored and not os.environ.get("SIM_API_KEY") else None)
+        profile, key = choose_profile(paths, wanted)
         from simdesk.services.usage_budget import budgeted_factory
 
-        client = budgeted_factory(profile, key)
-        async with client:
-            if not args.resume:
-                name, inputs = await _inputs(client, args.workflow)
-                try:
-                    batch, _, warnings = create_batch(
-                        store, profile=profile.name, workflow_id=args.workflow, workflow_name=name, inputs=inputs,
-                        table=args.file, table_format=TableFormat(args.format) if args.format else None,
-                        mode=RunMode(args.mode), concurrency=args.concurrency, overrides=parse_mapping(args.map),
-                        selected_outputs=args.output,
-                    )  # fmt: skip
-                except TableError as exc:
-                    raise BatchCliError(str(exc)) from exc
-                for warning in warnings:
-                    print(f"simdesk batch: note: {warning}", file=stderr)
+        async with budgeted_factory(profile, key) as client:
+            batch = stored if stored is not None else await _new_batch(client, store, profile.name, args, stderr)
             print(f"simdesk batch: batch {batch.id} ({batch.workflow_name}, {batch.mode.value})", file=stderr)
             counts = await _run_with_progress(client, store, batch, quiet=args.quiet, stderr=stderr)
         return _finish(store, batch, counts, args.out, stdout, stderr)
@@ -195,7 +185,40 @@ async def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         store.close()
 
 
-async def _run_with_progress(client: SimClient, store: BatchStore, batch: Batch, *, quiet: bool, stderr: TextIO) -> Counts:
+def _stored_batch(store: BatchStore, batch_id: str) -> Batch:
+    batch = store.get(batch_id)
+    if batch is None:
+        raise BatchCliError(f"there is no batch {batch_id!r} in {Path(store.path).parent}")
+    return batch
+
+
+def _check_new_batch_args(args: argparse.Namespace) -> None:
+    if not args.workflow or not args.file:
+        raise BatchCliError("give a WORKFLOW id and a FILE, or --resume ID")
+    if not 1 <= args.concurrency <= 64:
+        raise BatchCliError("--concurrency must be between 1 and 64")
+
+
+async def _new_batch(
+    client: SimClient, store: BatchStore, profile: str, args: argparse.Namespace, stderr: TextIO
+) -> Batch:
+    name, inputs = await _inputs(client, args.workflow)
+    try:
+        batch, _, warnings = create_batch(
+            store, profile=profile, workflow_id=args.workflow, workflow_name=name, inputs=inputs, table=args.file,
+            table_format=TableFormat(args.format) if args.format else None, mode=RunMode(args.mode),
+            concurrency=args.concurrency, overrides=parse_mapping(args.map), selected_outputs=args.output,
+        )  # fmt: skip
+    except TableError as exc:
+        raise BatchCliError(str(exc)) from exc
+    for warning in warnings:
+        print(f"simdesk batch: note: {warning}", file=stderr)
+    return batch
+
+
+async def _run_with_progress(
+    client: SimClient, store: BatchStore, batch: Batch, *, quiet: bool, stderr: TextIO
+) -> Counts:
     from tqdm import tqdm
 
     from simdesk.services.batch_runner import BatchRunner

@@ -1,10 +1,11 @@
 """The request pipeline under :class:`simdesk.api.SimClient`: one ``httpx.AsyncClient``, the
 retry loop, rate-limit bookkeeping and v2 detection.
 
-* Redirects are never followed (so the key never goes to another host); every attempt of an ordinary call has a total deadline
-  (``timeout``, reading the body included), so no call can hang (the official SDK's GETs have none). A stream's headers get
-  the caller's run deadline instead (Sim sends them only with the run's first frame, which may be
-  minutes away), and there is no read timeout after that. Connecting always has a short deadline.
+* Redirects are never followed (so the key never goes to another host); every attempt of an
+  ordinary call has a total deadline (``timeout``, reading the body included), so no call can
+  hang (the official SDK's GETs have none). A stream's headers get the caller's run deadline
+  instead (Sim sends them only with the run's first frame, which may be minutes away), and there
+  is no read timeout after that. Connecting always has a short deadline.
 * Every socket has TCP keepalive on (:mod:`simdesk.api.keepalive`): that is what notices a dead
   peer during a long silence; the run deadline only bounds a live server that never answers.
 * A body is read with a cap on its decompressed size (:mod:`simdesk.api.bounded`): a gzip bomb

@@ -78,7 +78,10 @@ def result_records(store: BatchStore, batch_id: str, columns: list[str]) -> Iter
         extra = {key: value for key, value in flat.items() if key not in known}
         record.update({column: flat.get(column) for column in columns})
         if extra:  # a key the sampled rows did not have: kept, as JSON in the output column
-            record["output"] = {**({"output": record.get("output")} if record.get("output") is not None else {}), **extra}
+            record["output"] = {
+                **({"output": record.get("output")} if record.get("output") is not None else {}),
+                **extra,
+            }
         yield record
 
 

@@ -11,18 +11,20 @@ with ``run_id`` may be out), ``done``, ``failed``, ``cancelled``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from simdesk.core.batch_mapping import RowInput
+from simdesk.core.sqlite_store import SqliteFile, StoreProblem, transaction
 
 DEFAULT_FILE_NAME = "batches.sqlite3"
 SCHEMA_VERSION = 1
@@ -162,27 +164,24 @@ class BatchStore:
     """Batches on disk (``":memory:"`` for tests that need no file). Call from one thread."""
 
     def __init__(self, path: Path | str) -> None:
-        self.path = str(path)
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(_SCHEMA)  # idempotent; executescript commits on its own
-        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        # FULL: a row's run id is on disk before its request leaves, whatever happens next
+        self._file = SqliteFile(path, schema=_SCHEMA, version=SCHEMA_VERSION, label="batch list", synchronous="FULL")
+        self._db = self._file.open()
+        self.path = self._file.path
+
+    @property
+    def problem(self) -> StoreProblem | None:
+        """Why the store did not open as usual (set aside, or kept for this session only), if it did not."""
+        return self._file.problem
 
     def close(self) -> None:
-        """Close the database."""
-        self._db.close()
+        """Close the database (safe to call twice)."""
+        with contextlib.suppress(sqlite3.ProgrammingError):
+            self._db.close()
+        self._file.cleanup()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self._db, "BEGIN IMMEDIATE")
 
     # --- batches ------------------------------------------------------------------------------
 
