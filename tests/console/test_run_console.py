@@ -146,7 +146,8 @@ def test_large_output_shows_the_placeholder(qtbot: Any, make_bench: MakeBench, s
     _type(bench, "rows", "500")
     assert _run(qtbot, bench).status == "completed"
     tree = bench.console.result.tree
-    rows = {tree.topLevelItem(i).text(0): tree.topLevelItem(i) for i in range(tree.topLevelItemCount())}
+    items = [tree.topLevelItem(i) for i in range(tree.topLevelItemCount())]
+    rows = {item.text(0): item for item in items if item is not None}
     assert rows["archive"].text(1).startswith("⟨large value, 12.0 MB⟩")
     assert rows["rows"].text(1) == "[…] 500 items"
     rows["rows"].setExpanded(True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from typing import Any
 
 from simdesk.core.snippets import RunSpec, curl, mask_key, python_sdk, sim_cli
 
@@ -11,9 +12,11 @@ KEY = "sk-sim-AbCdEfGhIjKlMnOpQrStUvWxYz012345"
 
 
 def _spec(**kw: object) -> RunSpec:
-    base = dict(base_url="https://www.sim.ai/", workflow_id="wf-1", input={"topic": "fog's edge", "n": 2}, api_key=KEY)
+    base: dict[str, Any] = dict(
+        base_url="https://www.sim.ai/", workflow_id="wf-1", input={"topic": "fog's edge", "n": 2}, api_key=KEY
+    )
     base.update(kw)
-    return RunSpec(**base)  # type: ignore[arg-type]
+    return RunSpec(**base)
 
 
 def test_mask_keeps_prefix_and_last_four_only() -> None:

@@ -8,7 +8,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simdesk.core import frames
-from simdesk.core.stream_events import Chunk, ChunkReset, Final, RunFailed, StreamError, Thinking, ToolCall
+from simdesk.core.stream_events import (
+    Chunk,
+    ChunkReset,
+    Final,
+    RunFailed,
+    StreamError,
+    StreamEvent,
+    Thinking,
+    ToolCall,
+)
 from simdesk.core.transcript import (
     BlockAdded,
     ErrorAdded,
@@ -125,7 +134,7 @@ def test_only_max_blocks_keep_their_text() -> None:
 
 
 def test_replay_from_encoded_frames_gives_the_same_transcript() -> None:
-    events = [
+    events: list[StreamEvent] = [
         Thinking("a", "think"),
         ToolCall("a", "start", "c1", "search"),
         ToolCall("a", "end", "c1", "search", "ok"),
