@@ -27,7 +27,6 @@ from simdesk.core.input_form import to_wire
 from simdesk.core.runs import AsyncReceipt, Run, RunResult, RunStatus
 from simdesk.core.stream_events import StreamEvent
 from simdesk.core.transcript import Outcome
-from simdesk.services.gc_guard import full_collections_deferred
 
 Mode = Literal["sync", "stream", "async"]
 YIELD_EVERY_S = 0.006  # the stream consumer gives the event loop a turn at least this often
@@ -166,19 +165,18 @@ async def run_stream(
     turn = clock()
     extend = sink.pending.extend  # the sink empties this list in place, never replaces it
     try:
-        with full_collections_deferred():
-            async with stream:
-                # a network read's events at a time: the per-event cost is one list copy, not a
-                # turn of this loop (a fast stream delivers a few thousand events per read)
-                async for batch in stream.batches():
-                    extend(batch)
-                    if not sink.armed:
-                        sink.arm(len(batch))
-                    count += len(batch)
-                    pause = sink.checkpoint()
-                    if pause or clock() - turn > YIELD_EVERY_S:
-                        await asyncio.sleep(pause)  # let Qt paint and run timers between bursts
-                        turn = clock()
+        async with stream:
+            # a network read's events at a time: the per-event cost is one list copy, not a
+            # turn of this loop (a fast stream delivers a few thousand events per read)
+            async for batch in stream.batches():
+                extend(batch)
+                if not sink.armed:
+                    sink.arm(len(batch))
+                count += len(batch)
+                pause = sink.checkpoint()
+                if pause or clock() - turn > YIELD_EVERY_S:
+                    await asyncio.sleep(pause)  # let Qt paint and run timers between bursts
+                    turn = clock()
     except SimError as exc:
         if exc.run_id is None:
             exc.run_id = stream.run_id

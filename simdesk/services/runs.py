@@ -362,8 +362,8 @@ class RunService(QObject):
         then reading waits, so a stream faster than the disk cannot fill the memory).
 
         Draining early keeps few events alive at once: they are objects the garbage collector
-        tracks, and many survivors get promoted toward a full collection (tens of milliseconds;
-        :mod:`~simdesk.services.gc_guard` defers those while a stream is read)."""
+        tracks, and many survivors get promoted toward full collections (tens of milliseconds
+        in the middle of a stream)."""
         if len(self.pending) >= self._max_pending:
             self._drain()
             if self._unsaved_bytes >= SAVE_BYTES:
