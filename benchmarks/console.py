@@ -243,7 +243,12 @@ class Console:
 
         finished = asyncio.get_running_loop().create_future()
         runs.changed.connect(changed)
-        runs.finished.connect(lambda outcome: finished.done() or finished.set_result(outcome))
+
+        def done(outcome: object) -> None:
+            if not finished.done():
+                finished.set_result(outcome)
+
+        runs.finished.connect(done)
         request = RunRequest("bench", workflow, "Story Teller", "stream", {}, selected_outputs=[STORY_SELECTOR])
         timer.start()
         if not runs.start(request):

@@ -17,10 +17,9 @@ def main(argv: list[str] | None = None) -> int:
         from simdesk.batch_cli import main as batch_main
 
         return batch_main(args[1:])
-    from simdesk.app import leave
     from simdesk.app import main as app_main
 
-    return leave(app_main(args))
+    return app_main(args)
 
 
 if __name__ == "__main__":

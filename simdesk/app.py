@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from simdesk import __version__
 from simdesk.core.aside import move_escaping_link
@@ -502,51 +502,11 @@ def cannot_start(message: str) -> int:
     return 1
 
 
-def leave(status: int) -> NoReturn:
-    """End the process after the app has shut down, without the interpreter's teardown.
-
-    By now everything is saved and closed (settings synced, stores and HTTP clients closed, the
-    log flushed). What is left of a normal exit is done here too: threads are waited for and
-    ``atexit`` functions run, as the interpreter would. What is skipped is destroying every
-    object and module one by one (tens of Qt wrappers and a whole widget tree), which took
-    about 30 ms and changes nothing on disk: quitting is then as quick as the window's closing.
-    """
-    shutdown_threads = getattr(threading, "_shutdown", None)  # what the interpreter calls first
-    if shutdown_threads is not None:
-        shutdown_threads()
-    import atexit
-
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        if stream is not None:
-            stream.flush()
-    os._exit(status)
-
-
-def skip_pyside_feature_scan() -> bool:
-    """Stop PySide6 reading the source of every module imported after it; True if it took.
-
-    PySide6 hooks ``__import__`` for its opt-in ``from __feature__ import snake_case`` syntax
-    and, after each import, reads the new module's whole source file to see whether it mentions
-    PySide6 (about 0.1 ms a module, 10–15 ms over simdesk's start-up). simdesk uses no
-    ``__feature__``, so every module is marked "not using features" (PySide's own value for
-    modules that do not mention it) without reading anything; the feature selection stays the
-    default everywhere, as it would anyway. Private API: if a PySide6 release changes it, this
-    does nothing (``tests/app/test_startup.py`` notices).
-    """
-    feature = sys.modules.get("shibokensupport.feature")
-    if feature is None or not callable(getattr(feature, "_mod_uses_pyside", None)):
-        return False
-    setattr(feature, "_mod_uses_pyside", lambda _module: False)  # noqa: B010 (a module mypy cannot see)
-    return True
-
-
 def _run_qt(args: argparse.Namespace, qt_args: list[str], paths: AppPaths, redaction: RedactionFilter) -> AppContext:
     """Create the QApplication, compose, and run the loop until the app has shut down."""
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
-    skip_pyside_feature_scan()  # before the services and widgets are imported
     from simdesk.services.eventloop import AppEventLoop
 
     _install_qt_message_handler()

@@ -69,4 +69,4 @@ class PollPolicy:
         """Wait after ``failures`` failed checks in a row (5 s, 10 s, 20 s … capped)."""
         if failures <= 0:
             return 0.0
-        return min(self.max_failure_backoff_s, self.failure_backoff_s * 2 ** (failures - 1))
+        return min(self.max_failure_backoff_s, self.failure_backoff_s * 2.0 ** (failures - 1))

@@ -112,7 +112,8 @@ class JobFilterProxy(QSortFilterProxyModel):
     def lessThan(self, left: QModelIndex | QPersistentModelIndex, right: QModelIndex | QPersistentModelIndex) -> bool:
         # One Python call per comparison instead of two ``data()`` round trips through QVariant:
         # sorting (and the re-sort check after a poll changed a thousand rows) is this call.
-        return self._model.sort_key(left.row(), left.column()) < self._model.sort_key(right.row(), right.column())
+        less: bool = self._model.sort_key(left.row(), left.column()) < self._model.sort_key(right.row(), right.column())
+        return less
 
     def job(self, index: QModelIndex | QPersistentModelIndex) -> Job | None:
         """The job shown at a proxy index."""

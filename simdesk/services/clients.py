@@ -14,7 +14,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from simdesk.core.profiles import Profile
 from simdesk.core.secrets import Secrets
@@ -48,7 +48,7 @@ def _same_transport(old: Profile, new: Profile) -> bool:
 class _Entry:
     profile: Profile
     key: str | None
-    client: Any
+    client: SimClient
     unsubscribe: Callable[[], None]
 
 

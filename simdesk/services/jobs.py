@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -69,7 +69,9 @@ class JobService(QObject):
     ) -> None:
         super().__init__(parent)
         self._store = store
-        self._make_tracker = lambda: self._build_tracker(client_for, budget_for, clock, policy)
+        self._make_tracker: Callable[[], JobTracker] = lambda: self._build_tracker(
+            client_for, budget_for, clock, policy
+        )
         self._tracker: JobTracker | None = None
         self._paused = False
         self._policy = policy

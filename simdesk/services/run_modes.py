@@ -27,7 +27,6 @@ from simdesk.core.input_form import to_wire
 from simdesk.core.runs import AsyncReceipt, Run, RunResult, RunStatus
 from simdesk.core.stream_events import StreamEvent
 from simdesk.core.transcript import Outcome
-from simdesk.services.gc_guard import full_collections_deferred
 
 Mode = Literal["sync", "stream", "async"]
 YIELD_EVERY_S = 0.006  # the stream consumer gives the event loop a turn at least this often
@@ -166,19 +165,18 @@ async def run_stream(
     turn = clock()
     extend = sink.pending.extend  # the sink empties this list in place, never replaces it
     try:
-        with full_collections_deferred():
-            async with stream:
-                # a network read's events at a time: the per-event cost is one list copy, not a
-                # turn of this loop (a fast stream delivers a few thousand events per read)
-                async for batch in stream.batches():
-                    extend(batch)
-                    if not sink.armed:
-                        sink.arm(len(batch))
-                    count += len(batch)
-                    pause = sink.checkpoint()
-                    if pause or clock() - turn > YIELD_EVERY_S:
-                        await asyncio.sleep(pause)  # let Qt paint and run timers between bursts
-                        turn = clock()
+        async with stream:
+            # a network read's events at a time: the per-event cost is one list copy, not a
+            # turn of this loop (a fast stream delivers a few thousand events per read)
+            async for batch in stream.batches():
+                extend(batch)
+                if not sink.armed:
+                    sink.arm(len(batch))
+                count += len(batch)
+                pause = sink.checkpoint()
+                if pause or clock() - turn > YIELD_EVERY_S:
+                    await asyncio.sleep(pause)  # let Qt paint and run timers between bursts
+                    turn = clock()
     except SimError as exc:
         if exc.run_id is None:
             exc.run_id = stream.run_id
@@ -199,7 +197,9 @@ async def queue_run(client: SimClient, request: RunRequest, run_id: str) -> Asyn
     """Queue a background run; its receipt, or the error's outcome."""
     try:
         return await client.execute_async(
-            request.workflow_id, to_wire(request.values), run_id=run_id,
+            request.workflow_id,
+            to_wire(request.values),
+            run_id=run_id,
             execution_timeout_s=request.execution_timeout_s,
         )
     except SimError as exc:
@@ -236,12 +236,20 @@ async def confirm_end(
     """Poll until Sim reports the run terminal; the outcome carries ``note`` and what Sim said."""
     try:
         run = await client.wait_for_run(
-            workflow_id, run_id, poll_interval=poll_s, max_interval=2.0, timeout=timeout_s,
-            include_output=True, stop_when_paused=False,
+            workflow_id,
+            run_id,
+            poll_interval=poll_s,
+            max_interval=2.0,
+            timeout=timeout_s,
+            include_output=True,
+            stop_when_paused=False,
         )
     except SimError as exc:
         return Outcome(
-            "interrupted", error=user_message(exc), request_id=exc.request_id, run_id=run_id,
+            "interrupted",
+            error=user_message(exc),
+            request_id=exc.request_id,
+            run_id=run_id,
             note=f"{note}; Sim has not confirmed the run's end yet",
         )
     return outcome_of_run(run, note=f"{note}; Sim reports the run {run.status.value}")

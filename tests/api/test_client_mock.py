@@ -500,7 +500,7 @@ def test_a_run_that_fails_in_band_keeps_the_answers_request_id(clock: FakeClock,
     )
 
     async def main() -> list[Any]:
-        async with sim.client(clock, surface=surface) as c:  # type: ignore[arg-type]
+        async with sim.client(clock, surface=surface) as c:
             return [await c.execute(WF), await c.execute(WF)]
 
     first, second = run(main())

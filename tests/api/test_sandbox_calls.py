@@ -29,6 +29,7 @@ from simdesk.api import (
 )
 from simdesk.core.rates import ASYNC_EXECUTIONS, SYNC_EXECUTIONS
 from simdesk.sandbox import demo
+from simdesk.sandbox.clock import ManualClock
 from simdesk.sandbox.server import RunningSandbox
 from tests.api.helpers import FakeClock, eventually, policy, run
 
@@ -449,6 +450,7 @@ def test_a_long_run_shows_progress_through_block_outputs(any_sandbox: RunningSan
     async def main() -> None:
         async with connect(any_sandbox) as c:
             receipt = await c.execute_async(demo.SLOW_ID, {"minutes": 2})
+            assert isinstance(any_sandbox.clock, ManualClock)
             any_sandbox.clock.advance(1 + 60)  # queued for a second, then half of the twelve steps
             steps = [f"b-step-{i:02d}" for i in range(1, 13)]
             halfway = await c.get_run(demo.SLOW_ID, receipt.run_id, selected_outputs=steps)

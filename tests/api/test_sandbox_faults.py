@@ -80,7 +80,9 @@ def without_run_ids(events: list[StreamEvent]) -> list[object]:
     ],
     ids=["split", "crlf", "bare-done", "coalesced", "all"],
 )
-def test_wire_variations_decode_to_the_same_events(any_sandbox: RunningSandbox, connect: Connect, knobs: dict) -> None:
+def test_wire_variations_decode_to_the_same_events(
+    any_sandbox: RunningSandbox, connect: Connect, knobs: dict[str, Any]
+) -> None:
     expected = reference_story(any_sandbox, connect)
     any_sandbox.faults.update(knobs)
     got = reference_story(any_sandbox, connect)

@@ -54,7 +54,7 @@ def test_without_keep_text_a_failed_run_has_empty_texts_too() -> None:
     assert failed == RunFailed("boom", "r1", "a", {})
 
 
-async def _peak_while_streaming(chunks: int, **options: bool) -> tuple[int, int]:
+async def _peak_while_streaming(chunks: int, keep_text: bool = True) -> tuple[int, int]:
     """(chunk events, peak traced bytes) for a stream of ``chunks`` 1 000-character chunks."""
     line = ("data: " + _frame({"blockId": "big", "chunk": CHUNK}) + "\n\n").encode()
 
@@ -67,7 +67,7 @@ async def _peak_while_streaming(chunks: int, **options: bool) -> tuple[int, int]
     async with _client(body) as client:
         tracemalloc.start()
         try:
-            async for event in client.stream("wf", {}, **options):
+            async for event in client.stream("wf", {}, keep_text=keep_text):
                 count += type(event) is Chunk
             peak = tracemalloc.get_traced_memory()[1]
         finally:

@@ -79,8 +79,9 @@ def test_import_moves_keys_to_the_keyring(cli_dir: Path, tmp_path: Path, memory_
     assert report.imported == ["sim CLI", "selfhosted", "shared"]
     default = store.get("sim CLI")
     assert default is not None and default.base_url == "https://www.sim.ai"  # apex → www
-    assert store.get("selfhosted").base_url == "http://localhost:3000"
-    assert store.get("selfhosted").default_workspace_id == "ws-123"
+    selfhosted = store.get("selfhosted")
+    assert selfhosted is not None and selfhosted.base_url == "http://localhost:3000"
+    assert selfhosted.default_workspace_id == "ws-123"
     assert memory_keyring.store[(SERVICE, "sim CLI")] == "sk-sim-cli-default-0123456789abcdef"
     assert "sk-sim" not in (tmp_path / "profiles.json").read_text()
     assert str(credentials) in report.message() and "plain text" in report.message()
@@ -108,6 +109,7 @@ def test_import_without_a_keyring_offers_session_keys(
         ctx.window.import_action.trigger()
     qtbot.waitUntil(lambda: ctx.window.session_dialog is not None)
     assert ctx.profiles.names() == []  # nothing imported yet
+    assert ctx.window.session_dialog is not None
     with qtbot.waitSignal(ctx.profiles.imported, timeout=5_000) as done:
         ctx.window.session_dialog.use_button.click()
     assert "session only" in done.args[0]

@@ -40,7 +40,8 @@ def test_settings_and_window_state_survive_a_restart(
     assert second.settings.get(ACTIVE_PROFILE) == "Staging"
     assert second.profiles.active_name() == "Staging"
     assert [p.name for p in second.profiles.profiles()] == ["Production", "Staging"]
-    assert second.profiles.get("Production").color == "#dc2626"
+    production = second.profiles.get("Production")
+    assert production is not None and production.color == "#dc2626"
     window = second.window
     assert (window.width(), window.height()) == size
     assert not window.dock("usageMeter").isVisible()

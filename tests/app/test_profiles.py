@@ -90,7 +90,7 @@ def test_no_keyring_offers_a_session_key_and_writes_nothing(
     assert "gnome-keyring" in message and "KWallet" in message  # names the fix
     qtbot.waitUntil(lambda: dialog.session_dialog is not None and dialog.session_dialog.isVisible())
     session = dialog.session_dialog
-    assert "gnome-keyring" in session.message.text()
+    assert session is not None and "gnome-keyring" in session.message.text()
     assert not session.key_edit.isVisible()  # the key typed in the profile dialog is used
 
     with qtbot.waitSignal(ctx.profiles.saved, timeout=5_000) as saved:
@@ -124,6 +124,7 @@ def test_no_keyring_cancel_keeps_nothing(
     with qtbot.waitSignal(ctx.profiles.key_store_unavailable, timeout=10_000):
         dialog.save_button.click()
     qtbot.waitUntil(lambda: dialog.session_dialog is not None)
+    assert dialog.session_dialog is not None
     dialog.session_dialog.reject()
     qtbot.waitUntil(lambda: "Not saved" in dialog.status.text())
     assert ctx.profiles.get("Declined") is None
@@ -172,4 +173,5 @@ def test_duplicate_names_are_refused(make_app: MakeApp, app_paths: AppPaths, mem
     with qtbot.waitSignal(ctx.profiles.failed, timeout=5_000):
         dialog.save_button.click()
     assert "already exists" in dialog.status.text()
-    assert ctx.profiles.get("Twice").base_url == "https://a.example.com"
+    twice = ctx.profiles.get("Twice")
+    assert twice is not None and twice.base_url == "https://a.example.com"

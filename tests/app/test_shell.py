@@ -38,7 +38,7 @@ def test_window_has_the_four_panels_with_placeholders(make_app: MakeApp, app_pat
     placeholder = PanelPlaceholder("Workflows", PANELS[0].hint, PANELS[0].icon)
     try:
         hint = placeholder.findChild(QLabel, "placeholderHint")
-        assert hint.text().startswith("Workflows appear here")
+        assert hint is not None and hint.text().startswith("Workflows appear here")
         assert placeholder.accessibleName() == "Workflows"
     finally:
         placeholder.deleteLater()
@@ -71,7 +71,8 @@ def test_demo_mode_opens_on_a_live_sandbox_and_shows_a_healthy_connection(
     assert name == DEMO_PROFILE and check.ok, check.message
     assert ctx.profiles.active_name() == DEMO_PROFILE
     running = sandbox.future.result()
-    assert ctx.profiles.active().base_url == running.base_url
+    active = ctx.profiles.active()
+    assert active is not None and active.base_url == running.base_url
     status = ctx.window.status
     qtbot.waitUntil(lambda: status.connection_state() == "ok")
     assert status.connection.text.text().startswith("Connected")

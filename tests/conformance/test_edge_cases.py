@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import time
 import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -42,7 +43,7 @@ def rid(tag: str) -> str:
     return f"desk-{tag}-{uuid.uuid4().hex[:12]}"
 
 
-def stream_v2(client: ConformanceClient, workflow_id: str, body: dict, **kw: object) -> httpx.Response:
+def stream_v2(client: ConformanceClient, workflow_id: str, body: dict[str, Any], **kw: object) -> httpx.Response:
     response = execute_v2(client, workflow_id, {"stream": True, **body}, **kw)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/event-stream")
@@ -297,7 +298,7 @@ def test_edge_06_usage_limit_402_and_usage_limits_agree(make_client: ClientFacto
 
 def _story_text(client: ConformanceClient) -> str:
     sync = execute_v2(client, demo.STORY_ID, {"input": {}})
-    text = data(sync)["output"]["content"]
+    text: str = data(sync)["output"]["content"]
     assert "°" in text and "🌊" in text  # multi-byte code points the split must survive
     return text
 
@@ -742,7 +743,7 @@ def test_edge_19_legacy_body_async_runs_sync(client: ConformanceClient) -> None:
         ({"includeToolCalls": True}, None),
     ],
 )
-def test_edge_19_v2_strict_body(client: ConformanceClient, body: dict, message: str | None) -> None:
+def test_edge_19_v2_strict_body(client: ConformanceClient, body: dict[str, Any], message: str | None) -> None:
     response = execute_v2(client, demo.ECHO_ID, body)
     code, text, _ = v2_error(response)
     assert (response.status_code, code) == (400, "BAD_REQUEST")
@@ -967,7 +968,9 @@ def test_edge_19_legacy_files_only_converted_at_the_top_level(client: Conformanc
         ({}, {"X-Execution-Mode": "async", "X-Execution-Timeout-Seconds": "604801"}),
     ],
 )
-def test_edge_19_legacy_controls_api_keys_may_not_use(client: ConformanceClient, body: dict, headers: dict) -> None:
+def test_edge_19_legacy_controls_api_keys_may_not_use(
+    client: ConformanceClient, body: dict[str, Any], headers: dict[str, Any]
+) -> None:
     response = execute_legacy(client, demo.ECHO_ID, body, headers=headers)
     assert response.status_code == 400
     assert legacy_error(response)

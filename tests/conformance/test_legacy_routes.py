@@ -5,6 +5,8 @@ The edge cases of §16 are in ``test_edge_cases.py``; the checked client validat
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from simdesk.sandbox import demo
@@ -80,7 +82,9 @@ def test_self_hosted_job_ids_contain_a_colon(make_client: ClientFactory, make_sa
         ({}, {"stream": "yes"}, "Invalid request body"),
     ],
 )
-def test_execute_validation_errors(client: ConformanceClient, headers: dict, body: dict, message: str) -> None:
+def test_execute_validation_errors(
+    client: ConformanceClient, headers: dict[str, Any], body: dict[str, Any], message: str
+) -> None:
     response = execute_legacy(client, demo.ECHO_ID, body, headers=headers)
     assert (response.status_code, legacy_error(response)) == (400, message)
 
@@ -178,11 +182,11 @@ def test_usage_limits_auth_failures(make_client: ClientFactory, sb: RunningSandb
 
 
 @pytest.fixture
-def paused_run(client: ConformanceClient) -> dict:
+def paused_run(client: ConformanceClient) -> dict[str, Any]:
     return dict(execute_legacy(client, demo.APPROVAL_ID, {"amount": 99}).json())
 
 
-def test_paused_routes_not_found(client: ConformanceClient, paused_run: dict) -> None:
+def test_paused_routes_not_found(client: ConformanceClient, paused_run: dict[str, Any]) -> None:
     missing = client.get(f"/api/workflows/{demo.APPROVAL_ID}/paused/never-paused")
     assert (missing.status_code, legacy_error(missing)) == (404, "Paused execution not found")
     via_resume = client.get(f"/api/resume/{demo.APPROVAL_ID}/{paused_run['executionId']}")

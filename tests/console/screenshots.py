@@ -85,8 +85,12 @@ async def shoot(out: Path, theme_name: str, theme: ThemeController, sandbox: Run
     await _until(lambda: bench.console.workflow is not None and bench.console.workflow.id == demo.RESEARCH_ID)
     bench.console.form.set_values({"question": "How warm is Oslo today?"})
     bench.console.options.set_options(
-        {"mode": "stream", "selectedOutputs": ["Researcher.content", "Sources.sources"],
-         "includeThinking": True, "includeToolCalls": True}
+        {
+            "mode": "stream",
+            "selectedOutputs": ["Researcher.content", "Sources.sources"],
+            "includeThinking": True,
+            "includeToolCalls": True,
+        }
     )
     bench.runs._paint.setInterval(16)
     assert bench.console.run()

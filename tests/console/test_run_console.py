@@ -125,9 +125,7 @@ def test_approval_pauses(qtbot: Any, make_bench: MakeBench, sandbox: RunningSand
     assert bench.console.result.pill.text() == "⏸ Paused"
 
 
-def test_files_are_picked_and_sent(
-    qtbot: Any, make_bench: MakeBench, sandbox: RunningSandbox, tmp_path: Path
-) -> None:
+def test_files_are_picked_and_sent(qtbot: Any, make_bench: MakeBench, sandbox: RunningSandbox, tmp_path: Path) -> None:
     doc = tmp_path / "plan.txt"
     doc.write_text("three goals and one risk")
     bench = make_bench(sandbox)
@@ -148,7 +146,8 @@ def test_large_output_shows_the_placeholder(qtbot: Any, make_bench: MakeBench, s
     _type(bench, "rows", "500")
     assert _run(qtbot, bench).status == "completed"
     tree = bench.console.result.tree
-    rows = {tree.topLevelItem(i).text(0): tree.topLevelItem(i) for i in range(tree.topLevelItemCount())}
+    items = [tree.topLevelItem(i) for i in range(tree.topLevelItemCount())]
+    rows = {item.text(0): item for item in items if item is not None}
     assert rows["archive"].text(1).startswith("⟨large value, 12.0 MB⟩")
     assert rows["rows"].text(1) == "[…] 500 items"
     rows["rows"].setExpanded(True)

@@ -99,7 +99,7 @@ def test_every_page_of_workflows_is_loaded(
     async def get() -> SimClient:
         return client
 
-    arun(bench.catalogue.set_profile("test", get), timeout=10_000)  # type: ignore[arg-type]
+    arun(bench.catalogue.set_profile("test", get), timeout=10_000)
     assert pages and len(bench.panel.visible_workflows()) >= 11  # 2 per page: six pages or more
 
 

@@ -16,7 +16,7 @@ import sys
 import time
 from typing import Any
 
-from simdesk.api import SimClient
+from simdesk.api import AsyncReceipt, SimClient
 from simdesk.core.jobs_store import JobStore
 from simdesk.sandbox.demo import SLOW_ID, WS_DEMO
 from simdesk.services.jobs_tracker import JobTracker
@@ -45,18 +45,18 @@ async def main(base_url: str, key: str, db: str, count: int, server_now: float, 
     client = SimClient(base_url, key)
     real_execute = client.execute_async
 
-    async def execute_async(workflow_id: str, workflow_input: Any, **kwargs: Any) -> Any:
-        number = workflow_input["n"]
+    async def execute_async(workflow_id: str, input: Any = None, **kwargs: Any) -> AsyncReceipt:
+        number = input["n"]
         if number == hooks[0]:
             say("hung before sending")
             await asyncio.Event().wait()
-        receipt = await real_execute(workflow_id, workflow_input, **kwargs)
+        receipt = await real_execute(workflow_id, input, **kwargs)
         if number == hooks[1]:
             say("hung after sending")
             await asyncio.Event().wait()
         return receipt
 
-    client.execute_async = execute_async  # type: ignore[method-assign]
+    client.execute_async = execute_async  # type: ignore[method-assign]  # the hooks wrap this one client's method
 
     async def client_for(profile: str) -> SimClient:
         return client

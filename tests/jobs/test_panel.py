@@ -140,7 +140,8 @@ def test_result_dialog_copies_and_saves_the_stored_output(tmp_path: Path, qtbot:
     target = tmp_path / "out.json"
     dialog = JobResultDialog(job, save_path=lambda _w, suggested: str(target))
     qtbot.addWidget(dialog)
-    assert dialog.tree.isVisibleTo(dialog) and dialog.tree.topLevelItem(0).text(1) == "42"
+    item = dialog.tree.topLevelItem(0)
+    assert dialog.tree.isVisibleTo(dialog) and item is not None and item.text(1) == "42"
     dialog.copy()
     copied = json.loads(QGuiApplication.clipboard().text())
     assert copied["output"] == {"answer": 42} and copied["runId"] == "run-4"

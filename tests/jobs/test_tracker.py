@@ -9,11 +9,10 @@ from typing import Any
 
 import pytest
 
-from simdesk.core.jobs import JobStatus, Origin
+from simdesk.core.jobs import JobError, JobStatus, Origin
 from simdesk.sandbox.clock import ManualClock
 from simdesk.sandbox.demo import APPROVAL_ID, ECHO_ID, FAILING_ID, SLOW_ID, WS_DEMO
 from simdesk.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
-from simdesk.services.jobs_tracker import JobError
 from tests.jobs.conftest import PROFILE, Harness
 from tests.jobs.support import drive_for
 

@@ -9,10 +9,16 @@ from simdesk.sandbox import demo
 from simdesk.sandbox.frames import FrameBuilder, resolve_selectors
 
 
-def _frames(workflow_id: str, selectors: list[str], protocol: bool = False, **flags: bool) -> list[dict[str, Any]]:
+def _frames(
+    workflow_id: str,
+    selectors: list[str],
+    protocol: bool = False,
+    include_thinking: bool = False,
+    include_tool_calls: bool = False,
+) -> list[dict[str, Any]]:
     wf = next(w for w in demo.WORKFLOWS if w.id == workflow_id)
     plan = wf.planner({}, random.Random(1))
-    builder = FrameBuilder(wf, selectors, protocol, **flags)
+    builder = FrameBuilder(wf, selectors, protocol, include_thinking, include_tool_calls)
     builder.prepare(plan)
     frames = [f for step in plan.steps for f in builder.on_step(step)]
     reached = plan.block_outputs()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from simdesk.sandbox import demo
+from simdesk.sandbox.clock import ManualClock
 from simdesk.sandbox.server import RunningSandbox
 
 
@@ -12,6 +13,7 @@ def test_forget_run_removes_it_everywhere_but_keeps_spend(sandbox: RunningSandbo
     with httpx.Client(base_url=sandbox.base_url, headers={"X-API-Key": sandbox.api_key}) as c:
         receipt = c.post(f"/api/workflows/{demo.ECHO_ID}/execute", json={"a": 1}, headers={"X-Execution-Mode": "async"})
         run_id, job_id = receipt.json()["executionId"], receipt.json()["jobId"]
+        assert isinstance(sandbox.clock, ManualClock)
         sandbox.clock.advance(5)
         spent = sandbox.state.current_cost()
         sandbox.state.forget_run(run_id)

@@ -81,7 +81,7 @@ class _Frame(bytes):
         return bytes(other) + bytes(self)
 
 
-def _coalesced_body(monkeypatch: pytest.MonkeyPatch, frames: int, **knobs: object) -> bytes:
+def _coalesced_body(monkeypatch: pytest.MonkeyPatch, frames: int, coalesce_frames: bool = False) -> bytes:
     """``sse_body`` over ``frames`` chunk frames with the given knobs, straight from the engine."""
     from simdesk.sandbox import engine
 
@@ -92,7 +92,7 @@ def _coalesced_body(monkeypatch: pytest.MonkeyPatch, frames: int, **knobs: objec
     encode = engine.encode_frame
     monkeypatch.setattr(engine, "_frames", many)
     monkeypatch.setattr(engine, "encode_frame", lambda *a, **kw: _Frame(encode(*a, **kw)))
-    state = SimpleNamespace(faults=FaultKnobs(**knobs), in_flight=0)
+    state = SimpleNamespace(faults=FaultKnobs(coalesce_frames=coalesce_frames), in_flight=0)
     sandbox_run = SimpleNamespace(id="run-1", workflow=SimpleNamespace(id="wf"))
 
     async def collect() -> bytes:

@@ -29,9 +29,7 @@ def started(qtbot: Any, make_app: MakeApp, app_paths: AppPaths, sandbox: Running
     return ctx
 
 
-def test_nothing_is_built_before_the_first_paint(
-    make_app: MakeApp, app_paths: AppPaths, memory_keyring: Any
-) -> None:
+def test_nothing_is_built_before_the_first_paint(make_app: MakeApp, app_paths: AppPaths, memory_keyring: Any) -> None:
     ctx = make_app(app_paths)
     assert ctx.usage is not None and ctx.usage.service is None and ctx.usage.panel is None
     assert ctx.window.status.rates.isVisibleTo(ctx.window.status)
@@ -89,8 +87,11 @@ def test_the_job_tracker_comes_after_the_first_paint_and_lends_the_meter_its_tra
     qtbot: Any, make_app: MakeApp, app_paths: AppPaths, sandbox: RunningSandbox, memory_keyring: Any
 ) -> None:
     ctx = make_app(app_paths)
-    assert ctx.jobs is None and isinstance(ctx.window.dock("jobsPanel").widget(), PanelPlaceholder)
-    assert ctx.usage is not None and ctx.usage.tray is None
+    jobs_before = ctx.jobs  # a local, so ctx.jobs is not narrowed to None below
+    assert jobs_before is None and isinstance(ctx.window.dock("jobsPanel").widget(), PanelPlaceholder)
+    assert ctx.usage is not None
+    tray_before = ctx.usage.tray  # a local, so ctx.usage.tray is not narrowed to None below
+    assert tray_before is None
     ctx.install_jobs()  # what run_app does once the window is painted, before the meter begins
     assert ctx.jobs is not None and ctx.window.dock("jobsPanel").widget() is ctx.jobs.panel
     tray = ctx.jobs.tray.tray
