@@ -31,7 +31,7 @@ from simdesk.api.files import MAX_REQUEST_BYTES, FileInput
 from simdesk.api.messages import user_message
 from simdesk.api.retry import RetryPolicy
 from simdesk.api.streaming import RunStream
-from simdesk.api.urls import DEFAULT_BASE_URL
+from simdesk.core.base_url import DEFAULT_BASE_URL
 from simdesk.core.catalogue import (
     Deployment,
     Folder,

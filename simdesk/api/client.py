@@ -28,7 +28,8 @@ from simdesk.api.runs import Runs
 from simdesk.api.session import Session
 from simdesk.api.sse_text import MAX_EVENT_CHARS
 from simdesk.api.streaming import RunStream
-from simdesk.api.urls import DEFAULT_BASE_URL, normalize_base_url
+from simdesk.api.urls import normalize_base_url
+from simdesk.core.base_url import DEFAULT_BASE_URL
 from simdesk.core.budget import RequestBudget
 from simdesk.core.catalogue import (
     Deployment,

@@ -43,6 +43,7 @@ from simdesk.api.errors import FeatureUnavailableError, SimError
 from simdesk.api.messages import user_message
 from simdesk.api.streaming import RunStream
 from simdesk.core import frames as wire
+from simdesk.core.base_url import DEFAULT_BASE_URL
 from simdesk.core.budget import Priority, working_at
 from simdesk.core.input_form import to_jsonable, to_wire
 from simdesk.core.outline import WorkflowOutline, merge, outline_from_spans
@@ -141,7 +142,7 @@ class RunService(QObject):
         self.poll_s = poll_s
         self.sync_cap_s = SYNC_CAP_S["free"]
         self._profile = ""
-        self._endpoint = ("https://www.sim.ai", "v2")  # (base URL, surface) for snippets
+        self._endpoint = (DEFAULT_BASE_URL, "v2")  # (base URL, surface) for snippets
         self._client_getter: ClientGetter | None = None
         self._key_getter: Callable[[], str | None] = lambda: None
         self._job_handoff: JobHandoff | None = None
@@ -192,7 +193,7 @@ class RunService(QObject):
         self._profile = name
         self._client_getter = client
         self._key_getter = key or (lambda: None)
-        self._endpoint = (base_url or "https://www.sim.ai", "v2")
+        self._endpoint = (base_url or DEFAULT_BASE_URL, "v2")
 
     def set_plan(self, plan: str | None) -> None:
         """The account's plan decides the sync time cap (free 300 s, paid 3000 s)."""
