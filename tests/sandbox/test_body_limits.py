@@ -7,7 +7,6 @@ the middleware driven directly to count exactly how much of an endless body it r
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import socket
 import threading
@@ -23,6 +22,7 @@ from simdesk.sandbox import demo
 from simdesk.sandbox.bodies import MAX_JSON_DEPTH, BodyLimit, json_depth
 from simdesk.sandbox.runs import MAX_BODY_BYTES
 from simdesk.sandbox.server import RunningSandbox
+from tests.api.helpers import run
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sim-0.8.9"
 LEGACY = f"/api/workflows/{demo.ECHO_ID}/execute"
@@ -108,7 +108,7 @@ def _drive(app: BodyLimit, scope: Scope, chunks: Iterator[bytes]) -> tuple[int, 
     async def send(message: Message) -> None:
         sent.append(message)
 
-    asyncio.run(app(scope, receive, send))
+    run(app(scope, receive, send))  # a loop of its own, whatever loop the Qt suites left running
     return pulled, sent
 
 
