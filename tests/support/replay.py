@@ -11,15 +11,17 @@ The captures in ``tests/fixtures/sim-0.8.9`` come in two kinds:
   by the server's ``scale`` (0.05 replays an 8.7 s stream in under half a second).
 
 The server is a plain asyncio one (no HTTP framework between the recorded bytes and the socket) on
-a daemon thread with its own loop, like the sandbox. Every request gets the capture at the head
-of the script (the last one repeats), and is recorded, so a test can check the path the client
-used. Each connection answers one request and is then closed.
+a daemon thread with its own loop, like the sandbox. A request whose path matches a route
+(:meth:`ReplayServer.on`) gets that route's capture; any other gets the capture at the head of the
+script (:meth:`ReplayServer.play`; the last one repeats). Every request is recorded, so a test can
+check the path the client used. Each connection answers one request and is then closed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -145,6 +147,8 @@ class ReplayServer:
         self.scale = scale
         self.requests: list[Request] = []
         self._script: list[Capture] = []
+        self._routes: list[tuple[str, re.Pattern[str], Capture]] = []
+        self._handlers: set[asyncio.Task[None]] = set()
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._server: asyncio.Server | None = None
@@ -165,10 +169,27 @@ class ReplayServer:
             self.requests = []
         return self
 
+    def on(self, method: str, path: str, capture: Capture | str) -> ReplayServer:
+        """Answer ``method`` requests whose path (as sent, percent-encoded) fully matches the
+        regular expression ``path`` with ``capture``, every time."""
+        loaded = load(capture) if isinstance(capture, str) else capture
+        with self._lock:
+            self._routes.append((method.upper(), re.compile(path), loaded))
+        return self
+
     def stop(self) -> None:
-        """Close the server and end its thread."""
+        """Close the server and every open connection, and end its thread."""
+        asyncio.run_coroutine_threadsafe(self._shut(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)
+        self._thread.join(10)
+
+    async def _shut(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for task in list(self._handlers):
+            task.cancel()
+        await asyncio.gather(*self._handlers, return_exceptions=True)
+        await self._server.wait_closed()
 
     def _run(self, ready: threading.Event) -> None:
         asyncio.set_event_loop(self._loop)
@@ -177,17 +198,22 @@ class ReplayServer:
         try:
             self._loop.run_forever()
         finally:
-            self._server.close()
             self._loop.close()
 
     def _next(self, request: Request) -> Capture:
         with self._lock:
             self.requests.append(request)
+            for method, pattern, routed in self._routes:
+                if method == request.method and pattern.fullmatch(request.path):
+                    return routed
             if not self._script:
                 raise LookupError("the replay server has nothing to play")
             return self._script.pop(0) if len(self._script) > 1 else self._script[0]
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers.add(task)
         try:
             request = await _read_request(reader)
             if request is None:
@@ -207,7 +233,12 @@ class ReplayServer:
         except (ConnectionError, asyncio.IncompleteReadError):
             pass  # the client hung up mid-answer, as a cancelling client does
         finally:
+            self._handlers.discard(task)
             writer.close()
+            try:
+                await writer.wait_closed()
+            except (ConnectionError, asyncio.CancelledError):
+                pass
 
 
 def load(name: str) -> Capture:
