@@ -145,18 +145,20 @@ class ReplayServer:
 
     def __init__(self, *, scale: float = 1.0) -> None:
         self.scale = scale
+        self.base_url: str = ""
         self.requests: list[Request] = []
         self._script: list[Capture] = []
         self._routes: list[tuple[str, re.Pattern[str], Capture]] = []
         self._handlers: set[asyncio.Task[None]] = set()
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
-        self._server: asyncio.Server | None = None
         ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(ready,), name="replay-server", daemon=True)
+        started: list[asyncio.Server] = []
+        self._thread = threading.Thread(target=self._run, args=(ready, started), name="replay-server", daemon=True)
         self._thread.start()
-        if not ready.wait(10) or self._server is None:
+        if not ready.wait(10) or not started:
             raise RuntimeError("the replay server did not start")
+        self._server = started[0]
         port = self._server.sockets[0].getsockname()[1]
         self.base_url = f"http://127.0.0.1:{port}"
 
@@ -184,16 +186,15 @@ class ReplayServer:
         self._thread.join(10)
 
     async def _shut(self) -> None:
-        assert self._server is not None
         self._server.close()
         for task in list(self._handlers):
             task.cancel()
         await asyncio.gather(*self._handlers, return_exceptions=True)
         await self._server.wait_closed()
 
-    def _run(self, ready: threading.Event) -> None:
+    def _run(self, ready: threading.Event, started: list[asyncio.Server]) -> None:
         asyncio.set_event_loop(self._loop)
-        self._server = self._loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", 0))
+        started.append(self._loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", 0)))
         ready.set()
         try:
             self._loop.run_forever()
