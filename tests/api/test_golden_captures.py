@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import replace
 from typing import Any, Literal
 
 import pytest
@@ -26,12 +27,12 @@ from simdesk.api.errors import (
     ValidationError,
 )
 from simdesk.api.messages import user_message
-from simdesk.core.runs import AsyncReceipt, CancelResult, Job, Run, RunResult, RunStatus
+from simdesk.core.runs import AsyncReceipt, CancelResult, Job, Run, RunError, RunResult, RunStatus
 from simdesk.core.spans import block_spans
 from simdesk.core.stream_events import Final, RunFailed, StreamEvent
 from simdesk.core.usage import LogEntry
 from tests.api.helpers import FakeClock, policy, run
-from tests.support.replay import CAPTURES, ReplayServer, answer_names, replaying
+from tests.support.replay import CAPTURES, ReplayServer, answer_names, load_answer, replaying
 
 KEY = "sk-sim-REPLAYREPLAYREPLAY12345"
 WS = "8cbaf5f8-c20d-4119-9588-8c53a7ed9cdf"
@@ -154,16 +155,15 @@ def call(replay: ReplayServer, name: str) -> Any:
     the raised :class:`SimError` (anything else fails the test)."""
     surface, make = CALLS[FAMILY[name]]
     replay.play(name)
-    clock = FakeClock()
+    return run(_on(replay, surface, make))
 
-    async def main() -> Any:
-        async with SimClient(replay.base_url, KEY, retry=policy(clock), surface=surface) as c:
-            try:
-                return await make(c)
-            except SimError as exc:
-                return exc
 
-    return run(main())
+async def _on(replay: ReplayServer, surface: Surface, make: Call) -> Any:
+    async with SimClient(replay.base_url, KEY, retry=policy(FakeClock()), surface=surface) as c:
+        try:
+            return await make(c)
+        except SimError as exc:
+            return exc
 
 
 def test_every_capture_has_a_family() -> None:
@@ -344,10 +344,25 @@ def test_a_failed_job_carries_its_message(replay: ReplayServer) -> None:
     assert job.output is None and job.error == HTTP_ERROR
 
 
+def test_a_failed_job_reads_as_a_failed_run_in_either_shape(replay: ReplayServer) -> None:
+    real = call(replay, "fail-job-poll")  # status failed, output null, error on the job
+    assert real.run_status is RunStatus.FAILED and real.run_error == RunError(HTTP_ERROR)
+    # the shape older documents describe: completed, with the wrapper saying success false
+    recorded = load_answer("job-poll")
+    body = json.loads(recorded.body)
+    body["output"].update(success=False, output=None, error="agent1 broke")
+    replay.play(replace(recorded, body=json.dumps(body).encode()))
+    old = run(_on(replay, "legacy", CALLS["job"][1]))
+    assert old.status is RunStatus.COMPLETED and old.run_status is RunStatus.FAILED
+    assert old.run_error == RunError("agent1 broke")
+    assert call(replay, "job-poll").run_error is None
+
+
 def test_running_and_cancelled_jobs(replay: ReplayServer) -> None:
     assert call(replay, "slow-legacy-job-running").status is RunStatus.PROCESSING
     cancelled = call(replay, "slow-legacy-job-after-cancel")
     assert cancelled.status is RunStatus.CANCELLED and cancelled.error == "Cancelled"
+    assert cancelled.run_status is RunStatus.CANCELLED and cancelled.run_error is None
 
 
 # --- logs and spans -------------------------------------------------------------------------
@@ -412,7 +427,7 @@ def test_usage_limits(replay: ReplayServer) -> None:
 )
 def test_streams_end_with_their_final_output(replay: ReplayServer, name: str, output: Any) -> None:
     replay.play(name)
-    events = run(_stream_on(replay, "legacy"))
+    events = run(_on(replay, "legacy", _stream))
     (final,) = events  # selected non-agent outputs send no chunk frames
     assert isinstance(final, Final) and final.success and final.output == output
 
@@ -420,10 +435,5 @@ def test_streams_end_with_their_final_output(replay: ReplayServer, name: str, ou
 @pytest.mark.parametrize(("name", "surface"), [("fail-v2-stream", "v2"), ("fail-legacy-stream", "legacy")])
 def test_a_block_error_ends_the_stream_as_a_failed_run(replay: ReplayServer, name: str, surface: Surface) -> None:
     replay.play(name)
-    (failed,) = run(_stream_on(replay, surface))
+    (failed,) = run(_on(replay, surface, _stream))
     assert isinstance(failed, RunFailed) and failed.message == HTTP_ERROR and failed.run_id
-
-
-async def _stream_on(replay: ReplayServer, surface: Surface) -> list[StreamEvent]:
-    async with SimClient(replay.base_url, KEY, retry=policy(FakeClock()), surface=surface) as c:
-        return await _stream(c)
