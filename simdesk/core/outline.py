@@ -15,7 +15,9 @@ from typing import Any
 
 # Block types whose text streams token by token (CONTRACT §6.2); others emit their value once.
 STREAMING_TYPES = frozenset({"agent"})
-_SKIP_TYPES = frozenset({"starter", "start_trigger", "api_trigger"})
+# Start blocks only echo the run's input: named (a selected output may be keyed by their id) but
+# not offered as outputs to pick.
+_START_TYPES = frozenset({"starter", "start_trigger", "api_trigger"})
 
 
 @dataclass(frozen=True)
@@ -45,9 +47,16 @@ class WorkflowOutline:
         return {b.block_id: b.name for b in self.blocks}
 
     def selectors(self) -> list[str]:
-        """``selectedOutputs`` suggestions: agents' ``content`` first, then every other output."""
+        """``selectedOutputs`` suggestions: agents' ``content`` first, then every other output
+        (of blocks other than the start block)."""
         first = [f"{b.name}.content" for b in self.blocks if b.streams and "content" in b.outputs]
-        rest = [f"{b.name}.{key}" for b in self.blocks for key in b.outputs if f"{b.name}.{key}" not in first]
+        rest = [
+            f"{b.name}.{key}"
+            for b in self.blocks
+            if b.type not in _START_TYPES
+            for key in b.outputs
+            if f"{b.name}.{key}" not in first
+        ]
         return first + rest
 
     def default_selectors(self) -> list[str]:
@@ -79,7 +88,7 @@ def outline_from_spans(spans: Iterable[Mapping[str, Any]]) -> WorkflowOutline:
                 continue
             block_id, name = span.get("blockId"), span.get("name")
             kind = str(span.get("type") or "")
-            if isinstance(block_id, str) and isinstance(name, str) and kind not in _SKIP_TYPES:
+            if isinstance(block_id, str) and isinstance(name, str):
                 output = span.get("output")
                 keys = tuple(k for k in output if isinstance(k, str)) if isinstance(output, Mapping) else ()
                 old = seen.get(block_id)

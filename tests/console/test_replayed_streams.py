@@ -28,8 +28,8 @@ def replay() -> Iterator[ReplayServer]:
     yield from replaying(scale=0.05)
 
 
-def _console_on(replay: ReplayServer, stream: str, make_bench: MakeBench, qtbot: Any) -> Workbench:
-    """A console with Echo open, whose next run is answered by the capture ``stream``."""
+def serve_echo(replay: ReplayServer, stream: str) -> None:
+    """Route the calls a console makes to run Echo; its execute is answered by ``stream``."""
     replay.play("v2-unknown-path")  # anything the console asks besides these: real Sim's 404
     replay.on("GET", "/api/v2/workspaces", "v2-workspaces")
     replay.on("GET", "/api/v2/workflows", "v2-workflows")
@@ -38,6 +38,11 @@ def _console_on(replay: ReplayServer, stream: str, make_bench: MakeBench, qtbot:
     replay.on("GET", f"/api/workflows/{ECHO}/status", "workflow-status")
     replay.on("GET", "/api/v2/logs/.*", "v2-log-one")
     replay.on("POST", r"/api/(v2/)?workflows/[^/]+/execute", stream)
+
+
+def _console_on(replay: ReplayServer, stream: str, make_bench: MakeBench, qtbot: Any) -> Workbench:
+    """A console with Echo open, whose next run is answered by the capture ``stream``."""
+    serve_echo(replay, stream)
     bench = make_bench(replay.base_url, key="sk-sim-REPLAYREPLAYREPLAY12345", surface="v2")
     with qtbot.waitSignal(bench.catalogue.workflow_loaded, timeout=10_000):
         bench.console.open_workflow(ECHO)
@@ -81,3 +86,19 @@ def test_a_block_error_without_a_final_frame_fails_the_run_with_its_message(
     assert HTTP_ERROR in bench.console.result.error.text()
     assert "stopped before" not in bench.console.result.error.text()
     assert bench.console.result.pill.text() == "✗ Failed"
+
+
+def test_a_selected_output_of_a_start_block_shows_under_the_blocks_name(
+    qtbot: Any, make_bench: MakeBench, replay: ReplayServer
+) -> None:
+    bench = _console_on(replay, "stream-select", make_bench, qtbot)
+    outcome = _run(qtbot, bench)
+    assert outcome.status == "completed"
+    assert bench.console.result.output() == {START_BLOCK: {"message": "hello stream °✓"}}  # copied as sent
+    tree = bench.console.result.tree
+    # the block's name comes from the run's log (real Sim's nested trace spans)
+    qtbot.waitUntil(lambda: (item := tree.topLevelItem(0)) is not None and item.text(0) == "Start", timeout=5000)
+    item = tree.topLevelItem(0)
+    assert item is not None and item.toolTip(0) == START_BLOCK
+    assert bench.runs.outline(ECHO).names() == {START_BLOCK: "Start"}
+    assert "Start.message" not in bench.runs.outline(ECHO).selectors()  # the start block only echoes input

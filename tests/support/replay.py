@@ -150,6 +150,7 @@ class ReplayServer:
         self._script: list[Capture] = []
         self._routes: list[tuple[str, re.Pattern[str], Capture]] = []
         self._handlers: set[asyncio.Task[None]] = set()
+        self._closing = False
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         ready = threading.Event()
@@ -164,10 +165,11 @@ class ReplayServer:
 
     def play(self, *captures: Capture | str) -> ReplayServer:
         """Answer the next requests with ``captures`` (names load ``.bin`` if there is one, else
-        ``.headers`` + ``.body``); forgets earlier requests."""
+        ``.headers`` + ``.body``); forgets earlier routes and requests."""
         loaded = [load(c) if isinstance(c, str) else c for c in captures]
         with self._lock:
             self._script = loaded
+            self._routes = []
             self.requests = []
         return self
 
@@ -186,11 +188,13 @@ class ReplayServer:
         self._thread.join(10)
 
     async def _shut(self) -> None:
+        self._closing = True
         self._server.close()
+        await asyncio.sleep(0)  # a connection accepted just now gets its handler started
         for task in list(self._handlers):
             task.cancel()
         await asyncio.gather(*self._handlers, return_exceptions=True)
-        await self._server.wait_closed()
+        await asyncio.wait_for(self._server.wait_closed(), 5)
 
     def _run(self, ready: threading.Event, started: list[asyncio.Server]) -> None:
         asyncio.set_event_loop(self._loop)
@@ -216,6 +220,8 @@ class ReplayServer:
         assert task is not None
         self._handlers.add(task)
         try:
+            if self._closing:
+                return
             request = await _read_request(reader)
             if request is None:
                 return
@@ -235,7 +241,8 @@ class ReplayServer:
             pass  # the client hung up mid-answer, as a cancelling client does
         finally:
             self._handlers.discard(task)
-            writer.close()
+            # when stopping, drop what the client has not read rather than wait for it to
+            writer.transport.abort() if self._closing else writer.close()
             try:
                 await writer.wait_closed()
             except (ConnectionError, asyncio.CancelledError):
