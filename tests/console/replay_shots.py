@@ -11,19 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 import tempfile
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtWidgets import QApplication
 
 from simdesk.api import SimClient
-from simdesk.services.eventloop import AppEventLoop
 from simdesk.ui.theme import ThemeController
 from simdesk.ui.workbench import build_workbench
-from tests.console.screenshots import _until
+from tests.console.screenshots import _until, in_both_themes
 from tests.console.test_replayed_streams import ECHO, serve_echo
 from tests.support.replay import ReplayServer
 
@@ -58,19 +55,11 @@ async def shoot(out: Path, theme_name: str, theme: ThemeController, replay: Repl
 
 
 def main() -> int:
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/simdesk-replay-shots")
-    out.mkdir(parents=True, exist_ok=True)
-    app = QApplication([])
-    theme = ThemeController(app)
     replay = ReplayServer(scale=0.05)
-    loop = AppEventLoop(app)
-    asyncio.set_event_loop(loop)
     try:
-        for name in ("light", "dark"):
-            loop.run_until_complete(shoot(out, name, theme, replay))
+        in_both_themes("/tmp/simdesk-replay-shots", lambda out, name, theme: shoot(out, name, theme, replay))
     finally:
         replay.stop()
-    sys.stdout.write(f"screenshots in {out}\n")
     return 0
 
 
