@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from simdesk.core.spans import Span, block_spans
+
 # Block types whose text streams token by token (CONTRACT §6.2); others emit their value once.
 STREAMING_TYPES = frozenset({"agent"})
 # Start blocks only echo the run's input: named (a selected output may be keyed by their id) but
@@ -78,27 +80,16 @@ class WorkflowOutline:
         return cls(tuple(blocks))
 
 
-def outline_from_spans(spans: Iterable[Mapping[str, Any]]) -> WorkflowOutline:
-    """Build an outline from trace spans (nested ``children`` are walked too)."""
+def outline_from_spans(spans: Iterable[Span]) -> WorkflowOutline:
+    """Build an outline from a run's trace (nested or flat), blocks in the order they ran."""
     seen: dict[str, BlockInfo] = {}
-
-    def walk(items: Iterable[Any]) -> None:
-        for span in items:
-            if not isinstance(span, Mapping):
-                continue
-            block_id, name = span.get("blockId"), span.get("name")
-            kind = str(span.get("type") or "")
-            if isinstance(block_id, str) and isinstance(name, str):
-                output = span.get("output")
-                keys = tuple(k for k in output if isinstance(k, str)) if isinstance(output, Mapping) else ()
-                old = seen.get(block_id)
-                if old is None or len(keys) > len(old.outputs):
-                    seen[block_id] = BlockInfo(block_id, name, kind, keys)
-            children = span.get("children")
-            if isinstance(children, list):
-                walk(children)
-
-    walk(spans)
+    for span in block_spans(spans):
+        assert span.block_id is not None  # block_spans returns only block spans
+        output = span.output
+        keys = tuple(k for k in output if isinstance(k, str)) if isinstance(output, Mapping) else ()
+        old = seen.get(span.block_id)
+        if old is None or len(keys) > len(old.outputs):
+            seen[span.block_id] = BlockInfo(span.block_id, span.name, span.type, keys)
     return WorkflowOutline(tuple(seen.values()))
 
 

@@ -255,8 +255,8 @@ def test_durations_are_fractional_or_whole(replay: ReplayServer) -> None:
     legacy = call(replay, "exec-id-first")
     assert legacy.duration_ms == pytest.approx(9.984634000109509)  # metadata.duration, a float
     v2 = call(replay, "v2-execute-sync")
-    body = json.loads((CAPTURES / "v2-execute-sync.body").read_bytes())["data"]
-    assert v2.duration_ms == pytest.approx(body["durationMs"]) and v2.duration_ms is not None
+    assert v2.duration_ms == pytest.approx(22.376154000055976)  # durationMs of a sync run, a float
+    assert call(replay, "v2-run").duration_ms == 3  # durationMs of a polled run, a whole number
 
 
 def test_start_block_output_echoes_the_input(replay: ReplayServer) -> None:
@@ -377,6 +377,24 @@ def test_a_log_reads_its_nested_spans_as_one_tree(replay: ReplayServer) -> None:
     assert (start.name, start.type, start.block_id, start.execution_order) == ("Start", "start_trigger", START_BLOCK, 1)
     assert start.span_id.startswith(f"{START_BLOCK}-") and start.duration_ms == pytest.approx(20.878383000032045)
     assert start.output == {"message": "hello v2"} and start.input["runMetadata"] is False
+
+
+def test_flat_spans_read_into_the_same_blocks(replay: ReplayServer) -> None:
+    """The shape older documents describe: block spans listed flat, with ``durationMs``."""
+    recorded = load_answer("v2-log-one")
+    body = json.loads(recorded.body)
+    (root,) = body["data"]["traceSpans"]
+    flat = [
+        {k: v for k, v in span.items() if k not in ("duration", "executionOrder", "children")}
+        for span in root["children"]
+    ]
+    flat[0]["durationMs"] = 20
+    body["data"]["traceSpans"] = flat
+    replay.play(replace(recorded, body=json.dumps(body).encode()))
+    entry = run(_on(replay, "v2", CALLS["log"][1]))
+    (start,) = entry.spans
+    assert not start.is_workflow and block_spans(entry.spans) == [start]
+    assert (start.name, start.block_id, start.duration_ms, start.execution_order) == ("Start", START_BLOCK, 20, None)
 
 
 def test_a_page_of_logs(replay: ReplayServer) -> None:

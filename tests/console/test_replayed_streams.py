@@ -25,6 +25,8 @@ MakeBench = Callable[..., Workbench]
 
 @pytest.fixture
 def replay() -> Iterator[ReplayServer]:
+    """Tests ask for it before ``make_bench``, so it stops after the console and its client have
+    closed (a request still on its way when a server closes would be cut off)."""
     yield from replaying(scale=0.05)
 
 
@@ -66,7 +68,7 @@ def _run(qtbot: Any, bench: Workbench) -> Outcome:
     ],
 )
 def test_a_real_stream_shows_its_final_output(
-    qtbot: Any, make_bench: MakeBench, replay: ReplayServer, capture: str, scale: float, output: Any
+    replay: ReplayServer, qtbot: Any, make_bench: MakeBench, capture: str, scale: float, output: Any
 ) -> None:
     replay.scale = scale
     bench = _console_on(replay, capture, make_bench, qtbot)
@@ -78,7 +80,7 @@ def test_a_real_stream_shows_its_final_output(
 
 @pytest.mark.parametrize("capture", ["fail-v2-stream", "fail-legacy-stream"])
 def test_a_block_error_without_a_final_frame_fails_the_run_with_its_message(
-    qtbot: Any, make_bench: MakeBench, replay: ReplayServer, capture: str
+    replay: ReplayServer, qtbot: Any, make_bench: MakeBench, capture: str
 ) -> None:
     bench = _console_on(replay, capture, make_bench, qtbot)
     outcome = _run(qtbot, bench)
@@ -89,7 +91,7 @@ def test_a_block_error_without_a_final_frame_fails_the_run_with_its_message(
 
 
 def test_a_selected_output_of_a_start_block_shows_under_the_blocks_name(
-    qtbot: Any, make_bench: MakeBench, replay: ReplayServer
+    replay: ReplayServer, qtbot: Any, make_bench: MakeBench
 ) -> None:
     bench = _console_on(replay, "stream-select", make_bench, qtbot)
     outcome = _run(qtbot, bench)

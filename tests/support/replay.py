@@ -20,6 +20,7 @@ check the path the client used. Each connection answers one request and is then 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import threading
@@ -150,6 +151,7 @@ class ReplayServer:
         self._script: list[Capture] = []
         self._routes: list[tuple[str, re.Pattern[str], Capture]] = []
         self._handlers: set[asyncio.Task[None]] = set()
+        self._writers: set[asyncio.StreamWriter] = set()
         self._closing = False
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
@@ -188,13 +190,24 @@ class ReplayServer:
         self._thread.join(10)
 
     async def _shut(self) -> None:
+        me = asyncio.current_task()
         self._closing = True
-        self._server.close()
-        await asyncio.sleep(0)  # a connection accepted just now gets its handler started
-        for task in list(self._handlers):
-            task.cancel()
-        await asyncio.gather(*self._handlers, return_exceptions=True)
-        await asyncio.wait_for(self._server.wait_closed(), 5)
+        # Until nothing else runs on this loop: a connection accepted just now still gets its
+        # handler (which sees ``_closing`` and hangs up); a handler mid-answer is cut off, dropping
+        # what the client has not read rather than waiting for it to. The listening socket closes
+        # only then: asyncio drops (and leaks) a connection accepted just before its server closed.
+        for closing in (False, True):
+            if closing:
+                self._server.close()
+            while others := {task for task in asyncio.all_tasks() if task is not me}:
+                for writer in list(self._writers):
+                    writer.transport.abort()
+                for task in others & self._handlers:
+                    task.cancel()
+                _, pending = await asyncio.wait(others, timeout=5)
+                if pending:
+                    raise RuntimeError(f"the replay server could not stop {pending}")
+        await asyncio.wait_for(self._server.wait_closed(), 5)  # every connection's socket is closed
 
     def _run(self, ready: threading.Event, started: list[asyncio.Server]) -> None:
         asyncio.set_event_loop(self._loop)
@@ -219,34 +232,35 @@ class ReplayServer:
         task = asyncio.current_task()
         assert task is not None
         self._handlers.add(task)
+        self._writers.add(writer)
         try:
-            if self._closing:
-                return
-            request = await _read_request(reader)
-            if request is None:
-                return
-            started = self._loop.time()
-            capture = self._next(request)
-            if isinstance(capture, Answer):
-                writer.write(capture.wire())
-                await writer.drain()
-                return
-            for at, data in capture.reads:
-                delay = started + at * self.scale - self._loop.time()
-                if delay > 0:
-                    await asyncio.sleep(delay)  # the recorded pause between reads
-                writer.write(data)
-                await writer.drain()
+            if not self._closing:
+                await self._answer(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass  # the client hung up mid-answer, as a cancelling client does
         finally:
-            self._handlers.discard(task)
-            # when stopping, drop what the client has not read rather than wait for it to
-            writer.transport.abort() if self._closing else writer.close()
-            try:
+            writer.close()
+            with contextlib.suppress(ConnectionError, asyncio.CancelledError):
                 await writer.wait_closed()
-            except (ConnectionError, asyncio.CancelledError):
-                pass
+            self._writers.discard(writer)
+            self._handlers.discard(task)
+
+    async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        request = await _read_request(reader)
+        if request is None:
+            return
+        started = self._loop.time()
+        capture = self._next(request)
+        if isinstance(capture, Answer):
+            writer.write(capture.wire())
+            await writer.drain()
+            return
+        for at, data in capture.reads:
+            delay = started + at * self.scale - self._loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)  # the recorded pause between reads
+            writer.write(data)
+            await writer.drain()
 
 
 def load(name: str) -> Capture:
