@@ -9,6 +9,7 @@ socket, as it would call Sim. Every capture must come back as a typed result or 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 from typing import Any, Literal
@@ -32,7 +33,7 @@ from simdesk.core.spans import block_spans
 from simdesk.core.stream_events import Final, RunFailed, StreamEvent
 from simdesk.core.usage import LogEntry
 from tests.api.helpers import FakeClock, policy, run
-from tests.support.replay import CAPTURES, ReplayServer, answer_names, load_answer, replaying
+from tests.support.replay import CAPTURES, ReplayServer, answer_names, load_answer, load_wire, replaying
 
 KEY = "sk-sim-REPLAYREPLAYREPLAY12345"
 WS = "8cbaf5f8-c20d-4119-9588-8c53a7ed9cdf"
@@ -455,3 +456,19 @@ def test_a_block_error_ends_the_stream_as_a_failed_run(replay: ReplayServer, nam
     replay.play(name)
     (failed,) = run(_on(replay, surface, _stream))
     assert isinstance(failed, RunFailed) and failed.message == HTTP_ERROR and failed.run_id
+
+
+@pytest.mark.parametrize(("name", "scale"), [("stream-raw-wire", 1.0), ("slow-stream-raw", 0.05)])
+def test_the_replay_keeps_the_recorded_timing(name: str, scale: float) -> None:
+    """The first bytes of a streamed answer come when they came from Sim (times ``scale``): 1.55 s
+    for a fast Echo, 8.7 s for a workflow that waits 8 s (headers wait for the first frame)."""
+    first_read = load_wire(name).reads[0][0]
+    server = ReplayServer(scale=scale).play(name)
+    try:
+        started = time.monotonic()
+        (final,) = run(_on(server, "legacy", _stream))
+        took = time.monotonic() - started
+    finally:
+        server.stop()
+    assert isinstance(final, Final) and final.success
+    assert first_read * scale <= took < first_read * scale + 5
