@@ -4,7 +4,7 @@
 
 Runs Echo against the replay server (``tests/support/replay.py``) for each stream capture (the
 raw wire recordings time-scaled, a failing block, a selected non-agent output) and saves the
-console once each run has finished. Default output: /tmp/simdesk-replay-shots/.
+console once each run has finished, at its default size and at 1024x600. Default output: /tmp/simdesk-replay-shots/.
 """
 
 from __future__ import annotations
@@ -49,6 +49,11 @@ async def shoot(out: Path, theme_name: str, theme: ThemeController, replay: Repl
         await _until(lambda: not bench.runs.running, 30)
         await asyncio.sleep(0.3)  # a paint after the result arrives
         bench.console.grab().save(str(out / f"replay-{name}-{theme_name}.png"))
+        default = bench.console.size()
+        bench.console.resize(1024, 600)
+        await asyncio.sleep(0.1)  # the relayout at the small window size
+        bench.console.grab().save(str(out / f"replay-{name}-{theme_name}-1024x600.png"))
+        bench.console.resize(default)
     bench.console.hide()
     await bench.aclose()
     await client.aclose()
