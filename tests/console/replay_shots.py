@@ -20,7 +20,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from simdesk.api import SimClient
 from simdesk.ui.theme import ThemeController
 from simdesk.ui.workbench import build_workbench
-from tests.console.screenshots import _until, in_both_themes
+from tests.console.screenshots import _until
 from tests.console.test_replayed_streams import ECHO, serve_echo
 from tests.support.replay import ReplayServer
 
@@ -60,11 +60,19 @@ async def shoot(out: Path, theme_name: str, theme: ThemeController, replay: Repl
 
 
 def main() -> int:
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/simdesk-replay-shots")
+    out.mkdir(parents=True, exist_ok=True)
+    app = QApplication([])
+    theme = ThemeController(app)
+    loop = AppEventLoop(app)
+    asyncio.set_event_loop(loop)
     replay = ReplayServer(scale=0.05)
     try:
-        in_both_themes("/tmp/simdesk-replay-shots", lambda out, name, theme: shoot(out, name, theme, replay))
+        for name in ("light", "dark"):
+            loop.run_until_complete(shoot(out, name, theme, replay))
     finally:
         replay.stop()
+    sys.stdout.write(f"screenshots in {out}\n")
     return 0
 
 

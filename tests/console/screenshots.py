@@ -13,7 +13,7 @@ import asyncio
 import os
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -63,12 +63,8 @@ async def shoot(out: Path, theme_name: str, theme: ThemeController, base_url: st
     await _until(lambda: bench.console.workflow is not None)
     bench.console.form.set_values({"question": "How warm is Oslo today?"})
     bench.console.options.set_options(
-        {
-            "mode": "stream",
-            "selectedOutputs": ["Researcher.content", "Sources.sources"],
-            "includeThinking": True,
-            "includeToolCalls": True,
-        }
+        {"mode": "stream", "selectedOutputs": ["Researcher.content", "Sources.sources"],
+         "includeThinking": True, "includeToolCalls": True}
     )
     bench.runs._paint.setInterval(16)
     assert bench.console.run()
@@ -98,31 +94,22 @@ async def shoot(out: Path, theme_name: str, theme: ThemeController, base_url: st
     await client.aclose()
 
 
-def in_both_themes(default_out: str, shoot: Callable[[Path, str, ThemeController], Awaitable[None]]) -> None:
-    """Run ``shoot(out, theme_name, theme)`` in the light and then the dark theme on the app's
-    event loop; ``out`` is the first command-line argument or ``default_out``."""
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else default_out)
+def main() -> int:
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/simdesk-shots")
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication([])
     theme = ThemeController(app)
+    sandbox = start_sandbox(SandboxConfig(clock=RealClock(), pace=1.0))
+    sandbox.faults.update({"stream_error_after_first": 2})
     loop = AppEventLoop(app)
     asyncio.set_event_loop(loop)
-    for name in ("light", "dark"):
-        loop.run_until_complete(shoot(out, name, theme))
-    sys.stdout.write(f"screenshots in {out}\n")
-
-
-def main() -> int:
-    sandbox = start_sandbox(SandboxConfig(clock=RealClock(), pace=1.0))
-
-    async def one(out: Path, name: str, theme: ThemeController) -> None:
-        sandbox.faults.update({"stream_error_after_first": 1})
-        await shoot(out, name, theme, sandbox.base_url, sandbox.api_key)
-
     try:
-        in_both_themes("/tmp/simdesk-shots", one)
+        for name in ("light", "dark"):
+            sandbox.faults.update({"stream_error_after_first": 1})
+            loop.run_until_complete(shoot(out, name, theme, sandbox.base_url, sandbox.api_key))
     finally:
         sandbox.stop()
+    sys.stdout.write(f"screenshots in {out}\n")
     return 0
 
 
