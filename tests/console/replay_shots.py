@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import tempfile
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from PySide6.QtWidgets import QApplication
 
 from simdesk.api import SimClient
+from simdesk.services.eventloop import AppEventLoop
 from simdesk.ui.theme import ThemeController
 from simdesk.ui.workbench import build_workbench
 from tests.console.screenshots import _until
