@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from simdesk.api import wire
+from simdesk.api import parse_spans, wire
 from simdesk.core.catalogue import (
     Deployment,
     Folder,
@@ -181,6 +181,7 @@ def log_entry(data: Any) -> LogEntry:
         workflow_name=wire.text(workflow.get("name")),
         final_output=body.get("finalOutput"),
         trace_spans=tuple(s for s in spans if isinstance(s, dict)) if isinstance(spans, list) else (),
+        spans=parse_spans.spans(spans),
         raw=body,
     )
 

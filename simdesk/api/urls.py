@@ -37,8 +37,12 @@ def normalize_base_url(url: str, *, allow_insecure_http: bool = False) -> str:
 
 
 def segment(value: str) -> str:
-    """``value`` quoted for use as one path segment (``:`` stays, as in legacy job ids)."""
-    return quote(value, safe="-._~:")
+    """``value`` quoted for use as one path segment.
+
+    A ``:`` (in legacy job ids ``workflow-execution:<executionId>``, and allowed in run ids) is
+    sent as ``%3A``: Sim's router decodes it back, and a proxy cannot mistake the segment for
+    anything else."""
+    return quote(value, safe="-._~")
 
 
 def new_run_id() -> str:

@@ -35,7 +35,7 @@ from simdesk.core.jobs_source import (
     RunProblem,
     Transient,
 )
-from simdesk.core.runs import Run, RunError
+from simdesk.core.runs import Run
 from simdesk.core.usage import LogEntry
 
 if TYPE_CHECKING:
@@ -104,12 +104,9 @@ class ClientRunSource:
             found = await self._client.get_job(job.legacy_job_id)
         except SimError as exc:
             raise failure(exc) from exc
-        error = RunError(found.error) if found.error else None
-        if error is None and found.run_success is False:
-            error = RunError("The workflow reported failure")
         return Run(
-            run_id=job.run_id, workflow_id=job.workflow_id, status=found.status,
-            output=found.output, error=error, surface="legacy",
+            run_id=job.run_id, workflow_id=job.workflow_id, status=found.run_status,
+            output=found.output, error=found.run_error, surface="legacy",
         )  # fmt: skip
 
     async def list_workspace(

@@ -698,7 +698,7 @@ class RunService(QObject):
             log.exception("reading the logs of %s failed", workflow_id)
             return
         if entry is not None:
-            self._remember_outline(workflow_id, outline_from_spans(entry.trace_spans))
+            self._remember_outline(workflow_id, outline_from_spans(entry.spans))
 
     async def _learn_outline(self, client: SimClient, workflow_id: str, run_id: str) -> None:
         try:
@@ -709,7 +709,7 @@ class RunService(QObject):
         except SimError as exc:
             log.info("could not read the log of %s: %r", run_id, exc)
             return
-        self._remember_outline(workflow_id, outline_from_spans(entry.trace_spans))
+        self._remember_outline(workflow_id, outline_from_spans(entry.spans))
 
     def _remember_outline(self, workflow_id: str, learnt: WorkflowOutline) -> None:
         if not learnt.blocks:

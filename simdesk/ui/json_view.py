@@ -9,6 +9,7 @@ is shown as one row with its size and preview, never as a link.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import QRegularExpression, Qt
@@ -92,11 +93,14 @@ class JsonTreeView(QTreeWidget):
         self.itemExpanded.connect(self._fill)
         self.itemActivated.connect(self._more)
         self.value: Any = None
+        self._labels: Mapping[str, str] = {}
 
-    def set_value(self, value: Any, *, expand: int = 1) -> None:
-        """Show ``value``; the first ``expand`` levels open."""
+    def set_value(self, value: Any, *, expand: int = 1, labels: Mapping[str, str] | None = None) -> None:
+        """Show ``value``; the first ``expand`` levels open. ``labels`` names top-level keys
+        (a block id key shows as the block's name, the id in its tooltip)."""
         self.clear()
         self.value = value
+        self._labels = labels or {}
         if _expandable(value):
             self._add_children(self.invisibleRootItem(), value, 0)
         else:
@@ -122,8 +126,12 @@ class JsonTreeView(QTreeWidget):
 
     def _add_children(self, parent: QTreeWidgetItem, value: Any, start: int) -> None:
         items = list(value.items()) if isinstance(value, dict) else list(enumerate(value))
+        labels = self._labels if parent is self.invisibleRootItem() and isinstance(value, dict) else {}
         for key, child in items[start : start + PAGE]:
-            self._row(parent, str(key) if isinstance(value, dict) else f"[{key}]", child)
+            text = str(key) if isinstance(value, dict) else f"[{key}]"
+            row = self._row(parent, labels.get(text) or text, child)
+            if text in labels:
+                row.setToolTip(0, text)
         if len(items) > start + PAGE:
             more = QTreeWidgetItem(parent, [f"… {len(items) - start - PAGE} more (double-click)", "", ""])
             more.setData(0, _MORE, (value, start + PAGE))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt
@@ -82,6 +83,7 @@ class ResultView(QWidget):
             label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.outcome: Outcome | None = None
         self._streamed = False
+        self._block_names: Mapping[str, str] = {}
         self.show_outcome(None)
 
     def show_outcome(self, outcome: Outcome | None, *, streamed_text: bool = False) -> None:
@@ -125,9 +127,16 @@ class ResultView(QWidget):
             note = f"{note}\n{streamed}" if note else streamed
         self.note.setText(note)
         self.note.setVisible(bool(note))
-        self.tree.set_value(outcome.output)
+        self.tree.set_value(outcome.output, labels=self._block_names)
         empty = outcome.output in (None, {}, []) and (streamed_text or outcome.output is None)
         self.tree.setVisible(not empty)
+
+    def set_block_names(self, names: Mapping[str, str]) -> None:
+        """Block id → name: an output keyed by block id (selected outputs of blocks that do not
+        stream, ``{"<blockId>": {"<path>": value}}``) shows the blocks' names."""
+        self._block_names = dict(names)
+        if self.outcome is not None and isinstance(self.outcome.output, dict):
+            self.tree.set_value(self.outcome.output, labels=self._block_names)
 
     def changeEvent(self, event: QEvent) -> None:
         """A theme switch repaints the status pill and the error in the new colours."""

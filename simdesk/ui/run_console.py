@@ -320,6 +320,7 @@ class RunConsole(QWidget):
         options = self.runs.presets.options(profile, loaded.id)
         self.options.set_options(options)
         self.options.set_outline(self.runs.outline(loaded.id), fill_defaults=True)
+        self.result.set_block_names(self.runs.outline(loaded.id).names())
         self.runs.prefetch_outline(loaded.id, loaded.detail.summary.workspace_id)
         restore = self._pending_input
         if restore is None or self._pending_for != loaded.id:
@@ -354,6 +355,7 @@ class RunConsole(QWidget):
     def _outline(self, workflow_id: str, outline: WorkflowOutline) -> None:
         if self.workflow is not None and self.workflow.id == workflow_id:
             self.options.set_outline(outline, fill_defaults=True)
+            self.result.set_block_names(outline.names())
 
     # --- running -------------------------------------------------------------------------
 

@@ -444,7 +444,7 @@ def test_legacy_async_uses_the_mode_header_and_keeps_async_out_of_the_body(clock
     assert request.headers["x-execution-id"].startswith("desk-")
     assert json.loads(request.content) == {"minutes": 2}
     # the server's own statusUrl names a host we may not reach; ours is rebuilt from the base URL
-    assert getattr(result, "status_url", None) == f"{BASE}/api/jobs/workflow-execution:e1"
+    assert getattr(result, "status_url", None) == f"{BASE}/api/jobs/workflow-execution%3Ae1"
 
 
 def test_legacy_input_that_collides_with_a_control_field_is_nested(clock: FakeClock) -> None:

@@ -1,0 +1,1 @@
+"""Test support shared across the suites (captured real-Sim answers, the replay server)."""
