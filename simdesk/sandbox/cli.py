@@ -34,10 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed for ids, spend and outputs")
     p.add_argument("--pace", type=float, default=1.0, help="multiply simulated delays (0 = instant)")
     p.add_argument(
+        "--self-hosted",
         "--no-billing",
         dest="billing",
         action="store_false",
-        help="act like a self-hosted server without billing (limits 999 999)",
+        help="act like a self-hosted Sim without billing: usage limit 99 999, credits 200 000, no spend "
+        "(rate limits stay the plan's); --no-billing is the same flag",
     )
     p.add_argument(
         "--no-ip-limit",
@@ -50,8 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--job-ids",
         choices=("hosted", "database"),
-        default="hosted",
-        help="legacy async job ids: trigger.dev style or 'workflow-execution:<id>'",
+        default="database",
+        help="legacy async job ids: 'workflow-execution:<id>' (default, Sim without trigger.dev) or trigger.dev's",
     )
     return p
 

@@ -296,8 +296,10 @@ RESPONSE_BLOCK = Block("b-response", "Response", "response")
 
 def plan_responder(inp: dict[str, Any], rng: random.Random) -> Plan:
     data = {"received": inp, "ticket": "T-1042", "accepted": True}
-    response = {"status": 201, "headers": {"X-Demo-Responder": "yes"}, "data": data}
-    out = {"data": data, "status": 201, "headers": {"X-Demo-Responder": "yes"}}
+    # the block's output lists the Content-Type it sends too (tests/fixtures/sim-0.8.9/resp-legacy-stream.body)
+    headers = {"Content-Type": "application/json", "X-Demo-Responder": "yes"}
+    response = {"status": 201, "headers": headers, "data": data}
+    out = {"data": data, "status": 201, "headers": headers}
     steps = (Step(0.05, "block_done", RESPONSE_BLOCK.id, value=out),)
     return Plan(steps, 0.05, "completed", out, 0.001, response=response)
 

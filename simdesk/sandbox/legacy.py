@@ -16,7 +16,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from simdesk.sandbox.clock import iso
-from simdesk.sandbox.engine import execute_sync, sse_body
+from simdesk.sandbox.engine import CLIENT_CANCELLED, execute_sync, sse_body
 from simdesk.sandbox.frames import FrameBuilder
 from simdesk.sandbox.model import ApiKey, Workflow
 from simdesk.sandbox.respond import JSON, legacy_coded, legacy_error
@@ -36,10 +36,11 @@ from simdesk.sandbox.runs import (
     convert_files,
     cost_of,
     duration_ms,
-    effective_input,
     paused_block,
     reported_times,
+    start_output,
     storage_block,
+    sync_duration_ms,
 )
 from simdesk.sandbox.state import Run, SandboxState
 
@@ -62,6 +63,12 @@ CONTROL_FIELDS = frozenset(
         "workflowId",
         "parentWorkspaceId",
     }
+)
+# Sim's wording (tests/fixtures/sim-0.8.9/exec-id-invalid.body, stream-thinking-noproto.body)
+EXECUTION_ID_RULE = "Execution ID can only contain letters, numbers, dots, underscores, colons, and hyphens"
+THINKING_NEEDS_PROTOCOL = (
+    f"includeThinking and includeToolCalls require the X-Sim-Stream-Protocol: {PROTOCOL} request header, "
+    "which declares that the client understands agent-event frames."
 )
 SSE_HEADERS = {"Cache-Control": "no-cache", "Connection": "keep-alive", "X-Accel-Buffering": "no"}
 
@@ -173,12 +180,16 @@ async def execute(request: Request) -> Response:
     run_id = headers.get("x-execution-id")
     if run_id is not None and not RUN_ID_RE.match(run_id):
         return legacy_error(
-            400, "Invalid execution ID header", details=[{"path": "x-execution-id", "message": "Invalid format"}]
+            400,
+            "Invalid execution ID header",
+            details=[{"path": "X-Execution-Id", "message": EXECUTION_ID_RULE}],
         )
     timeout_header = headers.get("x-execution-timeout-seconds")
     cap: float | None = None
     if timeout_header is not None:
-        if not asynchronous or not timeout_header.isdigit() or not 1 <= int(timeout_header) <= MAX_TIMEOUT_S:
+        if not asynchronous:
+            return legacy_error(400, "X-Execution-Timeout-Seconds is supported only for async runs")
+        if not timeout_header.isdigit() or not 1 <= int(timeout_header) <= MAX_TIMEOUT_S:
             return legacy_error(
                 400,
                 "Invalid execution timeout header",
@@ -199,9 +210,7 @@ async def execute(request: Request) -> Response:
         return legacy_error(400, "Async execution does not support draft or override execution controls")
     protocol = headers.get("x-sim-stream-protocol") == PROTOCOL
     if stream and (body.get("includeThinking") or body.get("includeToolCalls")) and not protocol:
-        return legacy_error(
-            400, "includeThinking and includeToolCalls require the X-Sim-Stream-Protocol: agent-events-v1 header"
-        )
+        return legacy_error(400, THINKING_NEEDS_PROTOCOL)
     if asynchronous and key is None:
         return legacy_error(401, "Unauthorized")
 
@@ -220,9 +229,6 @@ async def execute(request: Request) -> Response:
         return _refusal(refusal)
 
     workflow_input = {k: v for k, v in body.items() if k not in CONTROL_FIELDS}
-    if not workflow_input:
-        inner = body.get("input")
-        workflow_input = inner if isinstance(inner, dict) else {}
     if run_id is not None and not state.claim_run_id(run_id):
         return legacy_error(409, "Execution ID has already been used", code="EXECUTION_ID_CONFLICT", executionId=run_id)
     try:
@@ -231,8 +237,15 @@ async def execute(request: Request) -> Response:
         return legacy_error(400, str(exc))
     mode = "async" if asynchronous else ("stream" if stream else "sync")
     run = state.create_run(
-        workflow, key, surface="legacy", mode=mode, input=effective_input(workflow_input), run_id=run_id, cap_s=cap
+        workflow,
+        key,
+        surface="legacy",
+        mode=mode,
+        input=start_output(workflow, workflow_input),
+        run_id=run_id,
+        cap_s=cap,
     )
+    run.request_id = request.state.request_id
     if asynchronous:
         return _async_receipt(state, run, request.url.path)
     if stream:
@@ -284,12 +297,12 @@ async def stream_response(
 def _metadata(state: SandboxState, run: Run) -> dict[str, Any]:
     _, ended = run.status(state.clock.now())
     end = ended if ended is not None else state.clock.now()
-    return {"duration": round((end - run.start_at) * 1000), "startTime": iso(run.start_at), "endTime": iso(end)}
+    return {"duration": sync_duration_ms(run.start_at, end), "startTime": iso(run.start_at), "endTime": iso(end)}
 
 
 async def _sync_result(state: SandboxState, run: Run, request: Request) -> Response:
     if not await execute_sync(state, run, request.is_disconnected):
-        return JSON({"success": False, "error": "Client cancelled request"}, status_code=499)
+        return JSON({"success": False, "error": CLIENT_CANCELLED}, status_code=499)
     now = state.clock.now()
     status, _ = run.status(now)
     plan = run.plan
@@ -427,58 +440,46 @@ async def job_status(request: Request) -> Response:
         "taskId": run.job_id,
         "status": job_status_value,
         "metadata": {
-            "workflowId": run.workflow.id,
-            "workspaceId": run.workflow.workspace_id,
             "userId": run.key.user_id if run.key else None,
+            "workflowId": run.workflow.id,
             "correlation": {
-                "executionId": run.id,
-                "requestId": f"req_{run.id[:8]}",
                 "source": "workflow",
+                "requestId": run.request_id,
                 "workflowId": run.workflow.id,
+                "executionId": run.id,
                 "triggerType": "api",
             },
-            "maxDurationSeconds": int(run.cap_s),
+            "workspaceId": run.workflow.workspace_id,
         },
+        "output": None,
     }
     if job_status_value == "completed":
-        inner_success = run.plan.outcome != "failed"
-        wrapper: dict[str, Any] = {
-            "success": inner_success,
-            "workflowId": run.workflow.id,
-            "executionId": run.id,
-            "output": run.plan.output,
-            "executedAt": iso(ended or now),
-        }
-        if not inner_success and run.plan.error:
-            wrapper["error"] = run.plan.error["message"]
-        body["output"] = wrapper
-    elif job_status_value in ("failed", "cancelled"):
-        body["error"] = run.error_text(now) or "Cancelled"
-    # a workflow whose blocks failed still *completes* as a job, with output.success false
-    if job_status_value == "failed" and not run.timed_out and run.forced_status is None:
-        body["status"] = "completed"
-        body.pop("error", None)
         body["output"] = {
-            "success": False,
+            "output": run.plan.output,
+            "success": True,
+            "executedAt": iso(ended or now),
             "workflowId": run.workflow.id,
             "executionId": run.id,
-            "output": run.plan.output,
-            "error": run.error_text(now),
-            "executedAt": iso(ended or now),
         }
+    elif job_status_value in ("failed", "cancelled"):
+        # a failed workflow fails the job: output null, the block's message as error
+        # (tests/fixtures/sim-0.8.9/fail-job-poll.body)
+        body["error"] = run.error_text(now) or "Cancelled"
     return JSON(body)
 
 
 async def workflow_status(request: Request) -> Response:
     state = _state(request)
     workflow = state.workflows.get(request.path_params["id"])
+    # this route's 404 quotes the request id (tests/fixtures/sim-0.8.9/wskey-foreign-status.body)
+    not_found = {"code": "WORKFLOW_NOT_FOUND", "requestId": request.state.request_id}
     if workflow is None:
-        return legacy_error(404, "Workflow not found", code="WORKFLOW_NOT_FOUND")
+        return legacy_error(404, "Workflow not found", **not_found)
     key = state.key_for(request.headers.get("x-api-key"))
     if key is None:
         return legacy_error(401, "Unauthorized")
     if state.key_may_use(key, workflow.workspace_id) is not None:
-        return legacy_error(404, "Workflow not found", code="WORKFLOW_NOT_FOUND")
+        return legacy_error(404, "Workflow not found", **not_found)
     return JSON(
         {
             "isDeployed": workflow.deployed,
@@ -643,7 +644,7 @@ async def resume_context(request: Request) -> Response:
         builder = FrameBuilder(workflow, [], False)
         return await stream_response(state, new, builder, False, extra={"X-Execution-Id": new.id})
     if not await execute_sync(state, new, request.is_disconnected):
-        return JSON({"success": False, "error": "Client cancelled request"}, status_code=499)
+        return JSON({"success": False, "error": CLIENT_CANCELLED}, status_code=499)
     status, _ = new.status(state.clock.now())
     return JSON(
         {
