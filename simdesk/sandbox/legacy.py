@@ -245,9 +245,8 @@ async def execute(request: Request) -> Response:
         run_id=run_id,
         cap_s=cap,
     )
-    run.request_id = request.state.request_id
     if asynchronous:
-        return _async_receipt(state, run, request.url.path)
+        return _async_receipt(state, run, request)
     if stream:
         builder = FrameBuilder(
             workflow,
@@ -260,8 +259,10 @@ async def execute(request: Request) -> Response:
     return await _sync_result(state, run, request)
 
 
-def _async_receipt(state: SandboxState, run: Run, path: str) -> Response:
+def _async_receipt(state: SandboxState, run: Run, request: Request) -> Response:
     assert run.job_id is not None
+    path = request.url.path
+    run.request_id = request.state.request_id  # the job's correlation quotes the enqueuing call
     if state.faults.consume("ambiguous_enqueue", path):
         return legacy_error(
             503,
@@ -294,10 +295,13 @@ async def stream_response(
     return StreamingResponse(sse_body(state, run, builder), headers=headers)
 
 
-def _metadata(state: SandboxState, run: Run) -> dict[str, Any]:
+def _metadata(state: SandboxState, run: Run, *, whole_ms: bool = False) -> dict[str, Any]:
+    """Execute reports fractional ms (sync-execute.body); resume was not captured, so it keeps
+    the whole ms the OpenAPI text documents."""
     _, ended = run.status(state.clock.now())
     end = ended if ended is not None else state.clock.now()
-    return {"duration": sync_duration_ms(run.start_at, end), "startTime": iso(run.start_at), "endTime": iso(end)}
+    duration = sync_duration_ms(run.start_at, end)
+    return {"duration": round(duration) if whole_ms else duration, "startTime": iso(run.start_at), "endTime": iso(end)}
 
 
 async def _sync_result(state: SandboxState, run: Run, request: Request) -> Response:
@@ -639,7 +643,7 @@ async def resume_context(request: Request) -> Response:
         resume_input = {"input": resume_input}
     new = start_resume(state, run, key, resume_input, surface="legacy")
     if new.mode == "async":
-        return _async_receipt(state, new, request.url.path)
+        return _async_receipt(state, new, request)
     if new.mode == "stream":
         builder = FrameBuilder(workflow, [], False)
         return await stream_response(state, new, builder, False, extra={"X-Execution-Id": new.id})
@@ -653,7 +657,7 @@ async def resume_context(request: Request) -> Response:
             "executionId": new.id,
             "output": new.plan.output,
             "error": new.error_text(state.clock.now()),
-            "metadata": _metadata(state, new),
+            "metadata": _metadata(state, new, whole_ms=True),
         }
     )
 

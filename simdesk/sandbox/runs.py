@@ -152,7 +152,7 @@ def start_output(workflow: Workflow, raw: dict[str, Any]) -> dict[str, Any]:
 def sync_duration_ms(start: float, end: float) -> float:
     """A sync result's duration: fractional milliseconds, as Sim measures it with ``performance.now()``
     (``tests/fixtures/sim-0.8.9/sync-execute.body``: ``15.125469999969937``)."""
-    return float(max(0.0, end - start) * 1000)
+    return round(max(0.0, end - start) * 1000, 3)  # to the microsecond: finer is float noise of epoch seconds
 
 
 # --- reporting a run --------------------------------------------------------------------------

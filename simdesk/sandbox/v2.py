@@ -434,14 +434,27 @@ def _parse_execute_body(raw: bytes, protocol: bool) -> dict[str, Any]:
         if name in body and not isinstance(body[name], bool):
             issues.append(_invalid_type(name, "boolean", body[name]))
     sel = body.get("selectedOutputs")
-    if sel is not None and (
-        not isinstance(sel, list) or len(sel) > 100 or not all(isinstance(s, str) and s for s in sel)
-    ):
-        issues.append({"path": ["selectedOutputs"], "message": "Expected up to 100 non-empty strings"})
+    if sel is not None and not isinstance(sel, list):
+        issues.append(_invalid_type("selectedOutputs", "array", sel))
+    elif sel is not None and len(sel) > 100:
+        issues.append(_bound(["selectedOutputs"], "too_big", "Too big: expected array to have <=100 items"))
+    elif sel is not None:
+        for i, item in enumerate(sel):
+            if not isinstance(item, str):
+                issues.append({**_invalid_type("selectedOutputs", "string", item), "path": ["selectedOutputs", i]})
+            elif not item:
+                message = "Too small: expected string to have >=1 characters"
+                issues.append(_bound(["selectedOutputs", i], "too_small", message))
     for name, hi in (("executionTimeoutSeconds", MAX_TIMEOUT_S), ("base64MaxBytes", MAX_BODY_BYTES)):
         v = body.get(name)
-        if v is not None and (not isinstance(v, int) or isinstance(v, bool) or not 1 <= v <= hi):
-            issues.append({"path": [name], "message": f"Expected an integer from 1 to {hi}"})
+        if v is None:
+            continue
+        if not isinstance(v, int) or isinstance(v, bool):
+            issues.append(_invalid_type(name, "number", v))
+        elif v < 1:
+            issues.append(_bound([name], "too_small", "Too small: expected number to be >=1"))
+        elif v > hi:
+            issues.append(_bound([name], "too_big", f"Too big: expected number to be <={hi}"))
     unknown = [name for name in body if name not in EXECUTE_FIELDS]
     if unknown:
         listed = ", ".join(f'"{name}"' for name in unknown)
@@ -474,6 +487,11 @@ def _invalid_type(name: str, expected: str, value: Any) -> dict[str, Any]:
     received = "null" if value is None else _JS_TYPES.get(type(value), "unknown")
     message = f"Invalid input: expected {expected}, received {received}"
     return {"expected": expected, "code": "invalid_type", "path": [name], "message": message}
+
+
+def _bound(path: list[Any], code: str, message: str) -> dict[str, Any]:
+    """A zod ``too_small`` / ``too_big`` issue."""
+    return {"code": code, "path": path, "message": message}
 
 
 def _refuse(state: SandboxState, refusal: Refusal) -> V2Error:

@@ -496,7 +496,7 @@ KNOWN_DIFFERENCES: tuple[Difference, ...] = (
     ),
     Difference(
         id="legacy-execute-sync-duration",
-        contract="real Sim v0.8.9 capture sync-execute.body",
+        contract="§4.2; real Sim v0.8.9 capture sync-execute.body",
         openapi_says="metadata.duration is an integer",
         server_does="metadata.duration is fractional milliseconds (15.125469999969937)",
         routes=(LEGACY_EXECUTE,),
@@ -505,7 +505,7 @@ KNOWN_DIFFERENCES: tuple[Difference, ...] = (
     ),
     Difference(
         id="v2-execute-sync-duration",
-        contract="real Sim v0.8.9 captures v2-execute-sync.body, fail-v2-sync.body",
+        contract="§5.2; real Sim v0.8.9 captures v2-execute-sync.body, fail-v2-sync.body",
         openapi_says="durationMs is an integer",
         server_does="durationMs of a sync result is fractional milliseconds (22.376154000055976)",
         routes=(("POST", "/api/v2/workflows/{id}/execute"), ("POST", "/api/v2/workflows/{id}/runs/{runId}/resume")),

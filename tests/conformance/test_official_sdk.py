@@ -120,7 +120,8 @@ def test_execute_workflow_sync_echo(sim: Any, watcher: SdkWatcher) -> None:
 
 
 def test_execute_workflow_non_dict_input_is_wrapped(sim: Any) -> None:
-    assert sim.execute_workflow(demo.ECHO_ID, "plain text").output == {"input": "plain text"}
+    # the Start block adds its declared field, empty (tests/fixtures/sim-0.8.9/sync-empty-body.body)
+    assert sim.execute_workflow(demo.ECHO_ID, "plain text").output == {"message": "", "input": "plain text"}
 
 
 def test_sdk_cannot_consume_a_stream(sim: Any, sdk: ModuleType, watcher: SdkWatcher) -> None:
