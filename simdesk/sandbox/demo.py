@@ -77,8 +77,10 @@ ECHO_BLOCK = Block("b-echo", "Echo", "function")
 
 
 def plan_echo(inp: dict[str, Any], rng: random.Random) -> Plan:
+    """The Start block's output (the run's input, see ``runs.start_output``), passed on unchanged."""
     output = dict(inp)
-    return Plan((Step(0.05, "block_done", ECHO_BLOCK.id, value=output),), 0.05, "completed", output, 0.001)
+    steps = (Step(0.0, "block_done", START.id, value=output), Step(0.05, "block_done", ECHO_BLOCK.id, value=output))
+    return Plan(steps, 0.05, "completed", output, 0.001)
 
 
 # --- Story Teller: a long answer streamed token by token ----------------------------------------
