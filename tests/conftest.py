@@ -22,6 +22,7 @@ pytest_plugins = ["tests.keyring_support"]
 # --- sandbox and asyncio+Qt fixtures: owned by the sandbox/client authors ---
 
 
+
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[RunningSandbox]:
     """One embedded sandbox (v2 on, free plan, manual clock) for the whole session."""

@@ -18,7 +18,10 @@ def _lint_imports_command() -> list[str]:
     if script.exists():
         return [str(script), "--no-cache", "--no-logo"]
     # Same environment, through import-linter's Python API.
-    code = "import sys; from importlinter.cli import lint_imports; sys.exit(lint_imports(no_cache=True, no_logo=True))"
+    code = (
+        "import sys; from importlinter.cli import lint_imports; "
+        "sys.exit(lint_imports(no_cache=True, no_logo=True))"
+    )
     return [sys.executable, "-c", code]
 
 
@@ -64,4 +67,6 @@ def test_qt_free_layers_do_not_load_qt() -> None:
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert set(QT_FREE_PACKAGES) <= set(report["loaded"])
     qt_loaded = [m for m in report["modules"] if m.split(".", 1)[0] in QT_MODULES]
-    assert qt_loaded == [], f"importing {', '.join(report['loaded'])} pulled in Qt modules: {qt_loaded}"
+    assert qt_loaded == [], (
+        f"importing {', '.join(report['loaded'])} pulled in Qt modules: {qt_loaded}"
+    )

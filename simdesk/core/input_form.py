@@ -257,7 +257,9 @@ def _check_total_files(values: Mapping[str, Any], errors: dict[str, str]) -> Non
         if isinstance(value, list):
             total += sum(v.size for v in value if isinstance(v, LocalFile))
     if total > MAX_INLINE_BYTES:
-        errors.setdefault(JSON_FIELD, f"The files add up to {total / 2**20:.1f} MiB; Sim accepts about 7.5 MiB per run")
+        errors.setdefault(
+            JSON_FIELD, f"The files add up to {total / 2**20:.1f} MiB; Sim accepts about 7.5 MiB per run"
+        )
 
 
 # --- conversions -------------------------------------------------------------------------------
@@ -271,7 +273,8 @@ def to_wire(values: Mapping[str, Any]) -> dict[str, Any]:
 def to_jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
     """A JSON-ready copy: local files become ``{"$file": path, "name": …, "size": …}``."""
     return {
-        k: _map_files(v, lambda f: {FILE_MARKER: f.path, "name": f.name, "size": f.size}) for k, v in values.items()
+        k: _map_files(v, lambda f: {FILE_MARKER: f.path, "name": f.name, "size": f.size})
+        for k, v in values.items()
     }
 
 

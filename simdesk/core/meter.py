@@ -161,7 +161,7 @@ def bucket_label(name: str) -> str:
     if name == ASYNC_EXECUTIONS:
         return "Async runs"
     if name.startswith(V2_PREFIX):
-        return f"Requests · {name[len(V2_PREFIX) :]}"
+        return f"Requests · {name[len(V2_PREFIX):]}"
     return name
 
 

@@ -148,14 +148,8 @@ class RunHistory:
     def begin(self, start: RunStart) -> None:
         """Record a run that is starting."""
         row = (
-            start.key,
-            start.profile,
-            start.workflow_id,
-            start.workflow_name,
-            start.mode,
-            _dumps(dict(start.input)),
-            _dumps(dict(start.options)),
-            start.run_id,
+            start.key, start.profile, start.workflow_id, start.workflow_name, start.mode,
+            _dumps(dict(start.input)), _dumps(dict(start.options)), start.run_id,
             start.started_at or time.time(),
         )
         self._seq[start.key] = 0
@@ -215,12 +209,8 @@ class RunHistory:
     def finish(self, key: str, outcome: Outcome, timing: Mapping[str, Any], ended_at: float | None = None) -> None:
         """Record how the run ended."""
         row = (
-            ended_at or time.time(),
-            outcome.status,
-            _dumps(outcome.to_dict()),
-            _dumps(dict(timing)),
-            outcome.run_id,
-            key,
+            ended_at or time.time(), outcome.status, _dumps(outcome.to_dict()), _dumps(dict(timing)),
+            outcome.run_id, key,
         )
         self._seq.pop(key, None)
         self._submit(
@@ -341,7 +331,9 @@ class RunHistory:
         rows = self.recent(profile=profile, limit=1)
         return rows[0] if rows else None
 
-    def recent(self, *, profile: str | None = None, workflow_id: str | None = None, limit: int = 20) -> list[RunRecord]:
+    def recent(
+        self, *, profile: str | None = None, workflow_id: str | None = None, limit: int = 20
+    ) -> list[RunRecord]:
         """Newest first."""
         where, args = [], []
         if profile is not None:
@@ -376,19 +368,9 @@ class RunHistory:
 def _record(row: Sequence[Any]) -> RunRecord:
     (key, profile, wf, name, mode, inp, opts, run_id, started, ended, status, outcome, timing, frames, size) = row
     return RunRecord(
-        key=key,
-        profile=profile,
-        workflow_id=wf,
-        workflow_name=name,
-        mode=mode,
-        input=json.loads(inp),
-        options=json.loads(opts),
-        run_id=run_id,
-        started_at=started,
-        ended_at=ended,
-        status=status,
+        key=key, profile=profile, workflow_id=wf, workflow_name=name, mode=mode,
+        input=json.loads(inp), options=json.loads(opts), run_id=run_id, started_at=started,
+        ended_at=ended, status=status,
         outcome=Outcome.from_dict(json.loads(outcome)) if outcome else None,
-        timing=json.loads(timing) if timing else {},
-        frames=frames,
-        bytes=size,
+        timing=json.loads(timing) if timing else {}, frames=frames, bytes=size,
     )

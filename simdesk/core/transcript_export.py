@@ -105,15 +105,8 @@ def write_json(path: Path, meta: ExportMeta, frames: Iterable[Frame], frames_aga
         out.write(json.dumps(head, ensure_ascii=False, indent=2, default=str)[:-2])
         out.write(',\n  "blocks": ')
         blocks = [
-            {
-                "id": b.block_id,
-                "name": b.name,
-                "text": "".join(b.text),
-                "thinking": "".join(b.thinking),
-                "tools": b.tools,
-                "streamErrors": b.errors,
-                "resets": b.resets,
-            }
+            {"id": b.block_id, "name": b.name, "text": "".join(b.text), "thinking": "".join(b.thinking),
+             "tools": b.tools, "streamErrors": b.errors, "resets": b.resets}
             for b in _blocks(frames, meta.names)
         ]
         out.write(json.dumps(blocks, ensure_ascii=False, default=str))

@@ -40,7 +40,9 @@ class Sample:
 class UsageHistory:
     """Samples and crossed warning lines, stored in ``path`` (``":memory:"`` for tests)."""
 
-    def __init__(self, path: Path | str, *, keep_days: float = 30.0, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, path: Path | str, *, keep_days: float = 30.0, clock: Callable[[], float] = time.time
+    ) -> None:
         self.path = str(path)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)

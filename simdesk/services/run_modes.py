@@ -199,9 +199,7 @@ async def queue_run(client: SimClient, request: RunRequest, run_id: str) -> Asyn
     """Queue a background run; its receipt, or the error's outcome."""
     try:
         return await client.execute_async(
-            request.workflow_id,
-            to_wire(request.values),
-            run_id=run_id,
+            request.workflow_id, to_wire(request.values), run_id=run_id,
             execution_timeout_s=request.execution_timeout_s,
         )
     except SimError as exc:
@@ -238,20 +236,12 @@ async def confirm_end(
     """Poll until Sim reports the run terminal; the outcome carries ``note`` and what Sim said."""
     try:
         run = await client.wait_for_run(
-            workflow_id,
-            run_id,
-            poll_interval=poll_s,
-            max_interval=2.0,
-            timeout=timeout_s,
-            include_output=True,
-            stop_when_paused=False,
+            workflow_id, run_id, poll_interval=poll_s, max_interval=2.0, timeout=timeout_s,
+            include_output=True, stop_when_paused=False,
         )
     except SimError as exc:
         return Outcome(
-            "interrupted",
-            error=user_message(exc),
-            request_id=exc.request_id,
-            run_id=run_id,
+            "interrupted", error=user_message(exc), request_id=exc.request_id, run_id=run_id,
             note=f"{note}; Sim has not confirmed the run's end yet",
         )
     return outcome_of_run(run, note=f"{note}; Sim reports the run {run.status.value}")

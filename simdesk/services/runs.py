@@ -193,7 +193,7 @@ class RunService(QObject):
         self.sync_cap_s = SYNC_CAP_S.get(plan or "free", PAID_SYNC_CAP_S)
 
     def set_job_handoff(self, handoff: JobHandoff | None) -> None:
-        """ "Run in background" hands runs to the job tracker through ``handoff(request, input)``."""
+        """"Run in background" hands runs to the job tracker through ``handoff(request, input)``."""
         self._job_handoff = handoff
 
     @property
@@ -242,15 +242,8 @@ class RunService(QObject):
         now = time.time()
         stored = to_jsonable(request.values)
         self.header = RunHeader(
-            key,
-            request.profile,
-            request.workflow_id,
-            request.workflow_name,
-            request.mode,
-            stored,
-            request.options(),
-            now,
-            self._run_id,
+            key, request.profile, request.workflow_id, request.workflow_name, request.mode, stored,
+            request.options(), now, self._run_id,
         )
         names = self._outline(request.workflow_id).names()
         self._reset(Transcript(names=names))
@@ -261,17 +254,8 @@ class RunService(QObject):
         self.presets.set_last_input(request.profile, request.workflow_id, stored)
         self.presets.set_options(request.profile, request.workflow_id, request.options())
         self.history.begin(
-            RunStart(
-                key,
-                request.profile,
-                request.workflow_id,
-                request.workflow_name,
-                request.mode,
-                stored,
-                request.options(),
-                self._run_id,
-                now,
-            )
+            RunStart(key, request.profile, request.workflow_id, request.workflow_name, request.mode, stored,
+                     request.options(), self._run_id, now)
         )
         self.started.emit(self.header)
         self._set_status("Starting…")
@@ -330,7 +314,9 @@ class RunService(QObject):
         if isinstance(queued, Outcome):
             return queued
         self._set_run_id(queued.run_id)
-        return await run_modes.follow_run(client, request.workflow_id, queued.run_id, self._on_poll, poll_s=self.poll_s)
+        return await run_modes.follow_run(
+            client, request.workflow_id, queued.run_id, self._on_poll, poll_s=self.poll_s
+        )
 
     def _opened(self, stream: RunStream) -> None:
         self._stream = stream
@@ -486,8 +472,7 @@ class RunService(QObject):
             self._merge(self.transcript.finish(outcome, time.perf_counter() - self._t0))
         else:  # the stream's own end is in the transcript: keep its output, add what was learnt after
             outcome = replace(
-                outcome,
-                output=base.output if outcome.output is None else outcome.output,
+                outcome, output=base.output if outcome.output is None else outcome.output,
                 error=outcome.error or base.error,
             )
             self.transcript.outcome = outcome
@@ -559,16 +544,8 @@ class RunService(QObject):
         names = self._outline(record.workflow_id).names()
         transcript = await _off_thread(_replay, self.history, record, names)
         self.header = RunHeader(
-            record.key,
-            record.profile,
-            record.workflow_id,
-            record.workflow_name,
-            record.mode,
-            record.input,
-            record.options,
-            record.started_at,
-            record.run_id,
-            live=False,
+            record.key, record.profile, record.workflow_id, record.workflow_name, record.mode, record.input,
+            record.options, record.started_at, record.run_id, live=False,
         )
         self._reset(transcript)
         self._raw.extend(await _off_thread(_tail_frames, self.history, record.key))
@@ -603,17 +580,12 @@ class RunService(QObject):
         options = header.options
         base_url, surface = self._endpoint
         spec = RunSpec(
-            base_url=base_url,
-            workflow_id=header.workflow_id,
-            input=header.input,
-            mode=header.mode,
+            base_url=base_url, workflow_id=header.workflow_id, input=header.input, mode=header.mode,
             selected_outputs=list(options.get("selectedOutputs") or ()),
             include_thinking=bool(options.get("includeThinking")),
             include_tool_calls=bool(options.get("includeToolCalls")),
             execution_timeout_s=options.get("executionTimeoutSeconds"),
-            api_key=self.api_key(),
-            surface=surface,
-            run_id=header.run_id,
+            api_key=self.api_key(), surface=surface, run_id=header.run_id,
         )
         return SNIPPETS[kind](spec)
 
@@ -638,15 +610,8 @@ class RunService(QObject):
             raise RuntimeError("there is no run to save")
         self.history.flush()
         meta = ExportMeta(
-            header.workflow_name,
-            header.workflow_id,
-            header.mode,
-            header.input,
-            header.options,
-            header.started_at,
-            header.run_id,
-            self.transcript.outcome,
-            self.transcript.timing.to_dict(),
+            header.workflow_name, header.workflow_id, header.mode, header.input, header.options,
+            header.started_at, header.run_id, self.transcript.outcome, self.transcript.timing.to_dict(),
             {b.block_id: b.title for b in self.transcript.blocks.values()},
         )
         frames = self.history.frames
@@ -723,7 +688,9 @@ class RunService(QObject):
         live = self.running if running is None else running
         elapsed = time.perf_counter() - self._t0 if live else (self.transcript.timing.ended or 0.0)
         duration, cost = self._server
-        self.progress.emit(RunProgress(self._status, elapsed, replace(self.transcript.timing), duration, cost, live))
+        self.progress.emit(
+            RunProgress(self._status, elapsed, replace(self.transcript.timing), duration, cost, live)
+        )
 
     def _tick(self) -> None:
         """Once a second while running: elapsed time, and the sync-cap hint."""
@@ -767,7 +734,9 @@ def _replay(history: RunHistory, record: RunRecord, names: dict[str, str]) -> Tr
         transcript.outcome = None  # the recorded outcome (with server figures) wins over the frames'
         transcript.finish(record.outcome, record.timing.get("endedS"))
     elif not transcript.finished:
-        transcript.finish(Outcome("interrupted", run_id=record.run_id, note="simdesk closed before this run finished"))
+        transcript.finish(
+            Outcome("interrupted", run_id=record.run_id, note="simdesk closed before this run finished")
+        )
     return transcript
 
 

@@ -175,7 +175,9 @@ class UsageService(QObject):
         """The warning lines (read them; change them with :meth:`set_thresholds`)."""
         return self._watch
 
-    def set_thresholds(self, *, spend_levels: tuple[float, ...] | None = None, bucket_low: float | None = None) -> None:
+    def set_thresholds(
+        self, *, spend_levels: tuple[float, ...] | None = None, bucket_low: float | None = None
+    ) -> None:
         """Change the warning lines; lines already crossed stay crossed."""
         if spend_levels is not None:
             self._watch.spend_levels = tuple(sorted(set(spend_levels)))

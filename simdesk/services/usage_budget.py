@@ -20,4 +20,6 @@ def budgeted_factory(profile: Profile, key: str | None) -> SimClient:
     from simdesk.api import SimClient
     from simdesk.core.budget import RequestBudget
 
-    return SimClient(profile.base_url, key, budget=RequestBudget(), allow_insecure_http=profile.allow_insecure_http)
+    return SimClient(
+        profile.base_url, key, budget=RequestBudget(), allow_insecure_http=profile.allow_insecure_http
+    )

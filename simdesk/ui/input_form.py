@@ -285,8 +285,7 @@ class InputForm(QWidget):
         if not inputs:
             self.empty_label.setText(
                 "This server does not say which inputs the workflow takes: write the input as JSON."
-                if free_form
-                else "This workflow declares no inputs. Run it as it is, or add fields as JSON."
+                if free_form else "This workflow declares no inputs. Run it as it is, or add fields as JSON."
             )
             self.form_layout.addRow(self.empty_label)
         for spec in inputs:

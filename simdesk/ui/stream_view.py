@@ -159,16 +159,8 @@ class TranscriptView(QTextBrowser):
         self._plain = QTextCharFormat()
         self._plain.setForeground(palette.color(QPalette.ColorRole.Text))
 
-    def _fmt(
-        self,
-        *,
-        bold: bool = False,
-        muted: bool = False,
-        italic: bool = False,
-        color: QColor | None = None,
-        href: str | None = None,
-        size: float | None = None,
-    ) -> QTextCharFormat:
+    def _fmt(self, *, bold: bool = False, muted: bool = False, italic: bool = False,
+             color: QColor | None = None, href: str | None = None, size: float | None = None) -> QTextCharFormat:
         fmt = QTextCharFormat()
         if bold:
             fmt.setFontWeight(QFont.Weight.Bold)
@@ -297,10 +289,8 @@ class TranscriptView(QTextBrowser):
         if block is not None and block.name and block.name != block.block_id:
             cursor.insertText(f"  {block.block_id}", self._fmt(muted=True, size=8))
         if card.hidden and block is not None:
-            what = (
-                "streaming faster than it can be read: showing the newest text"
-                if card.flooded
-                else (f"showing the last {block.text.total - card.hidden:,} characters")
+            what = "streaming faster than it can be read: showing the newest text" if card.flooded else (
+                f"showing the last {block.text.total - card.hidden:,} characters"
             )
             cursor.insertText(
                 f"  · {what}; all {block.text.total:,} are in the saved transcript", self._fmt(muted=True, italic=True)

@@ -55,8 +55,8 @@ def _heading(text: str, parent: QWidget) -> QLabel:
 class BucketRow:
     """One bucket in the limits grid, on two lines so it fits a narrow dock::
 
-    Sync runs   50/min          52 / 100
-    [=========gauge=========]  refill 0:41
+        Sync runs   50/min          52 / 100
+        [=========gauge=========]  refill 0:41
     """
 
     def __init__(self, grid: QGridLayout, row: int, name: str, parent: QWidget) -> None:

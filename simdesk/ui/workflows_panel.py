@@ -281,10 +281,8 @@ class WorkflowsPanel(QWidget):
         menu = QMenu(self)
         menu.addAction("Open in the run console", lambda: self.workflow_activated.emit(summary.id))
         pinned = summary.id in self.catalogue.favourites()
-        menu.addAction(
-            "Unpin from favourites" if pinned else "★ Pin to favourites",
-            lambda: self.catalogue.toggle_favourite(summary.id),
-        )
+        menu.addAction("Unpin from favourites" if pinned else "★ Pin to favourites",
+                       lambda: self.catalogue.toggle_favourite(summary.id))
         menu.addAction("Copy workflow id", lambda: QGuiApplication.clipboard().setText(summary.id))
         menu.exec(self.tree.viewport().mapToGlobal(point))
 

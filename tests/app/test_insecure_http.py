@@ -110,7 +110,9 @@ class _Recorder:
     def __call__(self, profile: Profile, key: str | None) -> SimClient:
         self.profiles.append(profile)
         transport = httpx.MockTransport(lambda request: httpx.Response(404, json={"error": "not here"}))
-        return SimClient(profile.base_url, key, allow_insecure_http=profile.allow_insecure_http, transport=transport)
+        return SimClient(
+            profile.base_url, key, allow_insecure_http=profile.allow_insecure_http, transport=transport
+        )
 
 
 def test_the_pool_remakes_a_client_when_the_consent_changes(

@@ -63,12 +63,8 @@ async def shoot(out: Path, theme_name: str, theme: ThemeController, base_url: st
     await _until(lambda: bench.console.workflow is not None)
     bench.console.form.set_values({"question": "How warm is Oslo today?"})
     bench.console.options.set_options(
-        {
-            "mode": "stream",
-            "selectedOutputs": ["Researcher.content", "Sources.sources"],
-            "includeThinking": True,
-            "includeToolCalls": True,
-        }
+        {"mode": "stream", "selectedOutputs": ["Researcher.content", "Sources.sources"],
+         "includeThinking": True, "includeToolCalls": True}
     )
     bench.runs._paint.setInterval(16)
     assert bench.console.run()

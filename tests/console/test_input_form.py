@@ -36,13 +36,8 @@ def test_valid_form_values_become_typed_input(tmp_path: Path) -> None:
     parsed = parse_form(
         INPUTS,
         {
-            "topic": "fog",
-            "words": " 12 ",
-            "loud": True,
-            "meta": '{"a": 1}',
-            "tags": "[1, 2]",
-            "documents": [str(doc)],
-            "mystery": "[0.5]",
+            "topic": "fog", "words": " 12 ", "loud": True, "meta": '{"a": 1}', "tags": "[1, 2]",
+            "documents": [str(doc)], "mystery": "[0.5]",
         },
     )
     assert parsed.ok, parsed.errors

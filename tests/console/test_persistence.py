@@ -13,9 +13,8 @@ from simdesk.core.transcript import Outcome
 
 
 def _start(key: str, started: float, workflow: str = "wf1") -> RunStart:
-    return RunStart(
-        key, "p", workflow, "Story", "stream", {"topic": "fog"}, {"selectedOutputs": ["a.content"]}, started_at=started
-    )
+    return RunStart(key, "p", workflow, "Story", "stream", {"topic": "fog"}, {"selectedOutputs": ["a.content"]},
+                    started_at=started)
 
 
 def test_history_keeps_frames_outcome_and_timing_across_a_reopen(tmp_path: Path) -> None:
@@ -95,8 +94,7 @@ def test_catalogue_round_trips_and_comes_back_marked_cached(tmp_path: Path) -> N
         workspaces=(Workspace("ws", "Demo", created_at=when),),
         contents={
             "ws": WorkspaceContents(
-                "ws",
-                (Folder("Agents", "/Agents", "/"),),
+                "ws", (Folder("Agents", "/Agents", "/"),),
                 (WorkflowSummary("wf", "Story", "ws", "/Agents", is_deployed=True, last_run_at=when, run_count=3),),
                 fetched_at=5.0,
                 statuses={"wf": WorkflowStatus(True, when, True)},

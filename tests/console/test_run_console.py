@@ -125,7 +125,9 @@ def test_approval_pauses(qtbot: Any, make_bench: MakeBench, sandbox: RunningSand
     assert bench.console.result.pill.text() == "⏸ Paused"
 
 
-def test_files_are_picked_and_sent(qtbot: Any, make_bench: MakeBench, sandbox: RunningSandbox, tmp_path: Path) -> None:
+def test_files_are_picked_and_sent(
+    qtbot: Any, make_bench: MakeBench, sandbox: RunningSandbox, tmp_path: Path
+) -> None:
     doc = tmp_path / "plan.txt"
     doc.write_text("three goals and one risk")
     bench = make_bench(sandbox)

@@ -37,10 +37,7 @@ def _frames(history: RunHistory, service: RunService) -> list[str]:
 
 
 def test_stream_story_accumulates_text_saves_frames_and_learns_the_outline(
-    qtbot: Any,
-    sandbox: RunningSandbox,
-    clients: Callable[..., Any],
-    make_service: Callable[..., RunService],
+    qtbot: Any, sandbox: RunningSandbox, clients: Callable[..., Any], make_service: Callable[..., RunService],
     history: RunHistory,
 ) -> None:
     service = make_service(clients(sandbox))
@@ -70,9 +67,9 @@ def test_stream_research_has_thinking_tools_and_a_retracted_draft(
 ) -> None:
     service = make_service(clients(sandbox))
     outcome = _run(
-        qtbot,
-        service,
-        _req(demo.RESEARCH_ID, selected_outputs=["Researcher.content"], include_thinking=True, include_tool_calls=True),
+        qtbot, service,
+        _req(demo.RESEARCH_ID, selected_outputs=["Researcher.content"], include_thinking=True,
+             include_tool_calls=True),
     )
     assert outcome.status == "completed"
     block = service.transcript.blocks[demo.RESEARCH_AGENT.id]
@@ -127,10 +124,7 @@ def test_paused_run(
 
 
 def test_the_client_keeps_no_copy_of_the_streamed_text_and_hands_over_raw_frames(
-    qtbot: Any,
-    sandbox: RunningSandbox,
-    clients: Callable[..., Any],
-    make_service: Callable[..., RunService],
+    qtbot: Any, sandbox: RunningSandbox, clients: Callable[..., Any], make_service: Callable[..., RunService],
     monkeypatch: Any,
 ) -> None:
     from simdesk.api import SimClient
@@ -152,10 +146,7 @@ def test_the_client_keeps_no_copy_of_the_streamed_text_and_hands_over_raw_frames
 
 
 def test_undeployed_workflow_is_refused_with_code_and_request_id(
-    qtbot: Any,
-    sandbox: RunningSandbox,
-    clients: Callable[..., Any],
-    make_service: Callable[..., RunService],
+    qtbot: Any, sandbox: RunningSandbox, clients: Callable[..., Any], make_service: Callable[..., RunService],
     history: RunHistory,
 ) -> None:
     service = make_service(clients(sandbox))
@@ -168,10 +159,7 @@ def test_undeployed_workflow_is_refused_with_code_and_request_id(
 
 
 def test_stream_cut_mid_frame_keeps_what_arrived_and_says_so(
-    qtbot: Any,
-    sandbox: RunningSandbox,
-    clients: Callable[..., Any],
-    make_service: Callable[..., RunService],
+    qtbot: Any, sandbox: RunningSandbox, clients: Callable[..., Any], make_service: Callable[..., RunService],
     history: RunHistory,
 ) -> None:
     sandbox.faults.update({"cut_stream_after_frames": 5})
@@ -228,10 +216,7 @@ def test_429_storm_gives_up_with_a_rate_limit_message(
 
 
 def test_dead_server_says_it_cannot_be_reached(
-    qtbot: Any,
-    dead_url: str,
-    clients: Callable[..., Any],
-    make_service: Callable[..., RunService],
+    qtbot: Any, dead_url: str, clients: Callable[..., Any], make_service: Callable[..., RunService],
     history: RunHistory,
 ) -> None:
     service = make_service(clients(dead_url, key="sk-sim-demo"))
@@ -268,13 +253,8 @@ def test_stop_mid_stream_cancels_the_run_on_the_server(
 
 
 def test_history_survives_a_restart_and_the_console_reopens_the_last_run(
-    qtbot: Any,
-    sandbox: RunningSandbox,
-    clients: Callable[..., Any],
-    make_service: Callable[..., RunService],
-    history: RunHistory,
-    presets: Any,
-    arun: Callable[..., Any],
+    qtbot: Any, sandbox: RunningSandbox, clients: Callable[..., Any], make_service: Callable[..., RunService],
+    history: RunHistory, presets: Any, arun: Callable[..., Any],
 ) -> None:
     first = make_service(clients(sandbox))
     outcome = _run(qtbot, first, _req(demo.STORY_ID, selected_outputs=[STORY], values={"words": 12}))
@@ -301,12 +281,8 @@ def test_invalid_json_input_never_reaches_the_service() -> None:
 
 
 def test_reading_pauses_while_the_history_is_far_behind(
-    qtbot: Any,
-    sandbox: RunningSandbox,
-    clients: Callable[..., Any],
-    make_service: Callable[..., RunService],
-    history: RunHistory,
-    monkeypatch: Any,
+    qtbot: Any, sandbox: RunningSandbox, clients: Callable[..., Any], make_service: Callable[..., RunService],
+    history: RunHistory, monkeypatch: Any,
 ) -> None:
     from simdesk.services import runs as runs_module
 

@@ -11,7 +11,8 @@ KEY = "sk-sim-AbCdEfGhIjKlMnOpQrStUvWxYz012345"
 
 
 def _spec(**kw: object) -> RunSpec:
-    base = dict(base_url="https://www.sim.ai/", workflow_id="wf-1", input={"topic": "fog's edge", "n": 2}, api_key=KEY)
+    base = dict(base_url="https://www.sim.ai/", workflow_id="wf-1", input={"topic": "fog's edge", "n": 2},
+                api_key=KEY)
     base.update(kw)
     return RunSpec(**base)  # type: ignore[arg-type]
 
@@ -35,12 +36,8 @@ def test_curl_stream_with_agent_events_sends_the_protocol_header_and_exact_body(
     assert args[4] == "https://www.sim.ai/api/v2/workflows/wf-1/execute"
     assert "X-Sim-Stream-Protocol: agent-events-v1" in args
     body = json.loads(args[args.index("-d") + 1])
-    assert body == {
-        "input": {"topic": "fog's edge", "n": 2},
-        "stream": True,
-        "selectedOutputs": ["Storyteller.content"],
-        "includeThinking": True,
-    }
+    assert body == {"input": {"topic": "fog's edge", "n": 2}, "stream": True,
+                    "selectedOutputs": ["Storyteller.content"], "includeThinking": True}
 
 
 def test_curl_legacy_async_uses_the_mode_header_and_a_bare_body() -> None:

@@ -148,11 +148,7 @@ def test_replay_from_encoded_frames_gives_the_same_transcript() -> None:
 
 def test_frame_of_matches_the_wire_format() -> None:
     assert frames.frame_of(ToolCall("a", "start", "c1", "s")) == {
-        "blockId": "a",
-        "event": "tool",
-        "phase": "start",
-        "id": "c1",
-        "name": "s",
+        "blockId": "a", "event": "tool", "phase": "start", "id": "c1", "name": "s"
     }
     assert frames.frame_of(RunFailed("boom", None)) == {"event": "error", "error": "boom"}
     assert frames.event_of('"[DONE]"') is None
@@ -160,17 +156,8 @@ def test_frame_of_matches_the_wire_format() -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(
-    st.lists(
-        st.lists(
-            st.text(alphabet=st.sampled_from(["a", " ", '"', "\\", "\x00", "\n", "u", "0", "✓", "\x1f"])),
-            min_size=1,
-            max_size=6,
-        ),
-        min_size=1,
-        max_size=4,
-    )
-)
+@given(st.lists(st.lists(st.text(alphabet=st.sampled_from(['a', ' ', '"', "\\", "\x00", "\n", "u", "0", "✓", "\x1f"])),
+                         min_size=1, max_size=6), min_size=1, max_size=4))
 def test_packed_chunk_runs_read_back_as_their_frames(runs: list[list[str]]) -> None:
     events = [Chunk(f"b{i % 2}", text) for i, texts in enumerate(runs) for text in texts]
     items = frames.runs(events)
@@ -179,11 +166,5 @@ def test_packed_chunk_runs_read_back_as_their_frames(runs: list[list[str]]) -> N
     assert [p for line in lines for p in frames.unpack(line)] == [frames.encode_event(e) for e in events]
     for line, item in zip(lines, items, strict=True):  # one line per run of one block's chunks
         assert isinstance(item, frames.ChunkRun)
-        assert (
-            line
-            == '{"blockId":'
-            + json.dumps(item.block_id)
-            + ',"chunks":'
-            + json.dumps(item.texts, ensure_ascii=False, separators=(",", ":"))
-            + "}"
-        )
+        assert line == '{"blockId":' + json.dumps(item.block_id) + ',"chunks":' + json.dumps(
+            item.texts, ensure_ascii=False, separators=(",", ":")) + "}"

@@ -197,7 +197,9 @@ def test_headers_count_requests_still_in_flight(arun: Arun, fake_clock: FakeCloc
     assert budget.snapshot().in_flight == 9
 
 
-def test_an_execution_429_blocks_until_its_retry_after(arun: Arun, vtime: VirtualTime, budget: RequestBudget) -> None:
+def test_an_execution_429_blocks_until_its_retry_after(
+    arun: Arun, vtime: VirtualTime, budget: RequestBudget
+) -> None:
     # the client stamps refusals with the wall clock; the wait counts from the budget's clock
     refusal = RateLimitState(ASYNC_EXECUTIONS, None, 0, None, observed_at=12345.0, retry_after=7)
     budget.observe(refusal)
@@ -215,7 +217,9 @@ def test_a_refusal_without_retry_after_waits_a_window_at_most(
 
 def test_a_request_needs_every_bucket_it_draws_on(arun: Arun, vtime: VirtualTime, budget: RequestBudget) -> None:
     budget.observe(header_state(BUCKET, 60, 60, T0 + 60, T0))
-    budget.observe(RateLimitState(ASYNC_EXECUTIONS, 4, 2, _dt(T0 + 30), observed_at=T0, per_minute=2))
+    budget.observe(
+        RateLimitState(ASYNC_EXECUTIONS, 4, 2, _dt(T0 + 30), observed_at=T0, per_minute=2)
+    )
     order = run_all(arun, vtime, budget, [(BUCKET, Priority.USER)] * 4, also=(ASYNC_EXECUTIONS,))
     assert [t for _, t in order] == [T0, T0, T0 + 30 + MARGIN, T0 + 30 + MARGIN]
     assert budget.snapshot().buckets[BUCKET].remaining == 56

@@ -217,7 +217,9 @@ def test_refresh_pauses_while_minimised_and_catches_up(
     assert service.interval_s == 5.0  # never hammer the server
 
 
-def test_the_history_chart_shows_what_was_sampled(qtbot: Any, make_meter: MakeMeter, sandbox: RunningSandbox) -> None:
+def test_the_history_chart_shows_what_was_sampled(
+    qtbot: Any, make_meter: MakeMeter, sandbox: RunningSandbox
+) -> None:
     meter = make_meter(sandbox)
     panel = panel_for(qtbot, meter)
     qtbot.waitUntil(lambda: panel.chart.points(SYNC_EXECUTIONS) >= 1, timeout=3000)
@@ -229,7 +231,9 @@ def test_the_history_chart_shows_what_was_sampled(qtbot: Any, make_meter: MakeMe
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
-def test_render_the_panel(qtbot: Any, arun: Arun, make_meter: MakeMeter, sandbox: RunningSandbox, theme: str) -> None:
+def test_render_the_panel(
+    qtbot: Any, arun: Arun, make_meter: MakeMeter, sandbox: RunningSandbox, theme: str
+) -> None:
     """Renders the panel after a burst, for people to look at (``/tmp/simdesk-shots``)."""
     sandbox.state.set_cost(15.2)
     meter = make_meter(sandbox)

@@ -29,7 +29,9 @@ def started(qtbot: Any, make_app: MakeApp, app_paths: AppPaths, sandbox: Running
     return ctx
 
 
-def test_nothing_is_built_before_the_first_paint(make_app: MakeApp, app_paths: AppPaths, memory_keyring: Any) -> None:
+def test_nothing_is_built_before_the_first_paint(
+    make_app: MakeApp, app_paths: AppPaths, memory_keyring: Any
+) -> None:
     ctx = make_app(app_paths)
     assert ctx.usage is not None and ctx.usage.service is None and ctx.usage.panel is None
     assert ctx.window.status.rates.isVisibleTo(ctx.window.status)
