@@ -34,12 +34,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed for ids, spend and outputs")
     p.add_argument("--pace", type=float, default=1.0, help="multiply simulated delays (0 = instant)")
     p.add_argument(
-        "--self-hosted",
         "--no-billing",
         dest="billing",
         action="store_false",
-        help="act like a self-hosted Sim without billing: usage limit 99 999, credits 200 000, no spend "
-        "(rate limits stay the plan's); --no-billing is the same flag",
+        help="lift every plan limit (999 999, buckets never run dry), for load tests",
+    )
+    p.add_argument(
+        "--self-hosted",
+        action="store_true",
+        help="answer as a self-hosted Sim with billing off: usage limit 99 999, credits 200 000, no spend "
+        "(rate limits stay the plan's)",
     )
     p.add_argument(
         "--no-ip-limit",
@@ -70,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         pace=args.pace,
         billing=args.billing,
+        self_hosted=args.self_hosted,
         ip_limit=args.ip_limit,
         control=args.control,
         public_url=args.public_url,

@@ -35,6 +35,7 @@ STORAGE_LIMIT_BYTES = {"free": 5 * 2**30, "pro": 50 * 2**30, "team": 500 * 2**30
 # (tests/fixtures/sim-0.8.9/redis/usage-limits.body, v2-billing.body)
 SELF_HOSTED_USAGE_LIMIT = 99_999
 SELF_HOSTED_CREDITS = 200_000
+UNLIMITED = 999_999
 # every execution is charged at least Sim's base charge, a cancelled one too
 # (tests/fixtures/sim-0.8.9/redis/slow-v2-run-after-cancel.body reports cost.total 0.005)
 BASE_EXECUTION_CHARGE = 0.005
@@ -55,9 +56,12 @@ class SandboxConfig:
     pace: float = 1.0  # multiplies every simulated delay (0 = as fast as possible)
     queue_delay_s: float = 1.0  # how long an async run sits in `queued`
     redacting_s: float = 0.0  # how long a finished async run reads `redacting` before its outcome (0 = never)
-    # False = self-hosted without billing (``--self-hosted``): usage limit 99 999, credits 200 000, no
-    # spend recorded; rate limits stay the plan's, as real Sim keeps them
+    # False (``--no-billing``) = no plan limits at all (999 999, buckets that never run dry), for load
+    # tests; not what a real server reports, see ``self_hosted``
     billing: bool = True
+    # True (``--self-hosted``) = answer as a self-hosted Sim with billing off does: usage limit 99 999,
+    # credits 200 000, no spend recorded, rate limits still the plan's
+    self_hosted: bool = False
     ip_limit: bool = True  # False = no v2 per-IP pre-auth limit (load tests send thousands from 127.0.0.1)
     control: bool = False  # expose /__sandbox/* (fault knobs, usage, clock) over HTTP
     public_url: str | None = None  # the server's NEXT_PUBLIC_APP_URL; default its own address
@@ -187,8 +191,10 @@ class SandboxState:
 
     def rate(self, kind: str) -> int:
         """Per-minute rate of a bucket kind (``api-endpoint:<operation>`` shares the plan's rate)."""
-        if kind == "ip":  # a fixed abuse guard, not a plan limit
+        if kind == "ip":  # a fixed abuse guard, not a plan limit: billing does not lift it
             return PRE_AUTH_IP_RATE
+        if not self.config.billing:
+            return UNLIMITED // 2
         return PLAN_RATES[self.plan][kind.split(":")[0]]
 
     def take(self, kind: str, subject: str) -> BucketState:
@@ -199,11 +205,13 @@ class SandboxState:
 
     @property
     def usage_limit(self) -> float:
-        return USAGE_LIMIT_USD[self.plan] if self.config.billing else float(SELF_HOSTED_USAGE_LIMIT)
+        if self.config.self_hosted:
+            return float(SELF_HOSTED_USAGE_LIMIT)
+        return USAGE_LIMIT_USD[self.plan] if self.config.billing else float(UNLIMITED)
 
     def current_cost(self) -> float:
-        """Spend this period: a seeded starting figure plus every run that has ended (0 without billing)."""
-        if not self.config.billing:
+        """Spend this period: a seeded starting figure plus every run that has ended (self-hosted: 0)."""
+        if self.config.self_hosted:
             return 0.0
         now = self.clock.now()
         with self.lock:
@@ -225,7 +233,7 @@ class SandboxState:
             self.base_cost = value - self.settled_cost
 
     def usage_exceeded(self) -> bool:
-        return self.config.billing and self.current_cost() >= self.usage_limit
+        return self.config.billing and not self.config.self_hosted and self.current_cost() >= self.usage_limit
 
     @property
     def sync_cap_s(self) -> float:

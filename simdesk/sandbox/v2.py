@@ -990,7 +990,7 @@ async def billing_status(ctx: Ctx) -> Response:
         period = {"start": iso(start), "end": iso(start + 30 * 86400)}
     assert ctx.key is not None
     credits = None
-    if not state.config.billing:
+    if state.config.self_hosted:
         limit = SELF_HOSTED_CREDITS
     if ctx.key.workspace_id is None:  # always null for a workspace API key
         credits = {"used": used, "limit": limit, "remaining": round(max(0.0, limit - used), 6)}

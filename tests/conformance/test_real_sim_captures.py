@@ -349,7 +349,7 @@ def test_response_block_answer_carries_every_server_header(client: ConformanceCl
 
 
 def test_self_hosted_reports_sims_billing_off_limits(make_client: ClientFactory, make_sandbox: SandboxFactory) -> None:
-    client = make_client(make_sandbox(billing=False))
+    client = make_client(make_sandbox(self_hosted=True))
     execute_legacy(client, demo.ECHO_ID)  # spend is not recorded without billing
     usage = client.get("/api/users/me/usage-limits").json()
     real = load("usage-limits").json()
