@@ -131,6 +131,30 @@ def _refusal(refusal: Refusal) -> Response:
     )
 
 
+def _execution_id_problem(value: str) -> str | None:
+    """Sim's rules for ``X-Execution-Id``, in its words (exec-id-invalid.body); None when valid."""
+    if not value:
+        return "Invalid execution ID"
+    if len(value) > 128:
+        return "Execution ID too long"
+    return None if RUN_ID_RE.match(value) else EXECUTION_ID_RULE
+
+
+def _timeout_problem(text: str) -> str | None:
+    """Sim's rules for ``X-Execution-Timeout-Seconds`` on an async request; None when valid."""
+    try:
+        value = float(text)
+    except ValueError:
+        return "Invalid input: expected number, received NaN"
+    if not value.is_integer():
+        return "Execution timeout must be a whole number of seconds"
+    if value <= 0:
+        return "Execution timeout must be positive"
+    if value > MAX_TIMEOUT_S:
+        return f"Execution timeout cannot exceed {MAX_TIMEOUT_S} seconds"
+    return None
+
+
 def _validate_body(body: dict[str, Any]) -> list[dict[str, str]]:
     issues = []
     checks: list[tuple[str, Any]] = [
@@ -178,27 +202,20 @@ async def execute(request: Request) -> Response:
     asynchronous = headers.get("x-execution-mode") == "async"
     stream = body.get("stream") is True or headers.get("x-stream-response") == "true"
     run_id = headers.get("x-execution-id")
-    if run_id is not None and not RUN_ID_RE.match(run_id):
+    if run_id is not None and (problem := _execution_id_problem(run_id)):
         return legacy_error(
-            400,
-            "Invalid execution ID header",
-            details=[{"path": "X-Execution-Id", "message": EXECUTION_ID_RULE}],
+            400, "Invalid execution ID header", details=[{"path": "X-Execution-Id", "message": problem}]
         )
     timeout_header = headers.get("x-execution-timeout-seconds")
     cap: float | None = None
     if timeout_header is not None:
         if not asynchronous:
             return legacy_error(400, "X-Execution-Timeout-Seconds is supported only for async runs")
-        if not timeout_header.isdigit() or not 1 <= int(timeout_header) <= MAX_TIMEOUT_S:
+        if problem := _timeout_problem(timeout_header):
             return legacy_error(
                 400,
                 "Invalid execution timeout header",
-                details=[
-                    {
-                        "path": "x-execution-timeout-seconds",
-                        "message": "Must be an integer from 1 to 604800 on async requests",
-                    }
-                ],
+                details=[{"path": "X-Execution-Timeout-Seconds", "message": problem}],
             )
         cap = min(float(timeout_header), 5400.0)
     if body.get("isClientSession") is True or "workflowStateOverride" in body or body.get("useDraftState") is True:

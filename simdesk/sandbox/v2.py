@@ -21,7 +21,7 @@ from simdesk.sandbox.buckets import BucketState
 from simdesk.sandbox.clock import iso, parse_iso
 from simdesk.sandbox.engine import CLIENT_CANCELLED, execute_sync
 from simdesk.sandbox.frames import FrameBuilder
-from simdesk.sandbox.legacy import PROTOCOL, cancel_run, start_resume, stream_response
+from simdesk.sandbox.legacy import PROTOCOL, THINKING_NEEDS_PROTOCOL, cancel_run, start_resume, stream_response
 from simdesk.sandbox.model import ApiKey, Workflow
 from simdesk.sandbox.respond import rate_headers, v2_data, v2_error
 from simdesk.sandbox.runs import (
@@ -471,11 +471,12 @@ def _parse_execute_body(raw: bytes, protocol: bool) -> dict[str, Any]:
         raise _fail("async cannot be combined with streaming or output options")
     if "executionTimeoutSeconds" in body and not body.get("async"):
         raise _fail("executionTimeoutSeconds is supported only for async execution")
-    if (body.get("includeThinking") or body.get("includeToolCalls")) and not (body.get("stream") and protocol):
-        raise _fail(
-            "includeThinking and includeToolCalls require stream: true and the "
-            f"X-Sim-Stream-Protocol: {PROTOCOL} header"
-        )
+    if body.get("includeThinking") or body.get("includeToolCalls"):
+        # Sim's two checks, in its order and words (the second as stream-thinking-noproto.body has it)
+        if not body.get("stream"):
+            raise _fail("includeThinking and includeToolCalls require stream: true")
+        if not protocol:
+            raise _fail(THINKING_NEEDS_PROTOCOL)
     return body
 
 

@@ -12,6 +12,8 @@ from simdesk.sandbox.server import RunningSandbox
 from tests.conformance.conftest import ClientFactory, ConformanceClient, SandboxFactory
 from tests.conformance.support import ISO_MS, advance, execute_legacy, legacy_error
 
+ASYNC_MODE = {"X-Execution-Mode": "async"}
+
 
 def test_health(make_client: ClientFactory, sb: RunningSandbox) -> None:
     response = make_client(sb, key=None).get("/api/health")
@@ -217,3 +219,24 @@ def test_resume_of_an_async_legacy_run_is_a_202_receipt(client: ConformanceClien
     advance(sb, 5)
     job = client.get(f"/api/jobs/{receipt['jobId']}").json()
     assert (job["status"], job["output"]["output"]["booked"]) == ("completed", True)
+
+
+ID_RULE = "Execution ID can only contain letters, numbers, dots, underscores, colons, and hyphens"
+
+
+@pytest.mark.parametrize(
+    ("headers", "detail"),
+    [
+        # Sim's header schema words each rule (the first as tests/fixtures/sim-0.8.9/exec-id-invalid.body)
+        ({"X-Execution-Id": "bad id!"}, ID_RULE),
+        ({"X-Execution-Id": "x" * 129}, "Execution ID too long"),
+        ({**ASYNC_MODE, "X-Execution-Timeout-Seconds": "1.5"}, "Execution timeout must be a whole number of seconds"),
+        ({**ASYNC_MODE, "X-Execution-Timeout-Seconds": "0"}, "Execution timeout must be positive"),
+        ({**ASYNC_MODE, "X-Execution-Timeout-Seconds": "604801"}, "Execution timeout cannot exceed 604800 seconds"),
+    ],
+)
+def test_execute_header_errors_name_the_rule(client: ConformanceClient, headers: dict, detail: str) -> None:
+    response = execute_legacy(client, demo.ECHO_ID, {}, headers=headers)
+    body = response.json()
+    error = "Invalid execution ID header" if "X-Execution-Id" in headers else "Invalid execution timeout header"
+    assert (response.status_code, body["error"], [d["message"] for d in body["details"]]) == (400, error, [detail])

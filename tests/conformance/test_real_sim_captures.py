@@ -293,6 +293,16 @@ def test_legacy_execute_errors_word_as_sim(
     assert (response.status_code, response.json()) == (real.status, real.json())
 
 
+def test_v2_thinking_without_protocol_words_as_legacy(client: ConformanceClient) -> None:
+    """v2 shares the legacy route's text for the missing protocol header (stream-thinking-noproto.body)."""
+    body = {"input": {}, "stream": True, "includeThinking": True}
+    response = execute_v2(client, demo.RESEARCH_ID, body)
+    assert (response.status_code, response.json()["error"]["message"]) == (
+        400,
+        load("stream-thinking-noproto").json()["error"],
+    )
+
+
 def test_workflow_status_404_quotes_the_request_id(make_client: ClientFactory, sb: RunningSandbox) -> None:
     response = make_client(sb, key=demo.WORKSPACE_KEY).get(f"/api/workflows/{demo.TRIAGE_ID}/status")
     real = load("wskey-foreign-status")
