@@ -207,7 +207,8 @@ def plan_failing(inp: dict[str, Any], rng: random.Random) -> Plan:
         "blockName": FETCH_BLOCK.name,
         "blockType": FETCH_BLOCK.type,
     }
-    return Plan((), 0.5, "failed", {"partial": True}, 0.005, error=error)
+    # a failed block leaves no final output: {} (tests/fixtures/sim-0.8.9/fail-legacy-sync.body)
+    return Plan((), 0.5, "failed", {}, 0.005, error=error)
 
 
 # --- Expense Approval: pauses for a human ------------------------------------------------------

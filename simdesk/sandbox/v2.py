@@ -592,7 +592,10 @@ def run_result(state: SandboxState, run: Run, *, sync: bool) -> dict[str, Any]:
         if run.timed_out:
             error = {"code": "TIMEOUT", "message": run.error_text(now)}
         elif run.plan.error and sync:
+            # the block's own message; the stored one (legacy, polled runs) has its name in front
+            # (tests/fixtures/sim-0.8.9/fail-v2-sync.body against fail-v2-run.body)
             error = dict(run.plan.error)
+            error["message"] = str(error["message"]).removeprefix(f"{error.get('blockName')}: ")
         else:
             error = v2_error_object(state, run)
     return {

@@ -104,6 +104,25 @@ def test_failing_block_ends_the_stream_with_an_error_frame(
     assert frames[0]["error"].startswith("HTTP 1: ") and real.frames()[0]["error"].startswith("HTTP 1: ")
 
 
+@pytest.mark.parametrize(
+    ("capture", "url", "body"),
+    [
+        ("fail-legacy-sync", f"/api/workflows/{demo.FAILING_ID}/execute", {}),
+        ("fail-v2-sync", f"/api/v2/workflows/{demo.FAILING_ID}/execute", {"input": {}}),
+    ],
+)
+def test_failed_sync_run(client: ConformanceClient, capture: str, url: str, body: dict[str, Any]) -> None:
+    response = client.post(url, json=body)
+    real = load(capture)
+    assert response.status_code == real.status
+    assert shape(response.json()) == shape(real.json())
+    ours, theirs = response.json().get("data", response.json()), real.json().get("data", real.json())
+    assert ours["output"] == theirs["output"] == {}
+    if capture == "fail-v2-sync":  # the block's own message, its name apart
+        assert (ours["error"]["message"], theirs["error"]["message"][:4]) == ("502 from upstream", "HTTP")
+        assert ours["error"]["blockName"] == theirs["error"]["blockName"] == "HTTP 1"
+
+
 # --- 5, 10. legacy async jobs: workflow-execution ids; a failed workflow fails the job ----------
 
 
