@@ -6,7 +6,6 @@ outside checks rely on it.
 
 from __future__ import annotations
 
-import json
 import random
 from typing import Any
 
@@ -506,8 +505,3 @@ WORKFLOWS: tuple[Workflow, ...] = (
         deployed_at=T0 + 7400,
     ),
 )
-
-
-def pretty(value: Any) -> str:
-    """How a non-agent block's selected value goes out as one chunk (§6.2)."""
-    return value if isinstance(value, str) else json.dumps(value, indent=2, ensure_ascii=False)
