@@ -46,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(rate limits stay the plan's)",
     )
     p.add_argument(
+        "--no-redis",
+        dest="redis",
+        action="store_false",
+        help="act like a Sim deployed without Redis (cancel reasons, usage-limits of an empty bucket)",
+    )
+    p.add_argument(
         "--no-ip-limit",
         dest="ip_limit",
         action="store_false",
@@ -75,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         pace=args.pace,
         billing=args.billing,
         self_hosted=args.self_hosted,
+        redis=args.redis,
         ip_limit=args.ip_limit,
         control=args.control,
         public_url=args.public_url,

@@ -408,28 +408,34 @@ async def cancel_execution(request: Request) -> Response:
         state, run = _execution_of(request)
     except Denied as denied:
         return denied.response
-    outcome = cancel_run(state, run)
+    outcome = cancel_run(state, run, legacy=True)
     if outcome in ("already_completed", "already_failed"):
         return legacy_error(409, f"Execution cannot be cancelled while {outcome.removeprefix('already_')}")
-    return JSON(cancel_body(run, outcome))
+    return JSON(cancel_body(state, run, outcome, id_key="executionId"))
 
 
-def cancel_run(state: SandboxState, run: Run) -> str:
-    """Cancel ``run`` if it can be; returns the server's ``reason``."""
+def cancel_run(state: SandboxState, run: Run, *, legacy: bool) -> str:
+    """Cancel ``run`` if it can be; returns the server's ``reason``.
+
+    Without Redis (``--no-redis``) v2 cannot tell an ended run apart (``redis_unavailable``) and
+    legacy cancels every live run as a queued one (``tests/fixtures/sim-0.8.9/v2-cancel-completed.body``,
+    ``slow-legacy-cancel.body``); with Redis the ``redis/`` captures hold."""
     status, _ = run.status(state.clock.now())
     if status in ("completed", "failed", "cancelled"):
-        return f"already_{status}"
+        return f"already_{status}" if legacy or state.config.redis else "redis_unavailable"
     state.force(run, "cancelled", "Cancelled")
-    return "queue_cancelled" if status == "queued" else "recorded"
+    queued = status == "queued" or (legacy and not state.config.redis)
+    return "queue_cancelled" if queued else "recorded"
 
 
-def cancel_body(run: Run, reason: str) -> dict[str, Any]:
-    recorded = not reason.startswith("already_")
+def cancel_body(state: SandboxState, run: Run, reason: str, *, id_key: str) -> dict[str, Any]:
+    """The cancel answer of both surfaces (legacy names the run ``executionId``, v2 ``runId``)."""
+    redis = state.config.redis
     return {
-        "success": True,
-        "executionId": run.id,
-        "redisAvailable": True,
-        "durablyRecorded": recorded,
+        "success": reason != "redis_unavailable",
+        id_key: run.id,
+        "redisAvailable": redis,
+        "durablyRecorded": reason == "recorded" or (redis and reason == "queue_cancelled"),
         "locallyAborted": False,
         "pausedCancelled": False,
         "reason": reason,
@@ -513,11 +519,13 @@ async def workflow_status(request: Request) -> Response:
 def usage_limits_body(state: SandboxState, key: ApiKey) -> dict[str, Any]:
     def bucket(kind: str) -> dict[str, Any]:
         b = state.peek(kind, key.user_id)
+        # without Redis an empty bucket reads -1 and not limited (tests/fixtures/sim-0.8.9/rl-usage-when-empty.body)
+        empty = b.remaining == 0
         return {
-            "isLimited": b.remaining == 0,
+            "isLimited": empty and state.config.redis,
             "requestsPerMinute": b.rate,
             "maxBurst": b.capacity,
-            "remaining": b.remaining,
+            "remaining": -1 if empty and not state.config.redis else b.remaining,
             "resetAt": iso(b.reset_at),
         }
 

@@ -62,6 +62,9 @@ class SandboxConfig:
     # True (``--self-hosted``) = answer as a self-hosted Sim with billing off does: usage limit 99 999,
     # credits 200 000, no spend recorded, rate limits still the plan's
     self_hosted: bool = False
+    # False (``--no-redis``) = a Sim deployed without Redis: cancel and usage-limits answer as the
+    # captures taken before Redis was added do; Sim's compose file runs Redis, hence the default
+    redis: bool = True
     ip_limit: bool = True  # False = no v2 per-IP pre-auth limit (load tests send thousands from 127.0.0.1)
     control: bool = False  # expose /__sandbox/* (fault knobs, usage, clock) over HTTP
     public_url: str | None = None  # the server's NEXT_PUBLIC_APP_URL; default its own address

@@ -21,7 +21,14 @@ from simdesk.sandbox.buckets import BucketState
 from simdesk.sandbox.clock import iso, parse_iso
 from simdesk.sandbox.engine import CLIENT_CANCELLED, execute_sync
 from simdesk.sandbox.frames import FrameBuilder
-from simdesk.sandbox.legacy import PROTOCOL, THINKING_NEEDS_PROTOCOL, cancel_run, start_resume, stream_response
+from simdesk.sandbox.legacy import (
+    PROTOCOL,
+    THINKING_NEEDS_PROTOCOL,
+    cancel_body,
+    cancel_run,
+    start_resume,
+    stream_response,
+)
 from simdesk.sandbox.model import ApiKey, Workflow
 from simdesk.sandbox.respond import rate_headers, v2_data, v2_error
 from simdesk.sandbox.runs import (
@@ -716,18 +723,8 @@ def _dates(q: dict[str, str]) -> tuple[float, float]:
 @route("runs.cancel")
 async def cancel(ctx: Ctx) -> Response:
     run = _run(ctx)
-    reason = cancel_run(ctx.state, run)
-    return ctx.ok(
-        {
-            "success": True,
-            "runId": run.id,
-            "redisAvailable": True,
-            "durablyRecorded": not reason.startswith("already_"),
-            "locallyAborted": False,
-            "pausedCancelled": False,
-            "reason": reason,
-        }
-    )
+    reason = cancel_run(ctx.state, run, legacy=False)
+    return ctx.ok(cancel_body(ctx.state, run, reason, id_key="runId"))
 
 
 @route("runs.resume")

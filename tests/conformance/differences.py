@@ -80,7 +80,7 @@ EXECUTION_BUCKET: dict[str, Any] = {
         "isLimited": {"type": "boolean"},
         "requestsPerMinute": {"type": "integer", "minimum": 0},
         "maxBurst": {"type": "integer", "minimum": 0},
-        "remaining": {"type": "integer", "minimum": 0},
+        "remaining": {"type": "integer", "minimum": -1},  # -1: an empty bucket without Redis (rl-usage-when-empty.body)
         "resetAt": ISO_MS,
     },
 }

@@ -250,7 +250,7 @@ def test_log_trace_spans_nest_under_one_root(client: ConformanceClient) -> None:
     )
 
 
-# --- 11. with Redis, cancel answers as the sandbox always did -----------------------------------
+# --- 11. with Redis (the default), cancel answers as the sandbox always did -----------------------------------
 
 
 def test_cancel_of_a_completed_run_with_redis(client: ConformanceClient) -> None:
@@ -275,6 +275,60 @@ def test_legacy_cancel_of_a_running_job_with_redis(client: ConformanceClient, sb
     real_job = load("slow-legacy-job-after-cancel").json()
     assert shape(job) == shape(real_job)
     assert (job["status"], job["output"], job["error"]) == ("cancelled", None, "Cancelled")
+
+
+# --- 11. without Redis (--no-redis), the answers recorded before Redis ran -------------------------
+
+
+@pytest.fixture
+def no_redis_sb(make_sandbox: SandboxFactory) -> RunningSandbox:
+    return make_sandbox(redis=False)
+
+
+def test_v2_cancel_without_redis(make_client: ClientFactory, no_redis_sb: RunningSandbox) -> None:
+    client = make_client(no_redis_sb)
+    done = data(execute_v2(client, demo.ECHO_ID))["runId"]
+    completed = data(client.post(f"/api/v2/workflows/{demo.ECHO_ID}/runs/{done}/cancel"))
+    slow = data(execute_v2(client, demo.SLOW_ID, {"input": {"minutes": 1}, "async": True}))["runId"]
+    advance(no_redis_sb, 3)
+    base = f"/api/v2/workflows/{demo.SLOW_ID}/runs/{slow}"
+    first, again = data(client.post(f"{base}/cancel")), data(client.post(f"{base}/cancel"))
+    for answer, capture in (
+        (completed, "v2-cancel-completed"),
+        (first, "slow-v2-cancel"),
+        (again, "slow-v2-cancel-again"),
+    ):
+        real = load(capture, redis=False).json()["data"]
+        assert {k: v for k, v in answer.items() if k != "runId"} == {k: v for k, v in real.items() if k != "runId"}
+    assert data(client.get(base))["status"] == "cancelled"
+
+
+def test_legacy_cancel_without_redis(make_client: ClientFactory, no_redis_sb: RunningSandbox) -> None:
+    client = make_client(no_redis_sb)
+    body = execute_legacy(client, demo.SLOW_ID, {"minutes": 1}, headers=ASYNC).json()
+    advance(no_redis_sb, 3)
+    answer = client.post(f"/api/workflows/{demo.SLOW_ID}/executions/{body['executionId']}/cancel").json()
+    real = load("slow-legacy-cancel", redis=False).json()
+    assert {k: v for k, v in answer.items() if k != "executionId"} == {
+        k: v for k, v in real.items() if k != "executionId"
+    }
+    status = client.get(f"/api/workflows/{demo.SLOW_ID}/executions/{body['executionId']}").json()
+    assert shape(status) == shape(load("slow-legacy-exec-after-cancel", redis=False).json())
+    assert (status["status"], status["error"]) == ("cancelled", None)
+
+
+def test_usage_limits_of_an_empty_bucket_without_redis(
+    make_client: ClientFactory, make_sandbox: SandboxFactory
+) -> None:
+    client = make_client(make_sandbox(redis=False, self_hosted=True))
+    answers = [execute_legacy(client, demo.ECHO_ID).status_code for _ in range(101)]  # the sync bucket holds 100
+    assert answers[-1] == 429
+    usage = client.get("/api/users/me/usage-limits").json()
+    real = load("rl-usage-when-empty", redis=False).json()
+    assert shape(usage) == shape(real)
+    assert (usage["rateLimit"]["sync"]["remaining"], usage["rateLimit"]["sync"]["isLimited"]) == (-1, False)
+    with_redis = load("rl-usage-when-empty").json()["rateLimit"]["sync"]
+    assert (with_redis["remaining"], with_redis["isLimited"]) == (0, True)  # what the default sandbox says
 
 
 # --- 12. error wording -------------------------------------------------------------------------

@@ -61,3 +61,8 @@ def test_self_hosted_and_no_billing_are_separate_flags() -> None:
     assert (hosted.self_hosted, hosted.billing) == (True, True)
     unlimited = build_parser().parse_args(["--no-billing"])
     assert (unlimited.self_hosted, unlimited.billing) == (False, False)
+
+
+def test_no_redis_flag() -> None:
+    assert build_parser().parse_args([]).redis is True
+    assert build_parser().parse_args(["--no-redis"]).redis is False

@@ -39,14 +39,15 @@ class Capture:
         return sse_frames(self.body)
 
 
-def path_of(name: str) -> Path:
-    """Where capture ``name`` lives: its ``redis/`` variant if there is one."""
-    redis = CAPTURES / "redis" / f"{name}.headers"
-    return redis.with_suffix("") if redis.exists() else CAPTURES / name
+def path_of(name: str, *, redis: bool = True) -> Path:
+    """Where capture ``name`` lives: its ``redis/`` variant if there is one (and ``redis``)."""
+    with_redis = CAPTURES / "redis" / f"{name}.headers"
+    return with_redis.with_suffix("") if redis and with_redis.exists() else CAPTURES / name
 
 
-def load(name: str) -> Capture:
-    base = path_of(name)
+def load(name: str, *, redis: bool = True) -> Capture:
+    """Capture ``name``; ``redis=False`` takes the one recorded before Redis ran."""
+    base = path_of(name, redis=redis)
     head = base.with_name(base.name + ".headers").read_bytes().decode()
     lines = [ln for ln in head.replace("\r\n", "\n").split("\n") if ln]
     status = int(lines[0].split()[1])
