@@ -37,7 +37,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-billing",
         dest="billing",
         action="store_false",
-        help="act like a self-hosted server without billing (limits 999 999)",
+        help="lift every plan limit (999 999, buckets never run dry), for load tests",
+    )
+    p.add_argument(
+        "--self-hosted",
+        action="store_true",
+        help="answer as a self-hosted Sim with billing off: usage limit 99 999, credits 200 000, no spend "
+        "(rate limits stay the plan's)",
+    )
+    p.add_argument(
+        "--no-redis",
+        dest="redis",
+        action="store_false",
+        help="act like a Sim deployed without Redis (cancel reasons, usage-limits of an empty bucket)",
     )
     p.add_argument(
         "--no-ip-limit",
@@ -50,8 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--job-ids",
         choices=("hosted", "database"),
-        default="hosted",
-        help="legacy async job ids: trigger.dev style or 'workflow-execution:<id>'",
+        default="database",
+        help="legacy async job ids: 'workflow-execution:<id>' (default, Sim without trigger.dev) or trigger.dev's",
     )
     return p
 
@@ -68,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         pace=args.pace,
         billing=args.billing,
+        self_hosted=args.self_hosted,
+        redis=args.redis,
         ip_limit=args.ip_limit,
         control=args.control,
         public_url=args.public_url,

@@ -161,6 +161,7 @@ def _uvicorn_config(app: Any, host: str, port: int, log_level: str) -> uvicorn.C
         lifespan="off",
         timeout_graceful_shutdown=1,
         ws="none",
+        server_header=False,  # Sim's server names no server (tests/fixtures/sim-0.8.9/*.headers)
     )
 
 

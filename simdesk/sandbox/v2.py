@@ -19,9 +19,16 @@ from starlette.routing import Route
 
 from simdesk.sandbox.buckets import BucketState
 from simdesk.sandbox.clock import iso, parse_iso
-from simdesk.sandbox.engine import execute_sync
+from simdesk.sandbox.engine import CLIENT_CANCELLED, execute_sync
 from simdesk.sandbox.frames import FrameBuilder
-from simdesk.sandbox.legacy import PROTOCOL, cancel_run, start_resume, stream_response
+from simdesk.sandbox.legacy import (
+    PROTOCOL,
+    THINKING_NEEDS_PROTOCOL,
+    cancel_body,
+    cancel_run,
+    start_resume,
+    stream_response,
+)
 from simdesk.sandbox.model import ApiKey, Workflow
 from simdesk.sandbox.respond import rate_headers, v2_data, v2_error
 from simdesk.sandbox.runs import (
@@ -40,10 +47,12 @@ from simdesk.sandbox.runs import (
     paused_block,
     reported_times,
     retry_after_for,
+    start_output,
     storage_block,
+    sync_duration_ms,
     v2_error_object,
 )
-from simdesk.sandbox.state import Run, SandboxState
+from simdesk.sandbox.state import SELF_HOSTED_CREDITS, Run, SandboxState
 
 
 class V2Error(Exception):
@@ -426,27 +435,41 @@ def _parse_execute_body(raw: bytes, protocol: bool) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise _fail("Invalid request body", [{"path": [], "message": "Expected object"}])
     issues: list[dict[str, Any]] = []
-    for name in body:
-        if name not in EXECUTE_FIELDS:
-            issues.append(
-                {"code": "unrecognized_keys", "keys": [name], "path": [], "message": f'Unrecognized key: "{name}"'}
-            )
     if "input" in body and not isinstance(body["input"], dict):
-        issues.append({"path": ["input"], "message": "Expected object"})
+        issues.append(_invalid_type("input", "record", body["input"]))
     for name in ("async", "stream", "includeThinking", "includeToolCalls", "includeFileBase64"):
         if name in body and not isinstance(body[name], bool):
-            issues.append({"path": [name], "message": "Expected boolean"})
+            issues.append(_invalid_type(name, "boolean", body[name]))
     sel = body.get("selectedOutputs")
-    if sel is not None and (
-        not isinstance(sel, list) or len(sel) > 100 or not all(isinstance(s, str) and s for s in sel)
-    ):
-        issues.append({"path": ["selectedOutputs"], "message": "Expected up to 100 non-empty strings"})
+    if sel is not None and not isinstance(sel, list):
+        issues.append(_invalid_type("selectedOutputs", "array", sel))
+    elif sel is not None and len(sel) > 100:
+        issues.append(_bound(["selectedOutputs"], "too_big", "Too big: expected array to have <=100 items"))
+    elif sel is not None:
+        for i, item in enumerate(sel):
+            if not isinstance(item, str):
+                issues.append({**_invalid_type("selectedOutputs", "string", item), "path": ["selectedOutputs", i]})
+            elif not item:
+                message = "Too small: expected string to have >=1 characters"
+                issues.append(_bound(["selectedOutputs", i], "too_small", message))
     for name, hi in (("executionTimeoutSeconds", MAX_TIMEOUT_S), ("base64MaxBytes", MAX_BODY_BYTES)):
         v = body.get(name)
-        if v is not None and (not isinstance(v, int) or isinstance(v, bool) or not 1 <= v <= hi):
-            issues.append({"path": [name], "message": f"Expected an integer from 1 to {hi}"})
+        if v is None:
+            continue
+        if not isinstance(v, int) or isinstance(v, bool):
+            issues.append(_invalid_type(name, "number", v))
+        elif v < 1:
+            issues.append(_bound([name], "too_small", "Too small: expected number to be >=1"))
+        elif v > hi:
+            issues.append(_bound([name], "too_big", f"Too big: expected number to be <={hi}"))
+    unknown = [name for name in body if name not in EXECUTE_FIELDS]
+    if unknown:
+        listed = ", ".join(f'"{name}"' for name in unknown)
+        message = f"Unrecognized key{'s' if len(unknown) > 1 else ''}: {listed}"
+        issues.append({"code": "unrecognized_keys", "keys": unknown, "path": [], "message": message})
     if issues:
-        raise _fail("Invalid request body", issues)
+        # zod's summary: the first issue's message (tests/fixtures/sim-0.8.9/v2-unknown-field.body)
+        raise _fail(issues[0]["message"], issues)
     if body.get("async") and body.get("stream"):
         raise _fail("async and stream cannot be combined")
     if (body.get("async") and any(body.get(n) for n in ("selectedOutputs", "includeThinking", "includeToolCalls"))) or (
@@ -454,13 +477,29 @@ def _parse_execute_body(raw: bytes, protocol: bool) -> dict[str, Any]:
     ):
         raise _fail("async cannot be combined with streaming or output options")
     if "executionTimeoutSeconds" in body and not body.get("async"):
-        raise _fail("executionTimeoutSeconds requires async")
-    if (body.get("includeThinking") or body.get("includeToolCalls")) and not (body.get("stream") and protocol):
-        raise _fail(
-            "includeThinking and includeToolCalls require stream: true and the "
-            f"X-Sim-Stream-Protocol: {PROTOCOL} header"
-        )
+        raise _fail("executionTimeoutSeconds is supported only for async execution")
+    if body.get("includeThinking") or body.get("includeToolCalls"):
+        # Sim's two checks, in its order and words (the second as stream-thinking-noproto.body has it)
+        if not body.get("stream"):
+            raise _fail("includeThinking and includeToolCalls require stream: true")
+        if not protocol:
+            raise _fail(THINKING_NEEDS_PROTOCOL)
     return body
+
+
+_JS_TYPES = {bool: "boolean", int: "number", float: "number", str: "string", list: "array", dict: "object"}
+
+
+def _invalid_type(name: str, expected: str, value: Any) -> dict[str, Any]:
+    """A zod ``invalid_type`` issue, worded as Sim's zod words it (v2-input-string.body)."""
+    received = "null" if value is None else _JS_TYPES.get(type(value), "unknown")
+    message = f"Invalid input: expected {expected}, received {received}"
+    return {"expected": expected, "code": "invalid_type", "path": [name], "message": message}
+
+
+def _bound(path: list[Any], code: str, message: str) -> dict[str, Any]:
+    """A zod ``too_small`` / ``too_big`` issue."""
+    return {"code": code, "path": path, "message": message}
 
 
 def _refuse(state: SandboxState, refusal: Refusal) -> V2Error:
@@ -510,7 +549,7 @@ async def execute(ctx: Ctx) -> Response:
     if refusal:
         raise _refuse(state, refusal)
     try:
-        run_input = convert_files(wf, dict(body.get("input") or {}), run_id or "pending")
+        run_input = start_output(wf, convert_files(wf, dict(body.get("input") or {}), run_id or "pending"))
     except FileInputError as exc:
         raise _fail(str(exc)) from None
     stream = bool(body.get("stream"))
@@ -543,7 +582,7 @@ async def execute(ctx: Ctx) -> Response:
         extra = {"Cache-Control": "no-cache", **{k: v for k, v in _rate(ctx).items()}}
         return await stream_response(state, run, builder, protocol, extra=extra)
     if not await execute_sync(state, run, request.is_disconnected):
-        raise V2Error(499, "Client cancelled request", {"runId": run.id}, {"X-Run-Id": run.id})
+        raise V2Error(499, CLIENT_CANCELLED, {"runId": run.id}, {"X-Run-Id": run.id})
     return ctx.ok(run_result(state, run, sync=True), headers={"X-Run-Id": run.id})
 
 
@@ -560,7 +599,10 @@ def run_result(state: SandboxState, run: Run, *, sync: bool) -> dict[str, Any]:
         if run.timed_out:
             error = {"code": "TIMEOUT", "message": run.error_text(now)}
         elif run.plan.error and sync:
+            # the block's own message; the stored one (legacy, polled runs) has its name in front
+            # (tests/fixtures/sim-0.8.9/fail-v2-sync.body against fail-v2-run.body)
             error = dict(run.plan.error)
+            error["message"] = str(error["message"]).removeprefix(f"{error.get('blockName')}: ")
         else:
             error = v2_error_object(state, run)
     return {
@@ -571,7 +613,7 @@ def run_result(state: SandboxState, run: Run, *, sync: bool) -> dict[str, Any]:
         "error": error,
         "startedAt": iso(run.start_at),
         "endedAt": iso(ended) if ended else None,
-        "durationMs": duration_ms(state, run),
+        "durationMs": sync_duration_ms(run.start_at, ended) if ended is not None else None,
     }
 
 
@@ -681,18 +723,8 @@ def _dates(q: dict[str, str]) -> tuple[float, float]:
 @route("runs.cancel")
 async def cancel(ctx: Ctx) -> Response:
     run = _run(ctx)
-    reason = cancel_run(ctx.state, run)
-    return ctx.ok(
-        {
-            "success": True,
-            "runId": run.id,
-            "redisAvailable": True,
-            "durablyRecorded": not reason.startswith("already_"),
-            "locallyAborted": False,
-            "pausedCancelled": False,
-            "reason": reason,
-        }
-    )
+    reason = cancel_run(ctx.state, run, legacy=False)
+    return ctx.ok(cancel_body(ctx.state, run, reason, id_key="runId"))
 
 
 @route("runs.resume")
@@ -715,7 +747,7 @@ async def resume(ctx: Ctx) -> Response:
         url = state.request_url(f"/api/v2/workflows/{run.workflow.id}/runs/{new.id}")
         return ctx.ok({"runId": new.id, "statusUrl": url}, 202, headers={"X-Run-Id": new.id})
     if not await execute_sync(state, new, ctx.request.is_disconnected):
-        raise V2Error(499, "Client cancelled request", {"runId": new.id})
+        raise V2Error(499, CLIENT_CANCELLED, {"runId": new.id})
     return ctx.ok(run_result(state, new, sync=True), headers={"X-Run-Id": new.id})
 
 
@@ -723,26 +755,19 @@ async def resume(ctx: Ctx) -> Response:
 
 
 def trace_spans(state: SandboxState, run: Run) -> list[dict[str, Any]]:
+    """One root "Workflow Execution" span whose ``children`` are the block spans, shaped as real
+    Sim's (``tests/fixtures/sim-0.8.9/v2-log-one.body``): block spans carry ``duration`` (fractional
+    ms), ``executionOrder``, ``input`` and ids ``<blockId>-<epoch ms>``; nothing has ``durationMs``."""
     elapsed = run.elapsed(state.clock.now())
-    spans = []
+    children: list[dict[str, Any]] = []
     prev = 0.0
     for step in run.plan.steps_done(elapsed):
         if step.kind != "block_done":
             continue
         block = run.workflow.block(step.block_id)
-        start = run.start_at + prev
-        span: dict[str, Any] = {
-            "id": f"span-{run.id[:8]}-{step.block_id}",
-            "name": block.name if block else step.block_id,
-            "type": block.type if block else "function",
-            "blockId": step.block_id,
-            "durationMs": int((step.at - prev) * 1000),
-            "startTime": iso(start),
-            "endTime": iso(run.start_at + step.at),
-            "status": "success",
-            "relativeStartMs": int(prev * 1000),
-            "output": step.value,
-        }
+        span = _block_span(run, step.block_id, prev, step.at, len(children) + 1)
+        span.update(name=block.name if block else step.block_id, type=block.type if block else "function")
+        span["output"] = step.value
         if block and block.type == "agent" and isinstance(step.value, dict) and "tokens" in step.value:
             span["tokens"] = step.value["tokens"]
             span["cost"] = {
@@ -751,21 +776,49 @@ def trace_spans(state: SandboxState, run: Run) -> list[dict[str, Any]]:
                 "output": run.plan.cost * 2 / 3,
                 "toolCost": 0,
             }
-        spans.append(span)
+        children.append(span)
         prev = step.at
-    if run.status(state.clock.now())[0] == "failed" and run.plan.error:
-        spans.append(
-            {
-                "id": f"span-{run.id[:8]}-error",
-                "name": run.plan.error.get("blockName", "Block"),
-                "type": run.plan.error.get("blockType", "api"),
-                "blockId": run.plan.error.get("blockId"),
-                "status": "error",
-                "errorMessage": run.plan.error["message"],
-                "durationMs": int(run.plan.duration * 1000),
-            }
-        )
-    return spans
+    failed = run.status(state.clock.now())[0] == "failed"
+    if failed and run.plan.error:
+        error = run.plan.error
+        span = _block_span(run, str(error.get("blockId", "block")), prev, run.run_length, len(children) + 1)
+        span.update(name=error.get("blockName", "Block"), type=error.get("blockType", "api"), status="error")
+        span["output"] = {"error": error["message"]}
+        children.append(span)
+    if not children:
+        return []
+    end = max(run.start_at + prev, run.start_at + (run.run_length if failed else 0.0))
+    return [
+        {
+            "id": "workflow-execution",
+            "name": "Workflow Execution",
+            "type": "workflow",
+            "duration": round((end - run.start_at) * 1000),
+            "startTime": iso(run.start_at),
+            "endTime": iso(end),
+            "status": "error" if failed else "success",
+            "children": children,
+        }
+    ]
+
+
+def _block_span(run: Run, block_id: str, start: float, end: float, order: int) -> dict[str, Any]:
+    started = run.start_at + start
+    return {
+        "id": f"{block_id}-{round(started * 1000)}",
+        "name": block_id,
+        "type": "function",
+        "duration": (end - start) * 1000,
+        "startTime": iso(started),
+        "endTime": iso(run.start_at + end),
+        "status": "success",
+        "blockId": block_id,
+        "input": {},
+        "output": None,
+        "relativeStartMs": round(start * 1000),
+        "children": [],
+        "executionOrder": order,
+    }
 
 
 def log_item(state: SandboxState, run: Run, *, workflow: bool, spans: bool, final: bool) -> dict[str, Any]:
@@ -938,6 +991,8 @@ async def billing_status(ctx: Ctx) -> Response:
         period = {"start": iso(start), "end": iso(start + 30 * 86400)}
     assert ctx.key is not None
     credits = None
+    if state.config.self_hosted:
+        limit = SELF_HOSTED_CREDITS
     if ctx.key.workspace_id is None:  # always null for a workspace API key
         credits = {"used": used, "limit": limit, "remaining": round(max(0.0, limit - used), 6)}
     return ctx.ok(
@@ -971,5 +1026,8 @@ ROUTES = [
     Route("/api/v2/logs", list_logs, methods=["GET"]),
     Route("/api/v2/logs/{runId}", get_log, methods=["GET"]),
     Route("/api/v2/billing/status", billing_status, methods=["GET"]),
-    Route("/api/v2/{rest:path}", not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+    # Sim's catch-all v2 route: any other path or method gets the v2 JSON 404
+    # (tests/fixtures/sim-0.8.9/v2-unknown-path.body), never a plain-text 404 or 405
+    Route("/api/v2/{rest:path}", not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
+    Route("/api/v2", not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
 ]

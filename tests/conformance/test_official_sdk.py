@@ -120,7 +120,8 @@ def test_execute_workflow_sync_echo(sim: Any, watcher: SdkWatcher) -> None:
 
 
 def test_execute_workflow_non_dict_input_is_wrapped(sim: Any) -> None:
-    assert sim.execute_workflow(demo.ECHO_ID, "plain text").output == {"input": "plain text"}
+    # the Start block adds its declared field, empty (tests/fixtures/sim-0.8.9/sync-empty-body.body)
+    assert sim.execute_workflow(demo.ECHO_ID, "plain text").output == {"message": "", "input": "plain text"}
 
 
 def test_sdk_cannot_consume_a_stream(sim: Any, sdk: ModuleType, watcher: SdkWatcher) -> None:
@@ -134,7 +135,8 @@ def test_sdk_cannot_consume_a_stream(sim: Any, sdk: ModuleType, watcher: SdkWatc
 
 def test_execute_workflow_failed_run_returns_normally(sim: Any) -> None:
     result = sim.execute_workflow(demo.FAILING_ID, {"url": "https://example.invalid"})
-    assert (result.success, result.status, result.error) == (False, "failed", "HTTP 1: 502 from upstream")
+    # the v2 sync result names the block apart from its message (tests/fixtures/sim-0.8.9/fail-v2-sync.body)
+    assert (result.success, result.status, result.error) == (False, "failed", "502 from upstream")
 
 
 def test_async_receipt_then_get_workflow_run_until_done(sim: Any, sb: RunningSandbox) -> None:

@@ -51,7 +51,7 @@ def test_a_finished_async_run_reads_redacting_then_completed(
     assert _run(client, demo.ECHO_ID, run_id)["status"] == "redacting"
     advance(redacting_sb, 0.1)
     done = _run(client, demo.ECHO_ID, run_id)
-    assert done["status"] == "completed" and done["output"] == {"n": 1}
+    assert done["status"] == "completed" and done["output"] == {"message": "", "n": 1}
     # the recorded end is when the work ended, not when the masking did
     assert done["durationMs"] == 50
     assert parse_iso(done["endedAt"]) == pytest.approx(queued_at + 1.05, abs=0.002)

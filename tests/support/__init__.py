@@ -1,1 +1,2 @@
-"""Test support shared across the suites (captured real-Sim answers, the replay server)."""
+"""Helpers shared by the test suites: captured real-Sim answers (``captures``), the replay server
+(``replay``), and helpers the suites used to import from one another's conftests."""
