@@ -239,7 +239,7 @@ ID_RULE = "Execution ID can only contain letters, numbers, dots, underscores, co
         ({**ASYNC_MODE, "X-Execution-Timeout-Seconds": "604801"}, "Execution timeout cannot exceed 604800 seconds"),
     ],
 )
-def test_execute_header_errors_name_the_rule(client: ConformanceClient, headers: dict, detail: str) -> None:
+def test_execute_header_errors_name_the_rule(client: ConformanceClient, headers: dict[str, str], detail: str) -> None:
     response = execute_legacy(client, demo.ECHO_ID, {}, headers=headers)
     body = response.json()
     error = "Invalid execution ID header" if "X-Execution-Id" in headers else "Invalid execution timeout header"
