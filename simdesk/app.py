@@ -32,6 +32,7 @@ from simdesk.core.aside import move_escaping_link
 from simdesk.core.logsetup import RedactionFilter, setup_logging
 from simdesk.core.paths import APP_ID, APP_NAME, AppPaths, UnwritableDir
 from simdesk.core.profiles import ProfileError, profile_from_env
+from simdesk.services.executors import Executors
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
@@ -150,6 +151,7 @@ class AppContext:
     jobs: JobsWiring | None = None  # the job tracker (issue 6): panel, service, tray (after the first paint)
     usage: UsageWiring | None = None  # the usage meter (issue 7): panel, status-bar summary, warnings
     workbench: Workbench | None = None  # the workflows browser and the run console (issue 5)
+    executors: Executors = field(default_factory=Executors)  # the app's thread pools (the loop's too)
 
     def start(
         self,
@@ -242,8 +244,9 @@ class AppContext:
         from simdesk.ui.workbench import install_workbench
 
         self.workbench = install_workbench(
-            self.window, self.profiles, self.pool, self.connection, self.paths.data, self.settings
-        )
+            self.window, self.profiles, self.pool, self.connection, self.paths.data, self.settings,
+            history_reads=self.executors.history_reads,
+        )  # fmt: skip
         if self.workbench.history.problem is not None:
             self.messages.send_error(self.workbench.history.problem.message)
         if self.jobs is not None:  # "Run in background" hands runs to the job tracker (issue 6)
@@ -525,7 +528,7 @@ def _run_qt(args: argparse.Namespace, qt_args: list[str], paths: AppPaths, redac
     app.setWindowIcon(app_icon())
     ctx = compose(app, paths, redaction=redaction)
     _milestone("composed")
-    with asyncio.Runner(loop_factory=lambda: AppEventLoop(app)) as runner:
+    with asyncio.Runner(loop_factory=lambda: AppEventLoop(app, executors=ctx.executors)) as runner:
         try:
             runner.run(run_app(ctx, args))
         except RuntimeError as exc:
@@ -536,4 +539,5 @@ def _run_qt(args: argparse.Namespace, qt_args: list[str], paths: AppPaths, redac
                 runner.run(ctx.pool.aclose())
             except Exception:
                 log.exception("could not close the HTTP clients")
+    ctx.executors.shutdown(wait=True)
     return ctx

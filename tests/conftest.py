@@ -52,15 +52,16 @@ def _reset_shared_sandboxes(request: pytest.FixtureRequest) -> Iterator[None]:
 def _qloop(qapp: Any) -> Iterator[Any]:
     import qasync
 
-    from simdesk.services.eventloop import use_thread_pool
+    from simdesk.services.executors import Executors
 
     loop = qasync.QEventLoop(qapp, already_running=True)
     asyncio.set_event_loop(loop)
     # As in the app: qasync's default QThreadExecutor (getaddrinfo, to_thread) leaves QThreads
     # that abort the interpreter at exit, since this session loop is never closed.
-    executor = use_thread_pool(loop)
+    executors = Executors()
+    executors.install(loop)
     yield loop
-    executor.shutdown(wait=True)
+    executors.shutdown(wait=True)
 
 
 @pytest.fixture

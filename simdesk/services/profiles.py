@@ -25,8 +25,8 @@ from simdesk.core.profiles import (
     with_base_url,
 )
 from simdesk.core.secrets import Secrets, SecretStoreUnavailable
-from simdesk.services.blocking import run_blocking
 from simdesk.services.clients import ClientPool
+from simdesk.services.executors import run_blocking
 from simdesk.services.messages import MessageBus
 from simdesk.services.settings import ACTIVE_PROFILE, Settings
 

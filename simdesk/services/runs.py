@@ -31,7 +31,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -55,6 +55,7 @@ from simdesk.core.stream_events import Chunk, ChunkReset, StreamEvent
 from simdesk.core.transcript import Change, ChangeList, Outcome, Timing, Transcript
 from simdesk.core.transcript_export import ExportMeta, write_json, write_markdown
 from simdesk.services import run_modes
+from simdesk.services.executors import run_in
 from simdesk.services.raw_tail import RawTail
 from simdesk.services.run_modes import RunRequest
 from simdesk.services.tasks import TaskSet
@@ -73,12 +74,6 @@ BACKLOG_BYTES = 8 * 2**20  # the history's writer this far behind: the stream wa
 BACKLOG_WAIT_S = 0.005
 FLOOD_PAINT_MS = 100  # paint interval during a flood
 WAITING = "Waiting for the first output…"  # a stream's status until its first frame (Sim sends nothing before)
-# history reads run here, not in qasync's default executor (QThreads that warn at interpreter exit)
-_READER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="simdesk-history-read")
-
-
-async def _off_thread[T](fn: Callable[..., T], *args: Any) -> T:
-    return await asyncio.get_running_loop().run_in_executor(_READER, fn, *args)
 
 
 @dataclass(frozen=True)
@@ -132,10 +127,14 @@ class RunService(QObject):
         paint_ms: int = 16,
         max_pending: int = 512,
         poll_s: float = 1.0,
+        reads: Executor | None = None,
         parent: QObject | None = None,
     ) -> None:
+        """``reads`` runs the history's reads (the app's ``Executors.history_reads``, so they finish
+        in order); ``None`` is the blocking pool."""
         super().__init__(parent)
         self.history = history
+        self._reads = reads
         self.presets = presets
         self.transcript = Transcript()
         self.header: RunHeader | None = None
@@ -566,7 +565,7 @@ class RunService(QObject):
         if self.running:
             return
         names = self._outline(record.workflow_id).names()
-        transcript = await _off_thread(_replay, self.history, record, names)
+        transcript = await run_in(self._reads, _replay, self.history, record, names)
         self.header = RunHeader(
             record.key,
             record.profile,
@@ -580,7 +579,7 @@ class RunService(QObject):
             live=False,
         )
         self._reset(transcript)
-        self._raw.extend(await _off_thread(_tail_frames, self.history, record.key))
+        self._raw.extend(await run_in(self._reads, _tail_frames, self.history, record.key))
         self._new_frames = 0
         self._run_id = record.run_id
         self._server = (
@@ -596,7 +595,7 @@ class RunService(QObject):
 
     async def reopen_last(self) -> bool:
         """Open the last run of the current profile (at start-up); False if there is none."""
-        record = await _off_thread(self.history.last, self._profile)
+        record = await run_in(self._reads, self.history.last, self._profile)
         if record is None:
             return False
         await self.open_record(record)
@@ -632,7 +631,7 @@ class RunService(QObject):
         transcript = self.transcript
         if any(b.text.dropped or b.evicted for b in transcript.blocks.values()) and self.header is not None:
             self.history.flush()
-            text = await _off_thread(_full_text, self.history, self.header.key)
+            text = await run_in(self._reads, _full_text, self.history, self.header.key)
         else:
             text = transcript.text()
         if text:
@@ -660,9 +659,9 @@ class RunService(QObject):
         )
         frames = self.history.frames
         if fmt == "json":
-            await _off_thread(write_json, Path(path), meta, frames(header.key), frames(header.key))
+            await run_in(self._reads, write_json, Path(path), meta, frames(header.key), frames(header.key))
         else:
-            await _off_thread(write_markdown, Path(path), meta, frames(header.key))
+            await run_in(self._reads, write_markdown, Path(path), meta, frames(header.key))
 
     # --- outlines ------------------------------------------------------------------------
 

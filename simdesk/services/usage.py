@@ -7,7 +7,7 @@ after a refill the countdown reached, so the numbers jump to what the server rea
 refresh runs at background priority: it never delays a run the user started.
 
 Each refresh is sampled into the :class:`~simdesk.core.usage_history.UsageHistory` (written in a
-worker thread of :mod:`simdesk.services.blocking`, never the loop's QThread executor) and checked
+worker thread of :mod:`simdesk.services.executors`, never the loop's QThread executor) and checked
 against the warning lines (:mod:`simdesk.core.thresholds`).
 """
 
@@ -27,7 +27,7 @@ from simdesk.core.rates import RateLimitState
 from simdesk.core.thresholds import ThresholdWatch
 from simdesk.core.usage import BillingStatus, UsageLimits
 from simdesk.core.usage_history import SPEND, Sample, UsageHistory
-from simdesk.services.blocking import run_blocking
+from simdesk.services.executors import run_blocking
 from simdesk.services.settings import Opt
 
 if TYPE_CHECKING:  # the client (and httpx) load with the first client, not at start-up

@@ -171,7 +171,7 @@ class UsageWiring:
 
     async def _open_history(self) -> None:
         from simdesk.core.usage_history import UsageHistory
-        from simdesk.services.blocking import blocking_future
+        from simdesk.services.executors import blocking_future
 
         path = self.paths.data / HISTORY_FILE
         # A plain executor future (not a task, so quitting's cancel-all skips it), shielded and kept:

@@ -9,8 +9,8 @@ the embedded sandbox.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +22,7 @@ from simdesk.core.favourites import FavouriteStore
 from simdesk.core.presets import PresetStore
 from simdesk.core.run_history import RunHistory
 from simdesk.services.catalogue import CatalogueService
+from simdesk.services.executors import run_blocking
 from simdesk.services.runs import ClientGetter, RunService
 from simdesk.services.tasks import TaskSet
 from simdesk.services.workspace_memory import WorkspaceMemory
@@ -84,12 +85,15 @@ class Workbench:
         await self.tasks.cancel_all()
         await self.runs.aclose()
         await self.catalogue.aclose()
-        await asyncio.to_thread(self.history.close)
+        await run_blocking(self.history.close)
 
 
-def build_workbench(data_dir: Path, settings: Settings | None = None) -> Workbench:
+def build_workbench(
+    data_dir: Path, settings: Settings | None = None, *, history_reads: Executor | None = None
+) -> Workbench:
     """Stores under ``data_dir``, services over them, and the two widgets. Without ``settings``
-    the chosen workspaces are remembered only until the workbench goes."""
+    the chosen workspaces are remembered only until the workbench goes; ``history_reads`` is the
+    app's executor for the run history's reads (``None``: the blocking pool)."""
     data_dir = Path(data_dir)
     history = RunHistory(data_dir / HISTORY_FILE)
     history.prune()
@@ -97,7 +101,7 @@ def build_workbench(data_dir: Path, settings: Settings | None = None) -> Workben
     catalogue = CatalogueService(
         CatalogueCache(data_dir / "catalogue"), FavouriteStore(data_dir / "favourites.json"), WorkspaceMemory(settings)
     )
-    runs = RunService(history, presets)
+    runs = RunService(history, presets, reads=history_reads)
     panel = WorkflowsPanel(catalogue, runs)
     console = RunConsole(runs, catalogue)
     bench = Workbench(history, presets, catalogue, runs, panel, console)
@@ -119,9 +123,11 @@ def install_workbench(
     connection: ConnectionService,
     data_dir: Path,
     settings: Settings | None = None,
+    *,
+    history_reads: Executor | None = None,
 ) -> Workbench:
     """Put the panels in the main window's docks and follow the active profile (composition root)."""
-    bench = build_workbench(data_dir, settings)
+    bench = build_workbench(data_dir, settings, history_reads=history_reads)
     window.set_panel("workflowsPanel", bench.panel)
     window.set_panel("runConsole", bench.console)
     keys: dict[str, str | None] = {}
