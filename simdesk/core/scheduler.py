@@ -29,8 +29,8 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
+from simdesk.core.clock import Clock
 from simdesk.core.jobs import Job, JobStatus, observe
-from simdesk.core.jobs_clock import Clock
 from simdesk.core.jobs_policy import PollPolicy
 from simdesk.core.jobs_source import (
     Admit,
@@ -108,7 +108,7 @@ class Scheduler:
         source_for: the :class:`RunSource` of a profile (async: a client may need to be opened).
         admit_for: the budget gate of a profile: ``await admit_for(profile)(bucket)`` before a
             request on ``bucket``.
-        clock: time (tests pass a :class:`~simdesk.core.jobs_clock.VirtualClock`).
+        clock: time (tests pass a :class:`~simdesk.testing.virtual_time.VirtualTime`).
         policy: the intervals.
         on_changes: called with every batch of changed jobs, after they are stored.
         on_hold: called when a profile goes on hold (``None`` when the hold is lifted), so the

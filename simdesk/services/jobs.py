@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
+from simdesk.core.clock import Clock
 from simdesk.core.jobs import Job, JobError
-from simdesk.core.jobs_clock import Clock
 from simdesk.core.jobs_policy import PollPolicy
 from simdesk.core.jobs_store import JobStore
 from simdesk.core.scheduler import Hold, JobChange

@@ -33,8 +33,8 @@ from simdesk.api import (
 from simdesk.api.retry import RetryPolicy
 from simdesk.api.urls import attempt_run_id, check_run_id, new_run_id
 from simdesk.core.budget import Priority, RequestBudget, working_at
+from simdesk.core.clock import Clock, SystemClock
 from simdesk.core.jobs import Job, JobError, JobStatus, Origin, job_status, observe
-from simdesk.core.jobs_clock import Clock, SystemClock
 from simdesk.core.jobs_policy import PollPolicy
 from simdesk.core.jobs_source import Admit, RunSource
 from simdesk.core.jobs_store import JobStore

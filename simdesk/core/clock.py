@@ -1,8 +1,9 @@
-"""Time for the job tracker: ``now()`` and ``sleep()``, from the real clock or a virtual one.
+"""Time as the app's time-driven code sees it: ``now()`` and ``sleep()``, nothing more.
 
-The scheduler and the request budget only ever ask a clock for these two things. Tests and the
-benchmark pass :class:`simdesk.core.virtual_time.VirtualTime` (which has both), so ten minutes
-of polling run in the time the requests take, on the same timeline as the sandbox's clock.
+The job scheduler, the job tracker and the sandbox ask a :class:`Clock` for these two things.
+The app runs on :class:`SystemClock`; tests, benchmarks and the demo's sandbox pass the manual and
+virtual clocks of :mod:`simdesk.testing`, so minutes of polling or refills run in the time the
+requests take.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Protocol
 
 
 class Clock(Protocol):
-    """What the tracker needs to know about time."""
+    """What time-driven code needs to know about time."""
 
     def now(self) -> float:
         """Seconds since the epoch."""
