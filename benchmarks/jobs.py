@@ -7,7 +7,7 @@ half an hour of execute budget), lasting 2–20 minutes, all running when tracki
 rows go into a fresh job store and :class:`~simdesk.services.jobs_tracker.JobTracker` reattaches
 to them, exactly as after a restart. Its client carries a
 :class:`~simdesk.core.budget.RequestBudget`; every wait (the scheduler's, the budget's) is a
-:class:`~simdesk.core.virtual_time.VirtualTime` sleep, and virtual time moves only when nothing
+:class:`~simdesk.testing.virtual_time.VirtualTime` sleep, and virtual time moves only when nothing
 is on the wire, so ten minutes take a few seconds.
 
 * ``requests_per_min``: requests simdesk sent while tracking, per simulated minute (goal ≤ 10).
@@ -39,12 +39,12 @@ from benchmarks import quick
 from simdesk.api import RetryPolicy, SimClient, SimError
 from simdesk.core.jobs import Job, JobStatus
 from simdesk.core.jobs_store import JobStore
-from simdesk.core.virtual_time import VirtualTime
 from simdesk.sandbox import demo
 from simdesk.sandbox.clock import ManualClock
 from simdesk.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
 from simdesk.services.jobs_tracker import JobTracker
-from tests.jobs.support import CountingTransport, drive_for, make_client
+from simdesk.testing.virtual_time import VirtualTime
+from tests.support.jobs import CountingTransport, drive_for, make_client
 
 RUNS = 1000
 MINUTES = 10

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
@@ -89,3 +90,32 @@ def arun(qtbot: Any, qloop: Any) -> Callable[..., Any]:
         return task.result()
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_top_level_widgets() -> Iterator[None]:
+    """Fail a test that leaves a top-level widget behind (each one would stay until the session
+    ends, and its timers and signals would reach into later tests). Tests that never touch Qt are
+    not made to load it."""
+    before = _top_level_widgets()
+    yield
+    if "PySide6.QtWidgets" not in sys.modules:
+        return
+    from tests.support.app import flush_deletes
+
+    flush_deletes()
+    leaked = [w for w in _top_level_widgets().values() if id(w) not in before and type(w).__name__ != "QTipLabel"]
+    for widget in leaked:  # clean up, so one leak does not fail every later test
+        widget.close()
+        widget.deleteLater()
+    flush_deletes()
+    assert not leaked, f"leaked top-level widgets: {[f'{type(w).__name__}({w.objectName()!r})' for w in leaked]}"
+
+
+def _top_level_widgets() -> dict[int, Any]:
+    if "PySide6.QtWidgets" not in sys.modules:
+        return {}
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    return {id(w): w for w in app.topLevelWidgets()} if isinstance(app, QApplication) else {}

@@ -28,8 +28,8 @@ from simdesk.api import (
 )
 from simdesk.api.retry import NO_RETRY
 from simdesk.core.rates import SYNC_EXECUTIONS
-from tests.api.helpers import FakeClock, policy, run
 from tests.api.mock_server import BASE, MockSim, data, legacy_error, run_data, v2_error
+from tests.support.api import FakeClock, policy, run
 
 WF = "wf"
 EXECUTE = f"/api/v2/workflows/{WF}/execute"

@@ -32,7 +32,7 @@ from simdesk.core.runs import AsyncReceipt, CancelResult, Job, Run, RunError, Ru
 from simdesk.core.spans import block_spans
 from simdesk.core.stream_events import Final, RunFailed, StreamEvent
 from simdesk.core.usage import LogEntry
-from tests.api.helpers import FakeClock, policy, run
+from tests.support.api import FakeClock, policy, run
 from tests.support.replay import CAPTURES, ReplayServer, answer_names, load_answer, load_wire, replaying
 
 KEY = "sk-sim-REPLAYREPLAYREPLAY12345"

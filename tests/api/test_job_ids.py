@@ -14,7 +14,7 @@ from simdesk.core.runs import RunStatus
 from simdesk.sandbox import demo
 from simdesk.sandbox.clock import ManualClock
 from simdesk.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
-from tests.api.helpers import FakeClock, policy, run
+from tests.support.api import FakeClock, policy, run
 
 
 @pytest.fixture(scope="module")

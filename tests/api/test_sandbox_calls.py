@@ -31,7 +31,7 @@ from simdesk.core.rates import ASYNC_EXECUTIONS, SYNC_EXECUTIONS
 from simdesk.sandbox import demo
 from simdesk.sandbox.clock import ManualClock
 from simdesk.sandbox.server import RunningSandbox
-from tests.api.helpers import FakeClock, eventually, policy, run
+from tests.support.api import FakeClock, eventually, policy, run
 
 Connect = Callable[..., SimClient]
 

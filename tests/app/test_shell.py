@@ -15,7 +15,7 @@ from simdesk.core.paths import AppPaths
 from simdesk.core.profiles import DEMO_PROFILE
 from simdesk.ui.main_window import PANEL_NAMES, PANELS
 from simdesk.ui.placeholder import PanelPlaceholder
-from tests.app.conftest import files_containing
+from tests.support.app import files_containing
 
 MakeApp = Callable[..., AppContext]
 

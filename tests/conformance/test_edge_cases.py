@@ -17,13 +17,15 @@ import pytest
 from simdesk.sandbox import demo
 from simdesk.sandbox.clock import RealClock
 from simdesk.sandbox.server import RunningSandbox
-from tests.conformance.conftest import ClientFactory, ConformanceClient, SandboxFactory
-from tests.conformance.support import (
+from tests.support.conformance import (
     CAPACITY_MESSAGE,
     CONCURRENCY_PREFIX,
     ISO_MS,
     RATE_MESSAGE,
     USAGE_MESSAGE,
+    ClientFactory,
+    ConformanceClient,
+    SandboxFactory,
     advance,
     data,
     execute_legacy,

@@ -11,8 +11,15 @@ import pytest
 
 from simdesk.sandbox import demo
 from simdesk.sandbox.server import RunningSandbox
-from tests.conformance.conftest import ClientFactory, ConformanceClient, SandboxFactory
-from tests.conformance.support import ISO_MS, advance, execute_legacy, legacy_error
+from tests.support.conformance import (
+    ISO_MS,
+    ClientFactory,
+    ConformanceClient,
+    SandboxFactory,
+    advance,
+    execute_legacy,
+    legacy_error,
+)
 
 ASYNC_MODE = {"X-Execution-Mode": "async"}
 

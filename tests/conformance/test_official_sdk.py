@@ -26,10 +26,9 @@ import pytest
 from simdesk.sandbox import demo
 from simdesk.sandbox.clock import parse_iso
 from simdesk.sandbox.server import RunningSandbox
-from tests.conformance.conftest import ClientFactory
 from tests.conformance.contract import check_headers
 from tests.conformance.openapi import Exchange, OpenAPIValidator
-from tests.conformance.support import advance, execute_legacy
+from tests.support.conformance import ClientFactory, advance, execute_legacy
 
 NO_NETWORK = re.compile(
     r"Could not fetch URL|NewConnectionError|Temporary failure in name resolution|Network is unreachable|"

@@ -20,9 +20,17 @@ import pytest
 from simdesk.sandbox import demo
 from simdesk.sandbox.clock import RealClock
 from simdesk.sandbox.server import RunningSandbox
-from tests.conformance.conftest import ClientFactory, ConformanceClient, SandboxFactory
-from tests.conformance.support import advance, data, execute_legacy, execute_v2, poll_until
 from tests.support.captures import Capture, load, shape
+from tests.support.conformance import (
+    ClientFactory,
+    ConformanceClient,
+    SandboxFactory,
+    advance,
+    data,
+    execute_legacy,
+    execute_v2,
+    poll_until,
+)
 
 ASYNC = {"X-Execution-Mode": "async"}
 

@@ -14,8 +14,15 @@ import pytest
 from simdesk.sandbox import demo
 from simdesk.sandbox.clock import parse_iso
 from simdesk.sandbox.server import RunningSandbox
-from tests.conformance.conftest import ClientFactory, ConformanceClient, SandboxFactory
-from tests.conformance.support import advance, data, execute_legacy, execute_v2
+from tests.support.conformance import (
+    ClientFactory,
+    ConformanceClient,
+    SandboxFactory,
+    advance,
+    data,
+    execute_legacy,
+    execute_v2,
+)
 
 REDACTING_S = 2.0
 # echo: 1 s queued, 0.05 s of work; at 1.5 s it has finished and is being masked until 3.05 s

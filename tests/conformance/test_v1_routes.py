@@ -18,10 +18,19 @@ import pytest
 from simdesk.sandbox import demo
 from simdesk.sandbox.clock import parse_iso
 from simdesk.sandbox.server import RunningSandbox
-from tests.conformance.conftest import ClientFactory, ConformanceClient, SandboxFactory
 from tests.conformance.contract import check_headers
 from tests.conformance.openapi import Exchange, OpenAPIValidator
-from tests.conformance.support import advance, execute_legacy, execute_v2, legacy_error, rate_headers, seconds_until
+from tests.support.conformance import (
+    ClientFactory,
+    ConformanceClient,
+    SandboxFactory,
+    advance,
+    execute_legacy,
+    execute_v2,
+    legacy_error,
+    rate_headers,
+    seconds_until,
+)
 
 WORKFLOWS = "/api/v1/workflows"
 LOGS = "/api/v1/logs"

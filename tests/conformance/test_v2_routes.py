@@ -13,8 +13,16 @@ import pytest
 from simdesk.sandbox import demo
 from simdesk.sandbox.clock import parse_iso
 from simdesk.sandbox.server import RunningSandbox
-from tests.conformance.conftest import ClientFactory, ConformanceClient
-from tests.conformance.support import ISO_MS, advance, data, execute_v2, rate_headers, v2_error
+from tests.support.conformance import (
+    ISO_MS,
+    ClientFactory,
+    ConformanceClient,
+    advance,
+    data,
+    execute_v2,
+    rate_headers,
+    v2_error,
+)
 
 
 def all_pages(client: ConformanceClient, path: str, params: dict[str, str | int]) -> tuple[list[Any], int]:

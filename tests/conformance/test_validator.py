@@ -12,10 +12,10 @@ import pytest
 
 from simdesk.sandbox import demo
 from simdesk.sandbox.server import RunningSandbox
-from tests.conformance.conftest import ConformanceClient
 from tests.conformance.contract import SseChecker, SseViolation, check_headers
 from tests.conformance.differences import KNOWN_DIFFERENCES, SECTION_17_BEHAVIOUR
 from tests.conformance.openapi import Exchange, OpenAPIValidator, openapi_dir
+from tests.support.conformance import ConformanceClient
 
 V2_HEADERS = {
     "content-type": "application/json",

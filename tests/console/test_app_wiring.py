@@ -20,7 +20,7 @@ from simdesk.sandbox import demo
 from simdesk.sandbox.server import RunningSandbox
 from simdesk.services.run_modes import RunRequest
 from simdesk.ui.workbench import Workbench
-from tests.app.conftest import MemoryKeyring, shut_down
+from tests.support.app import MemoryKeyring, shut_down
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ from simdesk.core.jobs_store import JobStore
 from simdesk.sandbox.clock import ManualClock
 from simdesk.sandbox.demo import SLOW_ID
 from simdesk.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
-from tests.jobs.support import drive_for
 from tests.kill9 import run_then_kill
+from tests.support.jobs import drive_for
 
 JOBS = 100
 

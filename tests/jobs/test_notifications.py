@@ -15,7 +15,7 @@ from simdesk.services.jobs import JobService
 from simdesk.services.jobs_settings import NOTIFY_CANCELLED, NOTIFY_FAILED
 from simdesk.services.notifications import JobNotifier
 from simdesk.ui.tray import JobsTray, badged_icon, tooltip
-from tests.jobs.conftest import PROFILE, ServiceRig
+from tests.support.jobs import PROFILE, ServiceRig
 
 NOW = 1_787_316_000.0
 

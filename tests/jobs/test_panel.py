@@ -23,7 +23,7 @@ from simdesk.ui.jobs_badges import SHAPES, status_color
 from simdesk.ui.jobs_panel import JobsPanel
 from simdesk.ui.jobs_result import JobResultDialog
 from simdesk.ui.jobs_resume import ResumeDialog, parse_field
-from tests.jobs.conftest import PROFILE, ServiceRig
+from tests.support.jobs import PROFILE, ServiceRig
 
 NOW = 1_787_316_000.0
 

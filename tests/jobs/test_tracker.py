@@ -13,8 +13,7 @@ from simdesk.core.jobs import JobError, JobStatus, Origin
 from simdesk.sandbox.clock import ManualClock
 from simdesk.sandbox.demo import APPROVAL_ID, ECHO_ID, FAILING_ID, SLOW_ID, WS_DEMO
 from simdesk.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
-from tests.jobs.conftest import PROFILE, Harness
-from tests.jobs.support import drive_for
+from tests.support.jobs import PROFILE, Harness, drive_for
 
 
 def forget(sb: RunningSandbox, run_id: str) -> None:

@@ -22,7 +22,7 @@ from simdesk.sandbox import demo
 from simdesk.sandbox.bodies import MAX_JSON_DEPTH, BodyLimit, json_depth
 from simdesk.sandbox.runs import MAX_BODY_BYTES
 from simdesk.sandbox.server import RunningSandbox
-from tests.api.helpers import run
+from tests.support.api import run
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sim-0.8.9"
 LEGACY = f"/api/workflows/{demo.ECHO_ID}/execute"

@@ -21,7 +21,7 @@ from simdesk.services.usage import UsageService
 from simdesk.ui.theme import DARK, LIGHT
 from simdesk.ui.usage_meter import UsageMeterPanel
 from simdesk.ui.usage_meter_status import UsageStatusLabel
-from tests.usage.conftest import Meter, refreshed, run_burst
+from tests.support.usage import Meter, refreshed, run_burst
 
 Arun = Callable[..., Any]
 MakeMeter = Callable[..., Meter]
