@@ -97,25 +97,26 @@ def no_leaked_top_level_widgets() -> Iterator[None]:
     """Fail a test that leaves a top-level widget behind (each one would stay until the session
     ends, and its timers and signals would reach into later tests). Tests that never touch Qt are
     not made to load it."""
-    before = _top_level_widgets()
+    before = {id(w) for w in _top_level_widgets()}
     yield
     if "PySide6.QtWidgets" not in sys.modules:
         return
     from tests.support.app import flush_deletes
 
     flush_deletes()
-    leaked = [w for w in _top_level_widgets().values() if id(w) not in before and type(w).__name__ != "QTipLabel"]
+    leaked = [w for w in _top_level_widgets() if id(w) not in before and type(w).__name__ != "QTipLabel"]
+    names = [f"{type(w).__name__}({w.objectName()!r}, {getattr(w, 'text', lambda: '')()!r})" for w in leaked]
     for widget in leaked:  # clean up, so one leak does not fail every later test
         widget.close()
         widget.deleteLater()
     flush_deletes()
-    assert not leaked, f"leaked top-level widgets: {[f'{type(w).__name__}({w.objectName()!r})' for w in leaked]}"
+    assert not leaked, f"leaked top-level widgets: {names}"
 
 
-def _top_level_widgets() -> dict[int, Any]:
+def _top_level_widgets() -> list[Any]:
     if "PySide6.QtWidgets" not in sys.modules:
-        return {}
+        return []
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance()
-    return {id(w): w for w in app.topLevelWidgets()} if isinstance(app, QApplication) else {}
+    return app.topLevelWidgets() if isinstance(app, QApplication) else []

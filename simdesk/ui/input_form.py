@@ -223,7 +223,7 @@ class InputForm(QWidget):
         self.form_page = QWidget()
         self.form_layout = QFormLayout(self.form_page)
         self.form_layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
-        self.empty_label = QLabel()
+        self.empty_label = QLabel(self.form_page)  # one for the widget's life, in the form when it is empty
         self.empty_label.setWordWrap(True)
         self.empty_label.setEnabled(False)
         scroll = QScrollArea()
@@ -277,11 +277,10 @@ class InputForm(QWidget):
         self._free_form = free_form
         self._fields.clear()
         self._extra.clear()
+        self.form_layout.removeWidget(self.empty_label)  # kept, while removeRow deletes the rows' widgets
         while self.form_layout.rowCount():
             self.form_layout.removeRow(0)
-        self.empty_label = QLabel()
-        self.empty_label.setWordWrap(True)
-        self.empty_label.setEnabled(False)
+        self.empty_label.setVisible(not inputs)
         if not inputs:
             self.empty_label.setText(
                 "This server does not say which inputs the workflow takes: write the input as JSON."
