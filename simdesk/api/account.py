@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from collections.abc import AsyncGenerator, Sequence
+from datetime import date, datetime
+from typing import Literal, TypedDict
 
 from simdesk.api import parse_catalogue, wire
 from simdesk.api.errors import AuthenticationError, FeatureUnavailableError, SimError
 from simdesk.api.messages import user_message
-from simdesk.api.pages import pages
+from simdesk.api.pages import AsyncPager, pages
 from simdesk.api.query import build
 from simdesk.api.responses import object_of
 from simdesk.api.session import Session
@@ -25,6 +26,31 @@ from simdesk.core.usage import (
     UsageLimits,
 )
 
+
+class LogFilters(TypedDict, total=False):
+    """The filters Sim's log list takes (``GET /api/v2/logs``), each optional; ``None`` or blank
+    leaves one out. Lists are sent comma-separated, dates as UTC ISO 8601 with ``Z``."""
+
+    workflow_ids: Sequence[str] | None
+    folder_paths: Sequence[str] | None
+    triggers: Sequence[str] | None  # lower-case, e.g. "api", "manual", "schedule"; "all" turns it off
+    level: Literal["info", "error"] | None
+    start_date: datetime | date | None
+    end_date: datetime | date | None
+    min_duration_ms: int | None
+    max_duration_ms: int | None
+    min_cost: float | None  # USD
+    max_cost: float | None
+    model: str | None
+    run_id: str | None
+    details: Literal["basic", "full"] | None
+    include_trace_spans: bool | None
+    include_final_output: bool | None
+    order: Literal["asc", "desc"] | None
+    page_size: int | None  # Sim's ``limit``: 1 to 1000 a page
+
+
+# LogFilters' names → the query parameters
 LOG_FILTERS = {
     "workflow_ids": "workflowIds",
     "folder_paths": "folderPaths",
@@ -52,10 +78,10 @@ class Account:
     def __init__(self, session: Session) -> None:
         self.s = session
 
-    def list_logs(self, workspace_id: str, filters: Mapping[str, Any]) -> AsyncIterator[LogEntry]:
+    def list_logs(self, workspace_id: str, filters: LogFilters) -> AsyncPager[LogEntry]:
         params = {"workspaceId": workspace_id, **build(filters, LOG_FILTERS, what="list_logs")}
 
-        async def generate() -> AsyncIterator[LogEntry]:
+        async def generate() -> AsyncGenerator[LogEntry, None]:
             async for page in pages(self.s, "/api/v2/logs", params, "v2 logs.list", feature="Logs"):
                 for item in page:
                     yield parse_catalogue.log_entry(item)

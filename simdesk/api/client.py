@@ -13,17 +13,19 @@ same methods and results either way (a few v2-only features raise
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal, Unpack
 
 import httpx
 
-from simdesk.api.account import Account
+from simdesk.api.account import Account, LogFilters
 from simdesk.api.bounded import MAX_BODY_BYTES
 from simdesk.api.catalogue import Catalogue
+from simdesk.api.pages import AsyncPager
 from simdesk.api.query import build
 from simdesk.api.retry import RetryPolicy
+from simdesk.api.run_options import RunCall, StreamOptions
 from simdesk.api.runs import Runs
 from simdesk.api.session import Session
 from simdesk.api.sse_text import MAX_EVENT_CHARS
@@ -157,7 +159,7 @@ class SimClient:
         search: str | None = None,
         deployed_only: bool = False,
         page_size: int = 100,
-    ) -> AsyncIterator[WorkflowSummary]:
+    ) -> AsyncPager[WorkflowSummary]:
         """The workspace's workflows, across all pages: ``async for wf in client.list_workflows(ws)``.
 
         With v2 switched off it reads Sim's ungated v1 list instead, which knows less:
@@ -210,7 +212,7 @@ class SimClient:
         attempt (retries derive new ids). ``timeout`` overrides the client's ``run_timeout``;
         when it expires the connection is closed, which cancels the run on the server.
         """
-        return await self._runs.execute(workflow_id, input, run_id=run_id, timeout=timeout)
+        return await self._runs.execute(RunCall(workflow_id, input, run_id), timeout=timeout)
 
     def stream(
         self,
@@ -242,16 +244,21 @@ class SimClient:
         with every SSE ``data`` payload as decoded, before it is interpreted (skipped and unknown
         frames and ``[DONE]`` too); it costs nothing when not given.
         """
-        return self._runs.stream(
-            workflow_id,
-            input,
-            selected_outputs=selected_outputs,
-            include_thinking=include_thinking,
-            include_tool_calls=include_tool_calls,
-            run_id=run_id,
-            keep_text=keep_text,
-            on_raw=on_raw,
-        )
+        options = StreamOptions(selected_outputs, include_thinking, include_tool_calls, keep_text, on_raw)
+        return self._runs.stream(RunCall(workflow_id, input, run_id), options)
+
+    async def stream_text(
+        self,
+        workflow_id: str,
+        input: object = None,
+        *,
+        selected_outputs: Sequence[str] = (),
+        run_id: str | None = None,
+    ) -> str:
+        """Stream the run and return its answer text alone (see :meth:`RunStream.text`): the text
+        of the Agent blocks named in ``selected_outputs``. A run that ends without completing
+        raises :class:`RunFailedError`."""
+        return await self.stream(workflow_id, input, selected_outputs=selected_outputs, run_id=run_id).text()
 
     async def execute_async(
         self,
@@ -266,7 +273,7 @@ class SimClient:
         ``execution_timeout_s`` may lower (never raise) the server's async time cap.
         """
         return await self._runs.execute_async(
-            workflow_id, input, run_id=run_id, execution_timeout_s=execution_timeout_s
+            RunCall(workflow_id, input, run_id), execution_timeout_s=execution_timeout_s
         )
 
     async def get_run(
@@ -290,7 +297,7 @@ class SimClient:
         end_date: datetime | None = None,
         order: Literal["asc", "desc"] | None = None,
         page_size: int | None = None,
-    ) -> AsyncIterator[Run]:
+    ) -> AsyncPager[Run]:
         """The workflow's recorded runs, newest first unless ``order="asc"`` (v2)."""
         filters = {
             "status": status,
@@ -347,12 +354,9 @@ class SimClient:
 
     # --- logs, usage, health ---------------------------------------------------------------
 
-    def list_logs(self, workspace_id: str, **filters: Any) -> AsyncIterator[LogEntry]:
-        """The workspace's run logs across all pages (v2). Filters: ``workflow_ids``,
-        ``folder_paths``, ``triggers``, ``level``, ``start_date``, ``end_date``,
-        ``min_duration_ms``, ``max_duration_ms``, ``min_cost``, ``max_cost``, ``model``,
-        ``run_id``, ``details``, ``include_trace_spans``, ``include_final_output``, ``order``,
-        ``page_size``."""
+    def list_logs(self, workspace_id: str, **filters: Unpack[LogFilters]) -> AsyncPager[LogEntry]:
+        """The workspace's run logs across all pages (v2), filtered as :class:`LogFilters` says
+        (e.g. ``client.list_logs(ws, workflow_ids=[wf], level="error", page_size=20)``)."""
         return self._account.list_logs(workspace_id, filters)
 
     async def get_log(self, run_id: str) -> LogEntry:

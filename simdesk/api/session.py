@@ -308,6 +308,9 @@ class Session:
         if path.startswith(_V2_PREFIX) and is_gate_closed(reply):
             return GateClosed("The v2 API is switched off on this server", status=404, request_id=reply.request_id)
         error = error_from_reply(reply, run_id=run_id, limit=state)
+        key = self.http.headers.get("x-api-key", "").encode()
+        if key and error.body and key in error.body:  # a server (or proxy) that echoes the request
+            error.body = error.body.replace(key, b"<api key>")
         self._pause_on(error)
         return error
 

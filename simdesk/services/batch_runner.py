@@ -40,7 +40,7 @@ from simdesk.api.urls import attempt_run_id, new_run_id
 from simdesk.core.batch_store import Batch, BatchRow, BatchState, BatchStore, Counts, RowState, RunMode
 from simdesk.core.budget import Priority, working_at
 from simdesk.core.runs import Run, RunStatus
-from simdesk.core.stream_events import Final, RunFailed
+from simdesk.core.stream_events import Final
 
 if TYPE_CHECKING:
     from simdesk.api.client import SimClient
@@ -298,20 +298,15 @@ class BatchRunner:
 
     async def _stream(self, row: BatchRow, run_id: str) -> _Outcome:
         selected = self.batch.selected_outputs
-        async with self.client.stream(self.batch.workflow_id, row.input, selected_outputs=selected, run_id=run_id) as s:
-            terminal: Final | RunFailed | None = None
-            async for event in s:
-                if isinstance(event, Final | RunFailed):
-                    terminal = event
+        stream = self.client.stream(self.batch.workflow_id, row.input, selected_outputs=selected, run_id=run_id)
+        terminal = await stream.final()  # a stream that stops before its outcome raises ProtocolError
         if isinstance(terminal, Final):
             output = {"output": terminal.output, "texts": dict(terminal.texts)} if terminal.texts else terminal.output
             state = RowState.DONE if terminal.success else RowState.FAILED
             return _Outcome(state, output=output, error=terminal.error)
-        if isinstance(terminal, RunFailed):
-            return _Outcome(
-                RowState.FAILED, output=dict(terminal.texts) or None, error=terminal.message, error_code="RUN_FAILED"
-            )
-        return _Outcome(RowState.FAILED, error="The stream ended without an outcome", error_code="STREAM_INCOMPLETE")
+        return _Outcome(
+            RowState.FAILED, output=dict(terminal.texts) or None, error=terminal.message, error_code="RUN_FAILED"
+        )
 
     # --- recovery -----------------------------------------------------------------------------
 

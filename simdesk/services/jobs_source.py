@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Collection, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from simdesk.api import (
     APIConnectionError,
+    AsyncPager,
     AuthenticationError,
     ConfigurationError,
     FeatureUnavailableError,
@@ -133,7 +134,7 @@ class ClientRunSource:
         return runs
 
 
-async def _paged[T](items: AsyncIterator[T], admit: Admit, bucket: str, page: int, max_pages: int) -> AsyncIterator[T]:
+async def _paged[T](items: AsyncPager[T], admit: Admit, bucket: str, page: int, max_pages: int) -> AsyncIterator[T]:
     """Walk a paginated list, admitting each page's request first, reading at most ``max_pages``.
 
     The client fetches the next page when the previous one is used up, so a request happens
@@ -157,9 +158,7 @@ async def _paged[T](items: AsyncIterator[T], admit: Admit, bucket: str, page: in
             count += 1
             yield item
     finally:
-        closer: Any = getattr(items, "aclose", None)
-        if closer is not None:
-            await closer()
+        await items.aclose()
 
 
 def _when(epoch: float) -> datetime:

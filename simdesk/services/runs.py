@@ -687,9 +687,7 @@ class RunService(QObject):
                     workspace_id, workflow_ids=[workflow_id], include_trace_spans=True, page_size=1, order="desc"
                 )
                 entry = await anext(logs, None)
-                close = getattr(logs, "aclose", None)  # stop paging: only the newest log is wanted
-                if close is not None:
-                    await close()
+                await logs.aclose()  # stop paging: only the newest log is wanted
         except SimError as exc:  # v2 off, no logs permission: the picker stays free-form
             log.info("no outline from the logs of %s: %r", workflow_id, exc)
             return
