@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QMimeData, Qt, QTimer, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFontDatabase
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFontDatabase, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -47,9 +47,18 @@ from simdesk.core.input_form import (
     parse_json_input,
 )
 from simdesk.ui.json_view import JsonHighlighter
+from simdesk.ui.theme import Role, error_text_style, role
 
-ERROR_STYLE = "color: palette(bright-text); background: #b42318; border-radius: 3px; padding: 2px 6px;"
-INVALID_STYLE = "border: 2px solid #d92d20; border-radius: 3px;"
+
+def _error_chip_style(palette: QPalette) -> str:
+    return (
+        f"color: palette(bright-text); background: {role(Role.ERROR_CHIP_BG, palette)};"
+        " border-radius: 3px; padding: 2px 6px;"
+    )
+
+
+def _invalid_style(palette: QPalette) -> str:
+    return f"border: 2px solid {role(Role.INVALID_BORDER, palette)}; border-radius: 3px;"
 
 
 def _mono(widget: QWidget) -> None:
@@ -183,7 +192,7 @@ class _Field:
     def show_error(self, message: str | None) -> None:
         self.error.setText(message or "")
         self.error.setVisible(bool(message))
-        self.editor.setStyleSheet(INVALID_STYLE if message else "")
+        self.editor.setStyleSheet(_invalid_style(self.editor.palette()) if message else "")
         self.editor.setProperty("invalid", bool(message))
 
 
@@ -217,7 +226,7 @@ class InputForm(QWidget):
         self.summary = QLabel()
         self.summary.setObjectName("inputSummary")
         self.summary.setWordWrap(True)
-        self.summary.setStyleSheet(ERROR_STYLE)
+        self.summary.setStyleSheet(_error_chip_style(self.palette()))
         self.summary.hide()
 
         self.form_page = QWidget()
@@ -239,7 +248,7 @@ class InputForm(QWidget):
         self.json_error = QLabel()
         self.json_error.setObjectName("jsonError")
         self.json_error.setWordWrap(True)
-        self.json_error.setStyleSheet(ERROR_STYLE)
+        self.json_error.setStyleSheet(_error_chip_style(self.palette()))
         self.json_error.hide()
         json_page = QWidget()
         json_layout = QVBoxLayout(json_page)
@@ -327,7 +336,7 @@ class InputForm(QWidget):
         error = QLabel()
         error.setObjectName(f"error_{spec.name}")
         error.setWordWrap(True)
-        error.setStyleSheet("color: #d92d20;")
+        error.setStyleSheet(error_text_style(self.palette()))
         error.hide()
         cell = QWidget()
         cell_layout = QVBoxLayout(cell)

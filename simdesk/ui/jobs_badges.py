@@ -16,17 +16,8 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from simdesk.core.jobs import JobStatus
 from simdesk.models.jobs import StatusRole
+from simdesk.ui.theme import JOB_STATUS
 
-# (light background, dark background) per status; Okabe–Ito hues, darkened/lightened for contrast
-_COLORS: dict[JobStatus, tuple[str, str]] = {
-    JobStatus.QUEUED: ("#5b6370", "#a1a8b3"),
-    JobStatus.RUNNING: ("#0072b2", "#56b4e9"),
-    JobStatus.PAUSED: ("#a35f00", "#e69f00"),
-    JobStatus.COMPLETED: ("#007a5e", "#2ec4a0"),
-    JobStatus.FAILED: ("#c0392b", "#ff8a65"),
-    JobStatus.CANCELLED: ("#6b5b95", "#b8a9e0"),
-    JobStatus.UNKNOWN: ("#8a3b6b", "#cc79a7"),
-}
 SHAPES = {
     JobStatus.QUEUED: "hollow circle",
     JobStatus.RUNNING: "triangle",
@@ -40,8 +31,8 @@ SHAPES = {
 
 def status_color(status: JobStatus, palette: QPalette) -> QColor:
     """The badge colour for ``status`` on ``palette``'s background."""
-    dark = palette.color(QPalette.ColorRole.Base).lightness() < 128
-    return QColor(_COLORS[status][1 if dark else 0])
+    shade = JOB_STATUS[status.value]
+    return QColor(shade.dark if palette.color(QPalette.ColorRole.Base).lightness() < 128 else shade.light)
 
 
 def paint_glyph(painter: QPainter, box: QRectF, status: JobStatus, color: QColor) -> None:

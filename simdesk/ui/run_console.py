@@ -51,8 +51,8 @@ from simdesk.ui.json_view import JsonHighlighter
 from simdesk.ui.result_view import ResultView, pill_style
 from simdesk.ui.run_options import RUN_LABELS, RunOptions
 from simdesk.ui.stream_view import TranscriptView
+from simdesk.ui.theme import error_text_style, notice_style
 
-NOTICE_STYLE = "background: #fef0c7; color: #4e1d09; border-radius: 4px; padding: 4px 8px;"
 FRAMES_SHOWN = 2000  # newest frames in the live inspector (all are in the history and the saved transcript)
 NO_INDICATOR = "QToolButton::menu-indicator { image: none; width: 0px; }"
 _BADGE_STATUS = {"Deployed": "completed", "Needs redeploy": "paused", "Not deployed": "failed"}
@@ -134,7 +134,7 @@ class RunConsole(QWidget):
         self.notice = QLabel()
         self.notice.setObjectName("consoleNotice")
         self.notice.setWordWrap(True)
-        self.notice.setStyleSheet(NOTICE_STYLE)
+        self.notice.setStyleSheet(notice_style(self.palette()))
         self.notice.hide()
 
         self.form = InputForm()
@@ -464,7 +464,7 @@ class RunConsole(QWidget):
 
     def _run_notices(self, text: str) -> None:
         self.run_notices.setText(text)
-        self.run_notices.setStyleSheet("color: #d92d20;")
+        self.run_notices.setStyleSheet(error_text_style(self.palette()))
         self.run_notices.setVisible(bool(text))
 
     def show_notice(self, text: str) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QPalette
@@ -201,3 +202,135 @@ class ThemeController(QObject):
         self._app.setStyleSheet(stylesheet_for(colors))
         log.info("theme: %s (%s)", effective, self._mode.value)
         self.changed.emit(effective)
+
+
+# --- named colours beyond the palette --------------------------------------------------------
+# Widgets take every colour from here (or from the palette), never a hex literal of their own.
+# Each is a Shade: the colour on the light theme and on the dark one, picked by the palette a
+# widget paints with. Status colours go with a word or a shape, never alone.
+
+
+class Shade(NamedTuple):
+    """One named colour on the light theme and on the dark one."""
+
+    light: str
+    dark: str
+
+    def on(self, palette: QPalette) -> str:
+        """The colour for ``palette`` (its dark variant when the palette's window is dark)."""
+        return self.dark if is_dark(palette) else self.light
+
+    def color(self, palette: QPalette) -> QColor:
+        return QColor(self.on(palette))
+
+
+def is_dark(palette: QPalette) -> bool:
+    """True when the palette's window is dark (the named colours pick their variant from it)."""
+    return palette.color(QPalette.ColorRole.Window).lightness() < 128
+
+
+class Role(StrEnum):
+    """Colours for things a palette has no role for."""
+
+    NOTICE_BG = "notice.bg"  # a notice inside a panel (the legacy-server note, the run's notes)
+    NOTICE_TEXT = "notice.text"
+    ERROR_TEXT = "error.text"  # an error line under a field or list
+    ERROR_CHIP_BG = "error.chip.bg"  # the input form's error summary
+    INVALID_BORDER = "invalid.border"  # a field whose content cannot be used
+    INVALID_UNDERLINE = "invalid.underline"  # where the JSON editor found the mistake
+    RUN_ERROR_TEXT = "run.error.text"  # a run's error in the transcript and the result
+    RUN_OK_TEXT = "run.ok.text"
+    PILL_TEXT = "pill.text"  # on a status pill (its fill is RUN_PILL)
+    TRAY_BADGE_BG = "tray.badge.bg"  # the count on the tray icon (Okabe–Ito blue)
+    TRAY_BADGE_TEXT = "tray.badge.text"
+
+
+ROLES: dict[Role, Shade] = {
+    Role.NOTICE_BG: Shade("#fef0c7", "#fef0c7"),
+    Role.NOTICE_TEXT: Shade("#4e1d09", "#4e1d09"),
+    Role.ERROR_TEXT: Shade("#d92d20", "#d92d20"),
+    Role.ERROR_CHIP_BG: Shade("#b42318", "#b42318"),
+    Role.INVALID_BORDER: Shade("#d92d20", "#d92d20"),
+    Role.INVALID_UNDERLINE: Shade("#e5484d", "#e5484d"),
+    Role.RUN_ERROR_TEXT: Shade("#b42318", "#ff8a80"),
+    Role.RUN_OK_TEXT: Shade("#067647", "#7ee2a8"),
+    Role.PILL_TEXT: Shade("#ffffff", "#ffffff"),
+    Role.TRAY_BADGE_BG: Shade("#0072b2", "#0072b2"),
+    Role.TRAY_BADGE_TEXT: Shade("#ffffff", "#ffffff"),
+}
+
+
+def role(name: Role, palette: QPalette) -> str:
+    """The colour of ``name`` for ``palette``, as ``#rrggbb``."""
+    return ROLES[name].on(palette)
+
+
+def role_color(name: Role, palette: QPalette) -> QColor:
+    return ROLES[name].color(palette)
+
+
+# Job status badges (by JobStatus value): Okabe–Ito hues, darkened or lightened for contrast.
+JOB_STATUS: dict[str, Shade] = {
+    "queued": Shade("#5b6370", "#a1a8b3"),
+    "running": Shade("#0072b2", "#56b4e9"),
+    "paused": Shade("#a35f00", "#e69f00"),
+    "completed": Shade("#007a5e", "#2ec4a0"),
+    "failed": Shade("#c0392b", "#ff8a65"),
+    "cancelled": Shade("#6b5b95", "#b8a9e0"),
+    "unknown": Shade("#8a3b6b", "#cc79a7"),
+}
+
+# A run's status pill in the result view (by outcome status); its text names the status too.
+RUN_PILL: dict[str, Shade] = {
+    "completed": Shade("#067647", "#2e7d4f"),
+    "paused": Shade("#b54708", "#9a5b13"),
+    "background": Shade("#175cd3", "#2f5fb3"),
+    "running": Shade("#175cd3", "#2f5fb3"),
+    "failed": Shade("#b42318", "#a3302a"),
+    "interrupted": Shade("#b42318", "#a3302a"),
+    "cancelled": Shade("#475467", "#5b6370"),
+}
+RUN_PILL_OTHER = Shade("#475467", "#5b6370")
+
+
+class BadgeShades(NamedTuple):
+    fill: Shade
+    text: Shade
+
+
+# A workflow's deployment badge in the browser (by Badge value: the word on it).
+WORKFLOW_BADGE: dict[str, BadgeShades] = {
+    "Deployed": BadgeShades(Shade("#dcfae6", "#0e3d23"), Shade("#067647", "#7ee2a8")),
+    "Needs redeploy": BadgeShades(Shade("#fef0c7", "#4a2f06"), Shade("#93370d", "#fdb022")),
+    "Not deployed": BadgeShades(Shade("#f2f4f7", "#2b3038"), Shade("#475467", "#b0b8c4")),
+    "Unknown": BadgeShades(Shade("#f2f4f7", "#2b3038"), Shade("#475467", "#b0b8c4")),
+}
+
+# JSON syntax colours (the JSON editor and views), readable on the palette's base colour.
+JSON_TOKEN: dict[str, Shade] = {
+    "key": Shade("#1d4ed8", "#7cc4fa"),
+    "string": Shade("#166534", "#a5d6a7"),
+    "number": Shade("#9a3412", "#f8c471"),
+    "literal": Shade("#7e22ce", "#d7a6f5"),
+    "punct": Shade("#5b6370", "#9aa4b2"),
+}
+
+# The usage chart's series (by legend name): distinct from the status colours.
+CHART_SERIES: dict[str, Shade] = {
+    "Sync": Shade("#2563eb", "#60a5fa"),
+    "Async": Shade("#7c3aed", "#a78bfa"),
+    "API": Shade("#0f766e", "#2dd4bf"),
+}
+
+
+def notice_style(palette: QPalette, padding: str = "4px 8px") -> str:
+    """Stylesheet of a notice inside a panel."""
+    return (
+        f"background: {role(Role.NOTICE_BG, palette)}; color: {role(Role.NOTICE_TEXT, palette)};"
+        f" border-radius: 4px; padding: {padding};"
+    )
+
+
+def error_text_style(palette: QPalette) -> str:
+    """Stylesheet of an error line under a field or list."""
+    return f"color: {role(Role.ERROR_TEXT, palette)};"

@@ -22,6 +22,7 @@ from simdesk.core.jobs import Job, JobStatus
 from simdesk.services.jobs import JobService, latest
 from simdesk.services.notifications import JobNotifier
 from simdesk.ui.jobs_badges import paint_glyph, status_color
+from simdesk.ui.theme import ROLES, Role
 
 MENU_SIZE = 8
 MESSAGE_MS = 10_000
@@ -39,8 +40,9 @@ def badged_icon(base: QIcon, count: int) -> QIcon:
         text = str(count) if count < 100 else "99+"
         side = _ICON_SIZE * (0.56 if len(text) < 3 else 0.7)
         badge = QRectF(_ICON_SIZE - side, 0, side, _ICON_SIZE * 0.56)
-        painter.setPen(QColor("#ffffff"))
-        painter.setBrush(QColor("#0072b2"))  # Okabe–Ito blue: readable for every colour vision
+        # the tray's own background is unknown: the same colours on either theme
+        painter.setPen(QColor(ROLES[Role.TRAY_BADGE_TEXT].light))
+        painter.setBrush(QColor(ROLES[Role.TRAY_BADGE_BG].light))
         painter.drawRoundedRect(badge, badge.height() / 2, badge.height() / 2)
         font = QFont()
         font.setBold(True)

@@ -17,14 +17,14 @@ from PySide6.QtWidgets import QWidget
 from simdesk.core.meter import RUN_REQUESTS
 from simdesk.core.rates import ASYNC_EXECUTIONS, SYNC_EXECUTIONS
 from simdesk.core.usage_history import SPEND, Sample
-from simdesk.ui.theme import LIGHT, Colors
+from simdesk.ui.theme import CHART_SERIES, LIGHT, Colors
 
 # What is charted, in order, with its legend name and colour (light, dark): distinct from the
 # status colours and readable on both themes. Other request buckets stay in the store, unplotted.
 CHARTED = {
-    SYNC_EXECUTIONS: ("Sync", ("#2563eb", "#60a5fa")),
-    ASYNC_EXECUTIONS: ("Async", ("#7c3aed", "#a78bfa")),
-    RUN_REQUESTS: ("API", ("#0f766e", "#2dd4bf")),
+    SYNC_EXECUTIONS: ("Sync", CHART_SERIES["Sync"]),
+    ASYNC_EXECUTIONS: ("Async", CHART_SERIES["Async"]),
+    RUN_REQUESTS: ("API", CHART_SERIES["API"]),
 }
 
 
@@ -95,7 +95,8 @@ class UsageChart(QChartView):
         if name == SPEND:
             pen = QPen(QColor(self._colors.warn), 2, Qt.PenStyle.DashLine)
         else:
-            pen = QPen(QColor(CHARTED[name][1][1 if self._dark else 0]), 2)
+            shade = CHARTED[name][1]
+            pen = QPen(QColor(shade.dark if self._dark else shade.light), 2)
         series.setPen(pen)
 
     def set_samples(

@@ -43,10 +43,9 @@ from simdesk.models.workflow_tree import (
 from simdesk.services.catalogue import CatalogueService
 from simdesk.services.runs import RunService
 from simdesk.ui.result_view import status_words
+from simdesk.ui.theme import error_text_style, notice_style
 from simdesk.ui.workflow_delegate import WorkflowDelegate
 
-ERROR_STYLE = "color: #d92d20;"
-LEGACY_STYLE = "background: #fef0c7; color: #4e1d09; border-radius: 4px; padding: 6px;"
 _SORTS = (("Position", SortKey.POSITION), ("Name", SortKey.NAME), ("Last run", SortKey.LAST_RUN))
 
 
@@ -98,7 +97,7 @@ class WorkflowsPanel(QWidget):
         self.legacy.setObjectName("legacyBox")
         self.legacy_text = QLabel()
         self.legacy_text.setWordWrap(True)
-        self.legacy_text.setStyleSheet(LEGACY_STYLE)
+        self.legacy_text.setStyleSheet(notice_style(self.palette(), padding="6px"))
         self.id_field = QLineEdit()
         self.id_field.setObjectName("workflowIdField")
         self.id_field.setPlaceholderText("Workflow id or URL")
@@ -226,7 +225,7 @@ class WorkflowsPanel(QWidget):
         shown = " Showing the cached list." if snapshot.cached and snapshot.contents else ""
         self._error = message + shown
         self.status.setText(self._error)
-        self.status.setStyleSheet(ERROR_STYLE)
+        self.status.setStyleSheet(error_text_style(self.palette()))
         self.status.setEnabled(True)
         self.status.show()
 
