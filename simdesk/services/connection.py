@@ -8,17 +8,18 @@ Results are :class:`simdesk.core.usage.ConnectionCheck` values, delivered by sig
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
-from qasync import asyncSlot
 
 from simdesk.core.profiles import DEMO_PROFILE, Profile
 from simdesk.core.secrets import SecretStoreUnavailable
 from simdesk.services.clients import ClientPool
 from simdesk.services.profiles import ProfileService
+from simdesk.services.tasks import TaskSet
 
 if TYPE_CHECKING:  # type-only: the result types load with the client, after start-up
     from simdesk.core.rates import RateLimitState
@@ -57,6 +58,7 @@ class ConnectionService(QObject):
         self._profiles = profiles
         self._pool = pool
         self._status: dict[str, ConnectionCheck] = {}
+        self._tasks = TaskSet()
         pool.on_rate_limit(self._relay_rate_limit)
 
     def _relay_rate_limit(self, name: str, state: RateLimitState) -> None:
@@ -73,9 +75,12 @@ class ConnectionService(QObject):
             return replace(result, message="The demo sandbox runs only while simdesk is started with --demo.")
         return result
 
-    @asyncSlot(str)
-    async def check(self, name: str) -> None:
-        """Check profile ``name`` on its pooled client."""
+    def check(self, name: str) -> asyncio.Future[None]:
+        """Check profile ``name`` on its pooled client (in the background; ``checking``, then
+        ``status_changed`` or ``failed``)."""
+        return self._tasks.spawn(self._check(name))
+
+    async def _check(self, name: str) -> None:
         profile = self._profiles.get(name)
         if profile is None:
             return
@@ -97,9 +102,12 @@ class ConnectionService(QObject):
         log.info("connection check %s: ok=%s %s", name, result.ok, result.message)
         self.status_changed.emit(name, result)
 
-    @asyncSlot(object, object)
-    async def test(self, profile: Profile, key: str | None) -> None:
-        """Check a draft ``profile`` with ``key`` (``None``: its stored key) on a throwaway client."""
+    def test(self, profile: Profile, key: str | None) -> asyncio.Future[None]:
+        """Check a draft ``profile`` with ``key`` (``None``: its stored key) on a throwaway client
+        (in the background; ``tested`` or ``test_failed``)."""
+        return self._tasks.spawn(self._test(profile, key))
+
+    async def _test(self, profile: Profile, key: str | None) -> None:
         try:
             if key is None:
                 key = await self._pool.key_for(profile)

@@ -23,6 +23,7 @@ from simdesk.core.jobs import Job, JobError
 from simdesk.core.jobs_policy import PollPolicy
 from simdesk.core.jobs_store import JobStore
 from simdesk.core.scheduler import Hold, JobChange
+from simdesk.services.tasks import TaskSet
 
 if TYPE_CHECKING:
     from simdesk.services.jobs_tracker import BudgetFor, ClientFor, JobTracker
@@ -75,7 +76,7 @@ class JobService(QObject):
         self._tracker: JobTracker | None = None
         self._paused = False
         self._policy = policy
-        self._tasks: set[asyncio.Future[Any]] = set()
+        self._tasks = TaskSet()
         self._active = 0
         self._holds: dict[str, Hold] = {}
         self._started = False
@@ -123,9 +124,7 @@ class JobService(QObject):
 
     async def aclose(self) -> None:
         """Cancel outstanding work and stop polling; the store is closed."""
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.cancel_all()
         self._closed = True
         if self._tracker is not None:
             await self._tracker.aclose()
@@ -273,22 +272,14 @@ class JobService(QObject):
     # --- plumbing --------------------------------------------------------------------------
 
     def _spawn(self, work: Coroutine[Any, Any, Any], what: str) -> asyncio.Future[Any]:
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-
-        def done(t: asyncio.Future[Any]) -> None:
-            self._tasks.discard(t)
-            if t.cancelled():
-                return
-            exc = t.exception()
+        def failed(exc: BaseException) -> None:
             if isinstance(exc, JobError):
                 self.failed.emit(str(exc))
-            elif exc is not None:
+            else:
                 log.error("%s failed", what, exc_info=(type(exc), exc, exc.__traceback__))
                 self.failed.emit(f"{what} failed unexpectedly. Details are in the log.")
 
-        task.add_done_callback(done)
-        return task
+        return self._tasks.spawn(work, failed)
 
     def _changed(self, changes: list[JobChange]) -> None:
         self.jobs_changed.emit([c.after for c in changes])

@@ -639,6 +639,31 @@ class RunService(QObject):
         output = transcript.outcome.output if transcript.outcome else None
         return "" if output is None else json.dumps(output, ensure_ascii=False, indent=2, default=str)
 
+    def copy_output(self, to: Callable[[str], object]) -> asyncio.Future[str]:
+        """Hand :meth:`output_text` to ``to`` (the clipboard), in the background; returns the task."""
+
+        async def copy() -> str:
+            text = await self.output_text()
+            to(text)
+            return text
+
+        return self._tasks.spawn(copy())
+
+    def save_transcript(self, path: str, fmt: str, saved: Callable[[str], object]) -> asyncio.Future[bool]:
+        """:meth:`export` in the background: ``saved(path)`` once written; a failure is a
+        ``notice``. Returns the task (True when saved)."""
+
+        async def save() -> bool:
+            try:
+                await self.export(path, fmt)
+            except (OSError, RuntimeError) as exc:
+                self.notice.emit(f"Could not save the transcript: {exc}")
+                return False
+            saved(path)
+            return True
+
+        return self._tasks.spawn(save())
+
     async def export(self, path: str, fmt: str) -> None:
         """Save the shown run's complete transcript as ``json`` or ``markdown`` (off the GUI thread)."""
         header = self.header

@@ -45,7 +45,6 @@ from simdesk.models.workflow_tree import badge_of
 from simdesk.services.catalogue import CatalogueService, LoadedWorkflow
 from simdesk.services.run_modes import RunRequest
 from simdesk.services.runs import RunHeader, RunProgress, RunService
-from simdesk.services.tasks import TaskSet
 from simdesk.ui.input_form import InputForm
 from simdesk.ui.json_view import JsonHighlighter
 from simdesk.ui.result_view import ResultView, pill_style
@@ -99,7 +98,6 @@ class RunConsole(QWidget):
         self.catalogue = catalogue
         self.workflow: LoadedWorkflow | None = None
         self._pending_input: dict[str, Any] | None = None
-        self._tasks = TaskSet()
         self._build()
         self._wire()
         self.set_workflow(None)
@@ -556,14 +554,11 @@ class RunConsole(QWidget):
 
     def copy_output(self) -> asyncio.Future[str]:
         """Copy the answer text (all of it) or the output JSON."""
+        return self.runs.copy_output(self._to_clipboard)
 
-        async def copy() -> str:
-            text = await self.runs.output_text()
-            QGuiApplication.clipboard().setText(text)
-            self.message.emit(f"Copied {len(text):,} characters")
-            return text
-
-        return self._spawn(copy())
+    def _to_clipboard(self, text: str) -> None:
+        QGuiApplication.clipboard().setText(text)
+        self.message.emit(f"Copied {len(text):,} characters")
 
     def _ask_save(self, fmt: str) -> None:
         suffix = "json" if fmt == "json" else "md"
@@ -571,18 +566,7 @@ class RunConsole(QWidget):
         if path:
             self.save_transcript(path, fmt)
 
-    def save_transcript(self, path: str, fmt: str) -> asyncio.Future[None]:
-        """Write the complete transcript to ``path`` (``json`` or ``markdown``)."""
-
-        async def save() -> None:
-            try:
-                await self.runs.export(path, fmt)
-            except (OSError, RuntimeError) as exc:
-                self.show_notice(f"Could not save the transcript: {exc}")
-                return
-            self.message.emit(f"Saved the transcript to {path}")
-
-        return self._spawn(save())
-
-    def _spawn(self, coro: Any) -> asyncio.Future[Any]:
-        return self._tasks.spawn(coro)
+    def save_transcript(self, path: str, fmt: str) -> asyncio.Future[bool]:
+        """Write the complete transcript to ``path`` (``json`` or ``markdown``); a failure shows
+        as a notice (the service's)."""
+        return self.runs.save_transcript(path, fmt, lambda where: self.message.emit(f"Saved the transcript to {where}"))

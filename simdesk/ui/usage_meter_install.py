@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 
+from simdesk.services.tasks import TaskSet
+
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QSystemTrayIcon
 
@@ -88,7 +90,7 @@ class UsageWiring:
     panel: UsageMeterPanel | None = None
     history: UsageHistory | None = None
     _opening: asyncio.Future[UsageHistory] | None = None
-    tasks: set[asyncio.Future[Any]] = field(default_factory=set)
+    tasks: TaskSet = field(default_factory=TaskSet)
 
     def begin(self) -> None:
         """Build and plug in the meter, open its history and follow the active profile."""
@@ -188,15 +190,11 @@ class UsageWiring:
             self.service.set_history(self.history)
 
     def _spawn(self, coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        self.tasks.spawn(coro)
 
     async def aclose(self) -> None:
         """Stop refreshing and close the history."""
-        for task in list(self.tasks):
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.tasks.cancel_all()
         if self.service is not None:
             await self.service.aclose()
         if self._opening is not None:
