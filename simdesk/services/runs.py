@@ -41,6 +41,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from simdesk.api import SimClient
 from simdesk.api.errors import FeatureUnavailableError, SimError
 from simdesk.api.messages import user_message
+from simdesk.api.sse import decode_recorded
 from simdesk.api.streaming import RunStream
 from simdesk.core import frames as wire
 from simdesk.core.base_url import DEFAULT_BASE_URL
@@ -684,9 +685,10 @@ class RunService(QObject):
         )
         frames = self.history.frames
         if fmt == "json":
-            await run_in(self._reads, write_json, Path(path), meta, frames(header.key), frames(header.key))
+            events = decode_recorded(frames(header.key))
+            await run_in(self._reads, write_json, Path(path), meta, events, frames(header.key))
         else:
-            await run_in(self._reads, write_markdown, Path(path), meta, frames(header.key))
+            await run_in(self._reads, write_markdown, Path(path), meta, decode_recorded(frames(header.key)))
 
     # --- outlines ------------------------------------------------------------------------
 
@@ -793,10 +795,8 @@ def _replay(history: RunHistory, record: RunRecord, names: dict[str, str]) -> Tr
     """Rebuild a transcript from stored frames (in a worker thread)."""
     transcript = Transcript(names=names)
     batch: list[tuple[float, StreamEvent]] = []
-    for at, payload in history.frames(record.key):
-        event = wire.event_of(payload, record.run_id)
-        if event is not None:
-            batch.append((at, event))
+    for at, event in decode_recorded(history.frames(record.key), record.run_id):
+        batch.append((at, event))
         if len(batch) >= 5000:
             transcript.apply(batch)
             batch = []
@@ -812,8 +812,7 @@ def _replay(history: RunHistory, record: RunRecord, names: dict[str, str]) -> Tr
 def _full_text(history: RunHistory, key: str) -> str:
     """Every block's complete text, rebuilt from the stored frames."""
     texts: dict[str, list[str]] = {}
-    for _at, payload in history.frames(key):
-        event = wire.event_of(payload)
+    for _at, event in decode_recorded(history.frames(key)):
         if type(event) is Chunk:
             parts = texts.setdefault(event.block_id, [])
             text = event.text
