@@ -32,7 +32,7 @@ import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -77,20 +77,16 @@ FLOOD_PAINT_MS = 100  # paint interval during a flood
 WAITING = "Waiting for the first output…"  # a stream's status until its first frame (Sim sends nothing before)
 
 
-@dataclass(frozen=True)
-class RunHeader:
-    """What the console shows above a run. ``live`` is False for a run reopened from history."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunHeader(RunStart):
+    """What the console shows above a run: the run's start, and ``live``, False for a run
+    reopened from the history."""
 
-    key: str
-    profile: str
-    workflow_id: str
-    workflow_name: str
-    mode: str
-    input: dict[str, Any]
-    options: dict[str, Any]
-    started_at: float
-    run_id: str | None = None
     live: bool = True
+
+    @classmethod
+    def of(cls, start: RunStart, *, live: bool) -> RunHeader:
+        return cls(**{f.name: getattr(start, f.name) for f in fields(RunStart)}, live=live)
 
 
 @dataclass(frozen=True)
@@ -249,15 +245,15 @@ class RunService(QObject):
         now = time.time()
         stored = to_jsonable(request.values)
         self.header = RunHeader(
-            key,
-            request.profile,
-            request.workflow_id,
-            request.workflow_name,
-            request.mode,
-            stored,
-            request.options(),
-            now,
-            self._run_id,
+            key=key,
+            profile=request.profile,
+            workflow_id=request.workflow_id,
+            workflow_name=request.workflow_name,
+            mode=request.mode,
+            input=stored,
+            options=request.options(),
+            run_id=self._run_id,
+            started_at=now,
         )
         names = self._outline(request.workflow_id).names()
         self._reset(Transcript(names=names))
@@ -267,19 +263,7 @@ class RunService(QObject):
         self._ended = False
         self.presets.set_last_input(request.profile, request.workflow_id, stored)
         self.presets.set_options(request.profile, request.workflow_id, request.options())
-        self.history.begin(
-            RunStart(
-                key,
-                request.profile,
-                request.workflow_id,
-                request.workflow_name,
-                request.mode,
-                stored,
-                request.options(),
-                self._run_id,
-                now,
-            )
-        )
+        self.history.begin(self.header)
         self.started.emit(self.header)
         self._set_status("Starting…")
         self._task = asyncio.ensure_future(self._run(request, self._run_id))
@@ -567,18 +551,7 @@ class RunService(QObject):
             return
         names = self._outline(record.workflow_id).names()
         transcript = await run_in(self._reads, _replay, self.history, record, names)
-        self.header = RunHeader(
-            record.key,
-            record.profile,
-            record.workflow_id,
-            record.workflow_name,
-            record.mode,
-            record.input,
-            record.options,
-            record.started_at,
-            record.run_id,
-            live=False,
-        )
+        self.header = RunHeader.of(record, live=False)
         self._reset(transcript)
         self._raw.extend(await run_in(self._reads, _tail_frames, self.history, record.key))
         self._new_frames = 0
