@@ -29,7 +29,7 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -252,7 +252,7 @@ class RunService(QObject):
         self._warned_cap = False
         self._ended = False
         self.presets.set_last_input(request.profile, request.workflow_id, stored)
-        self.presets.set_options(request.profile, request.workflow_id, request.options())
+        self.remember_options(request.profile, request.workflow_id, request.options())
         self.history.begin(
             RunStart(key, request.profile, request.workflow_id, request.workflow_name, request.mode, stored,
                      request.options(), self._run_id, now)
@@ -619,6 +619,11 @@ class RunService(QObject):
             await _off_thread(write_json, Path(path), meta, frames(header.key), frames(header.key))
         else:
             await _off_thread(write_markdown, Path(path), meta, frames(header.key))
+
+    def remember_options(self, profile: str, workflow_id: str, options: Mapping[str, Any]) -> None:
+        """Keep a workflow's run options (what it learnt of its blocks stays with them)."""
+        kept = self.presets.options(profile, workflow_id)
+        self.presets.set_options(profile, workflow_id, {**kept, **options})
 
     # --- outlines ------------------------------------------------------------------------
 

@@ -277,7 +277,9 @@ class RunConsole(QWidget):
 
     def set_workflow(self, loaded: LoadedWorkflow | None) -> None:
         """Build the form for ``loaded`` and restore its last input and options."""
+        self._keep_options()
         self.workflow = loaded
+        self._options_profile = self.runs.profile
         has = loaded is not None
         for widget in (self.run_button, self.form, self.options, self.presets, self.save_preset_button):
             widget.setEnabled(has and (widget is not self.run_button or not self.runs.running))
@@ -317,6 +319,13 @@ class RunConsole(QWidget):
             self.notice.hide()
 
     _pending_for = ""
+    _options_profile = ""
+
+    def _keep_options(self) -> None:
+        """Remember the shown workflow's options (outputs typed but not yet run included) before
+        another workflow replaces them."""
+        if self.workflow is not None and self._options_profile:
+            self.runs.remember_options(self._options_profile, self.workflow.id, self.options.options())
 
     def _fit_input(self, fields: int, free_form: bool) -> None:
         """Give the input as much height as its fields need (the transcript gets the rest)."""
