@@ -55,6 +55,10 @@ from simdesk.ui.stream_view import TranscriptView
 NOTICE_STYLE = "background: #fef0c7; color: #4e1d09; border-radius: 4px; padding: 4px 8px;"
 FRAMES_SHOWN = 2000  # newest frames in the live inspector (all are in the history and the saved transcript)
 NO_INDICATOR = "QToolButton::menu-indicator { image: none; width: 0px; }"
+NO_OUTPUTS = (
+    "No outputs chosen: Sim will send the answer whole at the end. Pick outputs to stream "
+    "(they are offered after the first run)."
+)
 _BADGE_STATUS = {"Deployed": "completed", "Needs redeploy": "paused", "Not deployed": "failed"}
 
 
@@ -245,6 +249,7 @@ class RunConsole(QWidget):
         QShortcut(QKeySequence("Ctrl+Return"), self, self.run)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.stop)
         self.options.mode_changed.connect(lambda mode: self.run_button.setText(RUN_LABELS[mode]))
+        self.options.outputs.textChanged.connect(self._outputs_edited)
         self.copy_button.clicked.connect(self.copy_output)
         self.presets.activated.connect(self._load_preset)
         self.save_preset_button.clicked.connect(self._ask_preset_name)
@@ -335,6 +340,11 @@ class RunConsole(QWidget):
         wanted = min(max(wanted, line * 7), total // 2)
         self.split.setSizes([wanted, total - wanted])
 
+    def _outputs_edited(self, text: str) -> None:
+        """The "no outputs" banner goes once outputs are filled in (typed, picked or learnt)."""
+        if text.strip() and self.notice.text() == NO_OUTPUTS:
+            self.notice.hide()
+
     def _workflow_failed(self, workflow_id: str, message: str) -> None:
         self.show_notice(f"Cannot open {workflow_id}: {message}")
 
@@ -374,10 +384,7 @@ class RunConsole(QWidget):
             return False
         self.notice.hide()
         if request.mode == "stream" and not request.selected_outputs:
-            self.show_notice(
-                "No outputs chosen: Sim will send the answer whole at the end. Pick outputs to stream "
-                "(they are offered after the first run)."
-            )
+            self.show_notice(NO_OUTPUTS)
         return self.runs.start(request)
 
     def stop(self) -> None:
