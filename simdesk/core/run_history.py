@@ -326,9 +326,9 @@ class RunHistory:
         rows = self._query("WHERE key = ?", (key,))
         return rows[0] if rows else None
 
-    def last(self, profile: str | None = None) -> RunRecord | None:
-        """The most recently started run (of ``profile`` if given)."""
-        rows = self.recent(profile=profile, limit=1)
+    def last(self, profile: str | None = None, workflow_id: str | None = None) -> RunRecord | None:
+        """The most recently started run (of ``profile`` and ``workflow_id`` if given)."""
+        rows = self.recent(profile=profile, workflow_id=workflow_id, limit=1)
         return rows[0] if rows else None
 
     def recent(

@@ -117,6 +117,7 @@ class RunService(QObject):
     notice = Signal(str)
     outline_changed = Signal(str, object)
     busy_changed = Signal(bool)
+    cleared = Signal()
 
     def __init__(
         self,
@@ -562,6 +563,35 @@ class RunService(QObject):
         if outcome is not None:
             self.finished.emit(outcome)
 
+    def open_last_of(self, workflow_id: str) -> None:
+        """Soon show the last run of ``workflow_id`` (see :meth:`show_last`)."""
+        self._spawn(self.show_last(workflow_id))
+
+    async def show_last(self, workflow_id: str) -> bool:
+        """Show the last run of ``workflow_id`` on this profile, or nothing if it has none (a
+        console never shows another workflow's run under this one); False if none was shown."""
+        profile = self._profile
+        record = await _off_thread(self.history.last, profile, workflow_id)
+        if self.running or profile != self._profile:  # a run started or the profile changed meanwhile
+            return False
+        if record is None:
+            self.clear()
+            return False
+        if self.header is None or self.header.key != record.key:
+            await self.open_record(record)
+        return True
+
+    def clear(self) -> None:
+        """Show no run (a workflow or profile without one); nothing while a run is going."""
+        if self.running:
+            return
+        self.header = None
+        self._reset(Transcript())
+        self._run_id = None
+        self._server = (None, None)
+        self._status = "Ready"
+        self.cleared.emit()
+
     async def reopen_last(self) -> bool:
         """Open the last run of the current profile (at start-up); False if there is none."""
         record = await _off_thread(self.history.last, self._profile)
@@ -711,7 +741,7 @@ class RunService(QObject):
                 "a sync or streamed run on this plan. Long runs are safer with “Run in background”."
             )
 
-    def _spawn(self, coro: Awaitable[None]) -> None:
+    def _spawn(self, coro: Awaitable[Any]) -> None:
         self._tasks.spawn(coro)
 
     async def aclose(self) -> None:

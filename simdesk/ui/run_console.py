@@ -269,6 +269,7 @@ class RunConsole(QWidget):
         runs.notice.connect(self.show_notice)
         runs.busy_changed.connect(self._busy)
         runs.outline_changed.connect(self._outline)
+        runs.cleared.connect(self._cleared)
         if self.catalogue is not None:
             self.catalogue.workflow_loaded.connect(self.set_workflow)
             self.catalogue.workflow_failed.connect(self._workflow_failed)
@@ -306,6 +307,11 @@ class RunConsole(QWidget):
         self.options.set_options(options)
         self.options.set_outline(self.runs.outline(loaded.id), fill_defaults=True)
         self.runs.prefetch_outline(loaded.id, loaded.detail.summary.workspace_id)
+        header = self.runs.header
+        if not self.runs.running and (
+            header is None or header.workflow_id != loaded.id or header.profile != profile
+        ):  # this workflow's own last run, or an empty console
+            self.runs.open_last_of(loaded.id)
         restore = self._pending_input
         if restore is None or self._pending_for != loaded.id:
             restore = self.runs.presets.last_input(profile, loaded.id)
@@ -417,6 +423,16 @@ class RunConsole(QWidget):
                 self._pending_for = header.workflow_id
                 self.open_workflow(header.workflow_id)
 
+    def _cleared(self) -> None:
+        """No run to show: an empty transcript, result and wire view."""
+        self.transcript.reset(self.runs.transcript)
+        self.result.show_outcome(None)
+        self._frames_stale = True
+        self._sync_frames()
+        self.frame_detail.clear()
+        self.run_notices.hide()
+        self.timing.setText("Ready")
+
     _frames_stale = True
 
     def _frames_arrived(self, _groups: object) -> None:
@@ -433,7 +449,7 @@ class RunConsole(QWidget):
             self.frames_table.scrollToBottom()
 
     def _progress(self, progress: RunProgress) -> None:
-        self.timing.setText(timing_text(progress))
+        self.timing.setText(timing_text(progress) if self.runs.header is not None else "Ready")
 
     def _finished(self, outcome: Outcome) -> None:
         streamed = bool(self.runs.transcript.blocks)

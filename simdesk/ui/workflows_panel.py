@@ -172,7 +172,7 @@ class WorkflowsPanel(QWidget):
         self.id_field.returnPressed.connect(self._add_id)
         self.recent.itemActivated.connect(lambda item: self.run_opened.emit(item.data(Qt.ItemDataRole.UserRole)))
         if self.runs is not None:
-            self.runs.finished.connect(lambda _o: self._show_recent(self.tree.currentIndex()))
+            self.runs.finished.connect(self.refresh_recent)  # a method: disconnected when the panel goes
 
     # --- showing -------------------------------------------------------------------------
 
@@ -233,6 +233,10 @@ class WorkflowsPanel(QWidget):
     def _unavailable(self, reason: str) -> None:
         self.legacy_text.setText(reason)
         self.legacy.setVisible(bool(reason))
+
+    def refresh_recent(self, _outcome: object = None) -> None:
+        """Show the selected workflow's recent runs again (a run ended or changed)."""
+        self._show_recent(self.tree.currentIndex())
 
     def _show_recent(self, index: QModelIndex) -> None:
         self.recent.clear()
