@@ -245,6 +245,8 @@ class AppContext:
         )
         if self.jobs is not None:  # "Run in background" hands runs to the job tracker (issue 6)
             self.workbench.runs.set_job_handoff(self.jobs.service.handoff)
+            # ...and follows them there to their end, live (console and recent runs)
+            self.jobs.service.jobs_changed.connect(self.workbench.runs.follow_jobs)
 
     async def shutdown(self, *, cancel_tasks: bool = True) -> None:
         """Cancel pending work, close every HTTP client, save the layout, close the window."""

@@ -29,7 +29,7 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -44,6 +44,7 @@ from simdesk.api.streaming import RunStream
 from simdesk.core import frames as wire
 from simdesk.core.budget import Priority, working_at
 from simdesk.core.input_form import to_jsonable, to_wire
+from simdesk.core.jobs import Job, JobStatus
 from simdesk.core.outline import WorkflowOutline, merge, outline_from_spans
 from simdesk.core.presets import PresetStore
 from simdesk.core.run_history import RunHistory, RunRecord, RunStart
@@ -118,6 +119,7 @@ class RunService(QObject):
     outline_changed = Signal(str, object)
     busy_changed = Signal(bool)
     cleared = Signal()
+    history_changed = Signal()
 
     def __init__(
         self,
@@ -161,6 +163,7 @@ class RunService(QObject):
         self._server: tuple[float | None, float | None] = (None, None)
         self._warned_cap = False
         self._ended = True
+        self._following_job = False  # the shown run went to the job tracker and has not ended yet
         self._tasks = TaskSet()
         self._paint = QTimer(self)
         self._paint.setSingleShot(True)
@@ -278,6 +281,7 @@ class RunService(QObject):
         self._new_frames = 0
         self._raw.clear()
         self._stream = None
+        self._following_job = False
 
     async def _run(self, request: RunRequest, run_id: str) -> None:
         try:
@@ -481,7 +485,9 @@ class RunService(QObject):
         if self.header is not None:
             self.history.finish(self.header.key, outcome, self.transcript.timing.to_dict())
         self._flush()
-        self._clock.stop()
+        self._following_job = outcome.status == "background"  # the clock goes on until the job ends
+        if not self._following_job:
+            self._clock.stop()
         self._set_status(_status_line(outcome))
         self._emit_progress(running=False)
         self.finished.emit(outcome)
@@ -558,6 +564,10 @@ class RunService(QObject):
         )
         self.started.emit(self.header)
         outcome = transcript.outcome
+        if outcome is not None and outcome.status == "background":  # still with the job tracker
+            self._t0 = time.perf_counter() - max(0.0, time.time() - record.started_at)
+            self._following_job = True
+            self._clock.start()
         self._set_status(_status_line(outcome) if outcome else "Never finished")
         self._emit_progress(running=False)
         if outcome is not None:
@@ -599,6 +609,39 @@ class RunService(QObject):
             return False
         await self.open_record(record)
         return True
+
+    # --- runs handed to the job tracker ----------------------------------------------------
+
+    def follow_jobs(self, jobs: Sequence[Job]) -> None:
+        """The job tracker saw ``jobs`` change: a run handed to it follows it live on screen, and
+        its end is written to the history (shown or not)."""
+        for job in jobs:
+            if job.status.is_final or job.status == JobStatus.PAUSED:
+                self._spawn(self._job_ended(job))
+            elif self._shows_job(job):
+                self._set_status(f"In the background: {job.status.value}…")
+
+    def _shows_job(self, job: Job) -> bool:
+        header = self.header
+        return (
+            self._following_job and header is not None and header.run_id == job.run_id and header.profile == job.profile
+        )
+
+    async def _job_ended(self, job: Job) -> None:
+        record = await _off_thread(self.history.of_run, job.profile, job.run_id)
+        if record is None or record.status != "background":
+            return
+        outcome = job_outcome(job)
+        self.history.finish(record.key, outcome, record.timing)
+        if self._shows_job(job) and self.header is not None and self.header.key == record.key:
+            self._following_job = False
+            self._clock.stop()
+            self.transcript.outcome = outcome
+            self._server = (outcome.duration_ms, outcome.cost)
+            self._set_status(_status_line(outcome))
+            self._emit_progress(running=False)
+            self.finished.emit(outcome)
+        self.history_changed.emit()
 
     # --- copy and save -------------------------------------------------------------------
 
@@ -720,7 +763,7 @@ class RunService(QObject):
         self._emit_progress()
 
     def _emit_progress(self, running: bool | None = None) -> None:
-        live = self.running if running is None else running
+        live = (self.running or self._following_job) if running is None else running
         elapsed = time.perf_counter() - self._t0 if live else (self.transcript.timing.ended or 0.0)
         duration, cost = self._server
         self.progress.emit(
@@ -795,6 +838,23 @@ def _tail_frames(history: RunHistory, key: str) -> list[tuple[float, str]]:
     tail: deque[tuple[float, str]] = deque(maxlen=RAW_KEEP)
     tail.extend(history.frames(key))
     return list(tail)
+
+
+_JOB_OUTCOMES = {
+    JobStatus.COMPLETED: "completed",
+    JobStatus.FAILED: "failed",
+    JobStatus.CANCELLED: "cancelled",
+    JobStatus.PAUSED: "paused",
+}
+
+
+def job_outcome(job: Job) -> Outcome:
+    """How a run the job tracker followed ended, as the console and the history say it."""
+    duration = (job.ended_at - job.started_at) * 1000 if job.ended_at and job.started_at else None
+    return Outcome(
+        _JOB_OUTCOMES.get(job.status, "interrupted"), output=job.output, error=job.error, error_code=job.error_code,
+        run_id=job.run_id, duration_ms=duration, cost=job.cost, note=job.note or "Followed to its end in Jobs.",
+    )  # fmt: skip
 
 
 def _status_line(outcome: Outcome | None) -> str:

@@ -107,6 +107,7 @@ def build_workbench(data_dir: Path, settings: Settings | None = None) -> Workben
     bench = Workbench(history, presets, catalogue, runs, panel, console)
     panel.workflow_activated.connect(console.open_workflow)
     panel.run_opened.connect(bench.open_run)
+    runs.history_changed.connect(panel.refresh_recent)
     # after a run, the server's run count and last run change: refresh quietly, a moment later
     later = QTimer(runs)  # lives as long as the service whose signal starts it
     later.setSingleShot(True)
