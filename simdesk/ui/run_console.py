@@ -51,8 +51,8 @@ from simdesk.ui.json_view import JsonHighlighter
 from simdesk.ui.result_view import ResultView, pill_style
 from simdesk.ui.run_options import RUN_LABELS, RunOptions
 from simdesk.ui.stream_view import TranscriptView
+from simdesk.ui.theme import set_tone
 
-NOTICE_STYLE = "background: #fef0c7; color: #4e1d09; border-radius: 4px; padding: 4px 8px;"
 FRAMES_SHOWN = 2000  # newest frames in the live inspector (all are in the history and the saved transcript)
 NO_INDICATOR = "QToolButton::menu-indicator { image: none; width: 0px; }"
 NO_OUTPUTS = (
@@ -131,7 +131,7 @@ class RunConsole(QWidget):
         self.notice = QLabel()
         self.notice.setObjectName("consoleNotice")
         self.notice.setWordWrap(True)
-        self.notice.setStyleSheet(NOTICE_STYLE)
+        set_tone(self.notice, "hint")
         self.notice.hide()
 
         self.form = InputForm()
@@ -468,7 +468,7 @@ class RunConsole(QWidget):
 
     def _run_notices(self, text: str) -> None:
         self.run_notices.setText(text)
-        self.run_notices.setStyleSheet("color: #d92d20;")
+        set_tone(self.run_notices, "error")
         self.run_notices.setVisible(bool(text))
 
     def show_notice(self, text: str) -> None:

@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from PySide6.QtCore import QEvent, Signal
-from PySide6.QtGui import QPalette
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -28,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from simdesk.core.outline import WorkflowOutline
+from simdesk.ui.theme import set_tone
 
 MODES = (("stream", "Stream"), ("sync", "Run (sync)"), ("async", "Run in background"))
 RUN_LABELS = {"stream": "▶ Stream", "sync": "▶ Run", "async": "▶ Queue"}
@@ -184,10 +184,7 @@ class RunOptions(QWidget):
         text = self.hint_text()
         self.hint.setText(text)
         self.hint.setVisible(bool(text))
-        role = QPalette.ColorRole.BrightText if self.unknown_outputs() else QPalette.ColorRole.PlaceholderText
-        palette = self.hint.palette()
-        palette.setColor(QPalette.ColorRole.WindowText, self.palette().color(role))
-        self.hint.setPalette(palette)
+        set_tone(self.hint, "error" if self.unknown_outputs() else "muted")
 
     def _rebuild_menu(self) -> None:
         self.menu.clear()
@@ -208,12 +205,6 @@ class RunOptions(QWidget):
         if not on and selector in current:
             current.remove(selector)
         self.outputs.setText(", ".join(current))
-
-    def changeEvent(self, event: QEvent) -> None:
-        """A theme switch recolours the hint."""
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange:
-            self._update_hint()
 
     def _mode_changed(self) -> None:
         mode = self.mode()
