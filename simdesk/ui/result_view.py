@@ -27,10 +27,7 @@ def pill_style(status: str, palette: QPalette) -> str:
     """Stylesheet of a status pill for ``status`` (the text says the status too, never the colour alone)."""
     colors = colors_for(palette)
     fill = colors.pills.get(status, colors.pills["cancelled"])
-    return (
-        f"background: {fill}; color: {PILL_TEXT}; border-radius: 9px;"
-        " padding: 2px 10px; font-weight: 600;"
-    )
+    return f"background: {fill}; color: {PILL_TEXT}; border-radius: 9px; padding: 2px 10px; font-weight: 600;"
 
 
 def status_words(status: str) -> str:
