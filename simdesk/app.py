@@ -289,9 +289,11 @@ def compose(
     from simdesk.ui.main_window import MainWindow
     from simdesk.ui.theme import ThemeController
     from simdesk.ui.usage_meter_install import install_usage
+    from simdesk.ui.wheel_guard import install_wheel_guard
 
     settings = Settings.at(paths.settings_file, paths.state_file)
     theme = ThemeController(app)
+    install_wheel_guard(app)  # scrolling a panel never changes a spin box or combo box
     theme.set_mode(settings.get(THEME))
     secrets = secrets if secrets is not None else Secrets()
     if redaction is not None:
