@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTableView,
     QTabWidget,
@@ -147,10 +148,20 @@ class RunConsole(QWidget):
         preset_row.addWidget(self.presets, 1)
         preset_row.addWidget(self.save_preset_button)
         preset_row.addWidget(self.delete_preset_button)
-        input_panel = QWidget()
+        # On a short screen the input form scrolls (presets and options stay in sight) rather
+        # than pushing the console past its dock.
+        input_scroll = QScrollArea()
+        input_scroll.setObjectName("inputScroll")
+        input_scroll.setWidgetResizable(True)
+        input_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        input_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        input_scroll.setWidget(self.form)
+        line = self.fontMetrics().height()
+        input_scroll.setMinimumHeight(line * 2)
+        input_panel = self.input_panel = QWidget()
         input_layout = QVBoxLayout(input_panel)
         input_layout.setContentsMargins(0, 0, 0, 0)
-        input_layout.addWidget(self.form, 1)
+        input_layout.addWidget(input_scroll, 1)
         input_layout.addLayout(preset_row)
         input_layout.addWidget(self.options)
 
@@ -205,6 +216,7 @@ class RunConsole(QWidget):
         self.timing = QLabel("Ready")
         self.timing.setObjectName("timingStrip")
         self.timing.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.timing.setWordWrap(True)  # a narrow console wraps the figures rather than cutting them
         self.copy_button = QToolButton()
         self.copy_button.setText("Copy output")
         self.copy_button.setObjectName("copyOutput")
@@ -233,6 +245,8 @@ class RunConsole(QWidget):
 
         self.split = QSplitter(Qt.Orientation.Vertical)
         self.split.setObjectName("consoleSplit")
+        for view in (self.transcript, self.frames_table, self.frame_detail):  # they scroll
+            view.setMinimumHeight(line * 2 + 8)
         self.split.addWidget(input_panel)
         self.split.addWidget(self.tabs)
         self.split.setStretchFactor(0, 2)
