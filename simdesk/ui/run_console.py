@@ -419,12 +419,7 @@ class RunConsole(QWidget):
         self.stop_button.setText("■ Stop")
 
     def _started(self, header: RunHeader) -> None:
-        self.transcript.reset(self.runs.transcript)
-        self.result.show_outcome(None)
-        self._frames_stale = True
-        self._sync_frames()
-        self.frame_detail.clear()
-        self.run_notices.hide()
+        self._show_transcript()
         self.tabs.setCurrentIndex(0)
         streaming = header.mode == "stream"
         total = max(self.output_split.height(), 200)
@@ -439,13 +434,17 @@ class RunConsole(QWidget):
 
     def _cleared(self) -> None:
         """No run to show: an empty transcript, result and wire view."""
+        self._show_transcript()
+        self.timing.setText("Ready")
+
+    def _show_transcript(self) -> None:
+        """Show the service's transcript from scratch, with no result yet and the frames to reload."""
         self.transcript.reset(self.runs.transcript)
         self.result.show_outcome(None)
         self._frames_stale = True
         self._sync_frames()
         self.frame_detail.clear()
         self.run_notices.hide()
-        self.timing.setText("Ready")
 
     _frames_stale = True
 
