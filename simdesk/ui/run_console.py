@@ -245,7 +245,7 @@ class RunConsole(QWidget):
 
         self.split = QSplitter(Qt.Orientation.Vertical)
         self.split.setObjectName("consoleSplit")
-        for view in (self.transcript, self.frames_table, self.frame_detail):  # they scroll
+        for view in (self.transcript, self.result.tree, self.frames_table, self.frame_detail):  # they scroll
             view.setMinimumHeight(line * 2 + 8)
         self.split.addWidget(input_panel)
         self.split.addWidget(self.tabs)

@@ -46,7 +46,8 @@ def _visible(root: QWidget | None) -> list[QWidget]:
     if root is None:
         return []
     found = [root, *root.findChildren(QWidget)]
-    return [w for w in found if w.isVisible() and w.width() > 0 and w.height() > 0 and not w.isWindow()]
+    # a collapsed splitter pane is moved out of sight, still "visible": what counts is what shows
+    return [w for w in found if w.isVisible() and not w.isWindow() and not w.visibleRegion().isEmpty()]
 
 
 def _shown(dock: QDockWidget) -> list[QWidget]:
@@ -108,8 +109,14 @@ def full_app(
     with qtbot.waitSignal(bench.catalogue.workflow_loaded, timeout=10_000):
         bench.console.open_workflow(demo.STORY_ID)
     bench.console.options.set_options({"mode": "stream", "selectedOutputs": ["Storyteller.content"]})
-    with qtbot.waitSignal(bench.runs.finished, timeout=10_000):  # a finished run: result and figures shown
+    with qtbot.waitSignal(bench.runs.finished, timeout=10_000):  # a streamed run: transcript and figures
         assert bench.console.run()
+    with qtbot.waitSignal(bench.catalogue.workflow_loaded, timeout=10_000):
+        bench.console.open_workflow(demo.ECHO_ID)
+    bench.console.options.set_mode("sync")
+    with qtbot.waitSignal(bench.runs.finished, timeout=10_000):  # a sync run: the output as a tree
+        assert bench.console.run()
+    assert not bench.console.result.tree.isHidden()
     ctx.window.show()
     qtbot.waitExposed(ctx.window)
     return ctx
