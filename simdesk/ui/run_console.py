@@ -357,7 +357,8 @@ class RunConsole(QWidget):
         total = max(self.split.height(), 400)
         line = self.fontMetrics().height()
         wanted = line * 9 if free_form or not fields else line * 4 + fields * (line + 16) + 40
-        wanted = min(max(wanted, line * 7), total // 2)
+        below = self.presets.sizeHint().height() + self.options.sizeHint().height() + 12  # presets, options
+        wanted = min(max(wanted, line * 7) + below, max(total // 2, total - line * 8))
         self.split.setSizes([wanted, total - wanted])
 
     def _outputs_edited(self, text: str) -> None:
