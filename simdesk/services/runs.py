@@ -580,10 +580,10 @@ class RunService(QObject):
     async def show_last(self, workflow_id: str) -> bool:
         """Show the last run of ``workflow_id`` on this profile, or nothing if it has none (a
         console never shows another workflow's run under this one); False if none was shown."""
-        profile = self._profile
+        profile, shown = self._profile, self.header
         record = await _off_thread(self.history.last, profile, workflow_id)
-        if self.running or profile != self._profile:  # a run started or the profile changed meanwhile
-            return False
+        if self.running or profile != self._profile or self.header is not shown:
+            return False  # a run started, another was opened, or the profile changed meanwhile
         if record is None:
             self.clear()
             return False
