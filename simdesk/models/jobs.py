@@ -67,6 +67,7 @@ _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 _ALIGN = int(Qt.ItemDataRole.TextAlignmentRole)
 _SORT, _JOB, _STATUS = int(SortRole), int(JobRole), int(StatusRole)
 _COLUMNS = len(Column)
+_PROFILE = int(Column.PROFILE)
 Now = Callable[[], float]
 
 # Per column (in Column order): the text shown, and a value that sorts naturally.
@@ -134,6 +135,8 @@ class JobTableModel(QAbstractTableModel):
         if role == _SORT:
             return _SORT_KEYS[column](job, self._now)
         if role == _DISPLAY or role == _ACCESSIBLE:
+            if column == _PROFILE and job.profile in self._missing:
+                return f"{job.profile} (no longer exists)"
             return _TEXTS[column](job, self._now)
         if role == _JOB:
             return job

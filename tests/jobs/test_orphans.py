@@ -66,6 +66,7 @@ def test_jobs_of_a_vanished_profile_say_so_keep_results_and_can_be_attached_or_d
     assert row is not None
     tooltip = panel.model.index(row, Column.STATUS).data(0x0003)  # ToolTipRole
     assert "Profile “Session” no longer exists" in tooltip
+    assert panel.model.index(row, Column.PROFILE).data() == "Session (no longer exists)"
     assert service.get("j1").output == {"answer": 42}  # type: ignore[union-attr]
 
     # delete asks first; "no" keeps them
@@ -78,6 +79,7 @@ def test_jobs_of_a_vanished_profile_say_so_keep_results_and_can_be_attached_or_d
     moved = service.get("j1")
     assert moved is not None and moved.profile == "Work" and moved.output == {"answer": 42}
     assert "Attached to “Work”" in (moved.note or "")
+    assert panel.model.index(panel.model.row_of("j1"), Column.PROFILE).data() == "Work"  # type: ignore[arg-type]
     assert any(j.id == "j2" and j.profile == "Work" for j in service.tracker.scheduler.tracked())
     assert panel.orphans.isHidden()
     assert service.get("j3").profile == "Demo"  # type: ignore[union-attr]
