@@ -248,6 +248,8 @@ class AppContext:
             self.messages.send_error(self.workbench.history.problem.message)
         if self.jobs is not None:  # "Run in background" hands runs to the job tracker (issue 6)
             self.workbench.runs.set_job_handoff(self.jobs.service.handoff)
+            # ...and follows them there to their end, live (console and recent runs)
+            self.jobs.service.jobs_changed.connect(self.workbench.runs.follow_jobs)
 
     async def shutdown(self, *, cancel_tasks: bool = True) -> None:
         """Cancel pending work, close every HTTP client, save the layout, close the window."""
@@ -290,11 +292,13 @@ def compose(
     from simdesk.ui.main_window import MainWindow
     from simdesk.ui.theme import ThemeController
     from simdesk.ui.usage_meter_install import install_usage
+    from simdesk.ui.wheel_guard import install_wheel_guard
 
     # QSettings writes through a link to its target: a link out of its folder is set aside first
     moved = [move_escaping_link(f, "settings") for f in (paths.settings_file, paths.state_file)]
     settings = Settings.at(paths.settings_file, paths.state_file)
     theme = ThemeController(app)
+    install_wheel_guard(app)  # scrolling a panel never changes a spin box or combo box
     theme.set_mode(settings.get(THEME))
     secrets = secrets if secrets is not None else Secrets()
     if redaction is not None:

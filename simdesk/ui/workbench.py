@@ -65,6 +65,10 @@ class Workbench:
 
         The browser opens on the workspace last chosen on ``name``, else ``default_workspace``.
         """
+        switched = name != self.runs.profile
+        if switched and not self.runs.running:  # the last profile's workflow and run are not this one's
+            self.console.set_workflow(None)
+            self.runs.clear()
         self.runs.set_profile(name, client, key, base_url=base_url)
         self.catalogue.set_profile(name, client, default_workspace=default_workspace)
         if reopen_last and not self.runs.running:
@@ -103,8 +107,9 @@ def build_workbench(data_dir: Path, settings: Settings | None = None) -> Workben
     bench = Workbench(history, presets, catalogue, runs, panel, console)
     panel.workflow_activated.connect(console.open_workflow)
     panel.run_opened.connect(bench.open_run)
+    runs.history_changed.connect(panel.refresh_recent)
     # after a run, the server's run count and last run change: refresh quietly, a moment later
-    later = QTimer(panel)
+    later = QTimer(runs)  # lives as long as the service whose signal starts it
     later.setSingleShot(True)
     later.setInterval(REFRESH_AFTER_RUN_MS)
     later.timeout.connect(catalogue.refresh_counts)
