@@ -61,4 +61,9 @@ def test_each_workflow_and_profile_shows_its_own_run(
         bench.use_profile("test", get)  # back: the profile's last run (Echo) and its workflow
     assert bench.runs.header is not None and bench.runs.header.workflow_id == demo.ECHO_ID
     assert console.result.output() == {"message": "hi"}
-    qtbot.waitUntil(lambda: console.workflow is not None and console.workflow.id == demo.ECHO_ID, timeout=10_000)
+
+    def echo_is_open() -> bool:  # read afresh on each call (the assert above narrowed the attribute)
+        shown = console.workflow
+        return shown is not None and shown.id == demo.ECHO_ID
+
+    qtbot.waitUntil(echo_is_open, timeout=10_000)
