@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from simdesk.api import SimClient
-from simdesk.core.runs import RunStatus
+from simdesk.core.runs import Run, RunStatus
 from simdesk.core.stream_events import Final, StreamEvent
 from tests.api.helpers import run
 from tests.realsim.conftest import RealSim
@@ -22,7 +22,13 @@ from tests.realsim.conftest import RealSim
 pytestmark = [pytest.mark.realsim, pytest.mark.timeout(600)]
 
 Connect = Callable[[], SimClient]
-POLL = {"poll_interval": 0.5, "max_interval": 2.0, "timeout": 300.0}
+
+
+async def _finish(sim: SimClient, workflow_id: str, run_id: str, on_update: Callable[[Run], None] | None = None) -> Run:
+    """Poll the run until it ends (briskly: these runs take seconds, the first poll may compile)."""
+    return await sim.wait_for_run(
+        workflow_id, run_id, poll_interval=0.5, max_interval=2.0, timeout=300.0, on_update=on_update
+    )
 
 
 async def _stream(sim: SimClient, workflow_id: str, message: str) -> tuple[list[StreamEvent], float]:
@@ -106,9 +112,7 @@ def test_async_run_is_followed_until_it_completes(real: RealSim, connect: Connec
         async with connect() as sim:
             receipt = await sim.execute_async(real.workflow_id, {"message": "queued"})
             seen: list[RunStatus] = []
-            done = await sim.wait_for_run(
-                real.workflow_id, receipt.run_id, on_update=lambda r: seen.append(r.status), **POLL
-            )
+            done = await _finish(sim, real.workflow_id, receipt.run_id, lambda r: seen.append(r.status))
             return receipt, done, seen
 
     receipt, done, seen = run(go())
@@ -126,7 +130,7 @@ def test_legacy_async_job_reports_completed(real: RealSim) -> None:
         async with SimClient(real.base_url, real.api_key, surface="legacy") as sim:
             receipt = await sim.execute_async(real.workflow_id, {"message": "legacy job"})
             assert receipt.job_id is not None
-            done = await sim.wait_for_run(real.workflow_id, receipt.run_id, **POLL)
+            done = await _finish(sim, real.workflow_id, receipt.run_id)
             return receipt, done, await sim.get_job(receipt.job_id)
 
     receipt, done, job = run(go())
@@ -173,7 +177,7 @@ def test_cancelled_async_run_ends_cancelled(real: RealSim, connect: Connect) -> 
         async with connect() as sim:
             receipt = await sim.execute_async(workflow_id, {"message": "stop me"})
             answer = await sim.cancel_run(workflow_id, receipt.run_id)
-            return answer, await sim.wait_for_run(workflow_id, receipt.run_id, **POLL)
+            return answer, await _finish(sim, workflow_id, receipt.run_id)
 
     answer, done = run(go())
     assert answer.success, answer
