@@ -260,6 +260,15 @@ sign_in() {
         die "could not sign up or sign in (see $LOGS/next-dev.log)"
 }
 
+# Unless ids/$1 exists: POST $4 to route $3 and keep the answer's field $2 in ids/$1.
+remember() {
+    [ -s "$IDS/$1" ] && return 0
+    local answer
+    answer="$(post "$3" "$4")" || die "POST $3 failed (see $LOGS/next-dev.log)"
+    json_get "$2" <<<"$answer" >"$IDS/$1.tmp" || die "unexpected answer from $3: $answer"
+    mv "$IDS/$1.tmp" "$IDS/$1"
+}
+
 # Gives block $1 (a Start block) one declared input field, `message`, as the editor would.
 declare_message_input() {
     psql_sim simstudio -c "update workflow_blocks set sub_blocks = jsonb_set(sub_blocks, '{inputFormat,value}',
@@ -298,14 +307,8 @@ make_workflow() {
 provision() {
     mkdir -p "$IDS"
     sign_in
-    if [ ! -s "$IDS/workspace" ]; then
-        post /api/workspaces '{"name":"simdesk real-sim","skipDefaultWorkflow":true}' |
-            json_get 'd["workspace"]["id"]' >"$IDS/workspace.tmp" && mv "$IDS/workspace.tmp" "$IDS/workspace"
-    fi
-    if [ ! -s "$IDS/api-key" ]; then
-        post /api/users/me/api-keys '{"name":"simdesk real-sim"}' |
-            json_get 'd["key"]["key"]' >"$IDS/api-key.tmp" && mv "$IDS/api-key.tmp" "$IDS/api-key"
-    fi
+    remember workspace 'd["workspace"]["id"]' /api/workspaces '{"name":"simdesk real-sim","skipDefaultWorkflow":true}'
+    remember api-key 'd["key"]["key"]' /api/users/me/api-keys '{"name":"simdesk real-sim"}'
     make_workflow echo Echo ""
     make_workflow wait8 "Wait 8s" 8
     make_workflow wait40 "Wait 40s" 40
@@ -320,6 +323,33 @@ EOF
     chmod 600 "$ENV_FILE"
 }
 
+# `next dev` compiles a route on its first call, which can take minutes on a busy machine: longer
+# than the client's 30 s deadline. Call every route the tests use once (an id that does not
+# exist is enough to compile a route), so the tests measure Sim and not the compiler.
+warm() {
+    curl -s -o /dev/null -m 900 -H "X-API-Key: $(cat "$IDS/api-key")" -H 'Content-Type: application/json' \
+        -X "$1" ${3:+-d "$3"} "$BASE$2" || say "warning: $1 $2 did not answer"
+}
+
+warm_routes() {
+    local wf t0
+    wf="$(cat "$IDS/echo")"
+    t0=$(now)
+    say "warming the routes the tests use (slow only the first time)"
+    warm POST "/api/v2/workflows/$wf/execute" '{"input":{"message":"warm"}}'
+    warm POST "/api/v2/workflows/$wf/execute" '{"input":{"message":"warm"},"async":true}'
+    warm POST "/api/workflows/$wf/execute" '{"message":"warm"}'
+    warm GET "/api/v2/workflows/$wf/runs/warm-up"
+    warm POST "/api/v2/workflows/$wf/runs/warm-up/cancel"
+    warm GET "/api/workflows/$wf/executions/warm-up"
+    warm GET /api/jobs/warm-up
+    warm GET /api/users/me/usage-limits
+    warm GET /api/v2/workspaces
+    warm GET "/api/v2/workflows?workspaceId=$(cat "$IDS/workspace")"
+    warm GET "/api/v2/workflows/$wf"
+    say "routes warm after $(($(now) - t0)) s"
+}
+
 bring_up() {
     mkdir -p "$STATE" "$LOGS"
     local t0
@@ -331,6 +361,7 @@ bring_up() {
     start_redis
     start_next
     provision
+    warm_routes
     say "Sim is up at $BASE (bring-up $(($(now) - t0)) s); ids and key in $ENV_FILE"
 }
 
