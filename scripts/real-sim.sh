@@ -100,6 +100,11 @@ need_tools() {
     local major
     major="$(node -p 'process.versions.node.split(".")[0]')"
     [ "$major" -ge 20 ] || die "Sim needs Node.js >= 20; node here is $(node --version)"
+}
+
+# What the script can fetch by itself (after SIM_SRC is known to be there, so a run that is missing
+# it stops before installing anything).
+install_tools() {
     if ! command -v redis-server >/dev/null 2>&1; then
         [ "$IS_ROOT" = 1 ] || die "redis-server is missing (e.g. sudo apt-get install redis-server)"
         say "installing redis-server with apt-get"
@@ -356,6 +361,7 @@ bring_up() {
     t0=$(now)
     need_tools
     checkout_sim
+    install_tools
     install_deps
     start_postgres
     start_redis
