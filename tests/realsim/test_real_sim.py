@@ -7,6 +7,7 @@ the deadlines below allow for it.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import Any
@@ -183,6 +184,24 @@ def test_cancelled_async_run_ends_cancelled(real: RealSim, connect: Connect) -> 
     assert answer.success, answer
     assert done.status is RunStatus.CANCELLED
     assert done.error is None  # real Sim reports a cancelled run without an error
+
+
+def test_dropping_a_stream_cancels_the_run(real: RealSim, connect: Connect) -> None:
+    """Giving up on a stream closes the connection, and Sim then ends the run ``cancelled``."""
+    workflow_id = _wait_workflow(real, slow=False)
+
+    async def go() -> tuple[str | None, Run]:
+        async with connect() as sim:
+            async with sim.stream(workflow_id, {"message": "dropped"}) as stream:
+                # the Wait block sends nothing for seconds: stop waiting well before it ends
+                with pytest.raises(TimeoutError):
+                    await asyncio.wait_for(anext(stream), 3.0)
+            assert stream.run_id is not None
+            return stream.run_id, await _finish(sim, workflow_id, stream.run_id)
+
+    run_id, done = run(go())
+    assert done.run_id == run_id
+    assert done.status is RunStatus.CANCELLED
 
 
 def test_official_sdk_runs_the_echo_workflow(real: RealSim) -> None:
