@@ -237,13 +237,18 @@ EOF
     local t0
     t0=$(now)
     say "starting next dev on $BASE (log: $LOGS/next-dev.log)"
-    # node directly rather than `bun run`: bun would apply bunfig.toml's localhost app URL
-    (cd "$SIM/apps/sim" && NODE_OPTIONS='--max-old-space-size=8192' setsid nice -n "$NICE" \
+    rm -f "$STATE/next.pid"
+    # node directly rather than `bun run`: bun would apply bunfig.toml's localhost app URL. In a
+    # session of its own, whose id (the shell's pid, kept by exec) goes to next.pid: --stop kills
+    # that whole process group, next-server and its workers included.
+    (cd "$SIM/apps/sim" && NODE_OPTIONS='--max-old-space-size=8192' setsid sh -c \
+        'echo $$ >"$1"; shift; exec "$@"' sh "$STATE/next.pid" nice -n "$NICE" \
         node ../../node_modules/next/dist/bin/next dev --port "$APP_PORT" --hostname 127.0.0.1 \
-        >"$LOGS/next-dev.log" 2>&1 </dev/null &
-        echo $! >"$STATE/next.pid")
+        >"$LOGS/next-dev.log" 2>&1 </dev/null &)
     until curl -sf -m 300 "$BASE/api/health" >/dev/null 2>&1; do
-        kill -0 "$(cat "$STATE/next.pid")" 2>/dev/null || die "next dev exited; see $LOGS/next-dev.log"
+        if [ -s "$STATE/next.pid" ] && ! kill -0 "$(cat "$STATE/next.pid")" 2>/dev/null; then
+            die "next dev exited; see $LOGS/next-dev.log"
+        fi
         sleep 3
     done
     say "first /api/health answered after $(($(now) - t0)) s"
