@@ -353,6 +353,7 @@ warm_routes() {
     warm GET "/api/v2/workflows/$wf/runs/warm-up"
     warm POST "/api/v2/workflows/$wf/runs/warm-up/cancel"
     warm GET "/api/workflows/$wf/executions/warm-up"
+    warm POST "/api/workflows/$wf/executions/warm-up/cancel"
     warm GET /api/jobs/warm-up
     warm GET /api/users/me/usage-limits
     warm GET /api/v2/workspaces

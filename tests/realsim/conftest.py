@@ -20,10 +20,12 @@ from pathlib import Path
 import pytest
 
 from simdesk.api import SimClient
+from simdesk.core.runs import Surface
 
 REQUIRED = ("SIM_REAL_BASE_URL", "SIM_REAL_API_KEY", "SIM_REAL_WORKFLOW_ID")
 SKIP_REASON = "set SIM_REAL_BASE_URL, SIM_REAL_API_KEY and SIM_REAL_WORKFLOW_ID to run against a real Sim"
 HERE = Path(__file__).parent
+CALL_DEADLINE_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -59,9 +61,23 @@ def real() -> RealSim:
 
 
 @pytest.fixture
-def connect(real: RealSim) -> Callable[[], SimClient]:
-    """``connect()`` → a fresh client for the real server (open it with ``async with``).
+def connect(real: RealSim) -> Callable[..., SimClient]:
+    """``connect()`` → a fresh client for the real server (open it with ``async with``);
+    ``connect("legacy")`` one that uses only the legacy routes.
 
-    Each test runs on its own event loop, and an httpx client belongs to the loop it was used on,
-    so clients are not shared between tests."""
-    return lambda: SimClient(real.base_url, real.api_key)
+    The call deadline is 120 s unless a test passes ``timeout``: these tests are about what Sim
+    answers, and ``next dev`` on a busy machine has taken 25-35 s over an ordinary call (the
+    client's default deadline is 30 s). Each test runs on its own event loop, and an httpx
+    client belongs to the loop it was used on, so clients are not shared between tests."""
+
+    def make(surface: Surface | None = None, *, timeout: float = CALL_DEADLINE_S) -> SimClient:
+        return SimClient(real.base_url, real.api_key, surface=surface, timeout=timeout)
+
+    return make
+
+
+@pytest.fixture(params=["v2", "legacy"])
+def surface(request: pytest.FixtureRequest) -> Surface:
+    """Each test using this runs twice: on Sim's v2 routes and on its legacy ones."""
+    value: Surface = request.param
+    return value

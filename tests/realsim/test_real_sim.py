@@ -15,14 +15,15 @@ from typing import Any
 import pytest
 
 from simdesk.api import SimClient
-from simdesk.core.runs import Job, Run, RunStatus
+from simdesk.api.client import DEFAULT_TIMEOUT_S
+from simdesk.core.runs import Job, Run, RunStatus, Surface
 from simdesk.core.stream_events import Final, StreamEvent
 from tests.api.helpers import run
 from tests.realsim.conftest import RealSim
 
 pytestmark = [pytest.mark.realsim, pytest.mark.timeout(600)]
 
-Connect = Callable[[], SimClient]
+Connect = Callable[..., SimClient]
 
 
 async def _finish(sim: SimClient, workflow_id: str, run_id: str, on_update: Callable[[Run], None] | None = None) -> Run:
@@ -46,17 +47,20 @@ async def _stream(sim: SimClient, workflow_id: str, message: str) -> tuple[list[
     return events, first
 
 
-def _wait_workflow(real: RealSim, *, slow: bool) -> str:
-    """The 40 s Wait workflow (``slow``), else whichever Wait workflow is configured."""
-    choice = real.wait_workflow_id if slow else (real.wait8_workflow_id or real.wait_workflow_id)
+def _wait_workflow(real: RealSim, *, only_slow: bool = False) -> str:
+    """The 40 s Wait workflow, else (unless ``only_slow``) the 8 s one.
+
+    Cancel tests prefer the 40 s one: a busy ``next dev`` has been seen to sit on a request for
+    half a minute, long enough for an 8 s run to finish before its cancel arrives."""
+    choice = real.wait_workflow_id if only_slow else (real.wait_workflow_id or real.wait8_workflow_id)
     if choice is None:
         pytest.skip("set SIM_REAL_WAIT_WORKFLOW_ID (Start → Wait 40 s) to run this")
     return choice
 
 
-def test_sync_execute_echoes_the_start_input(real: RealSim, connect: Connect) -> None:
+def test_sync_execute_echoes_the_start_input(real: RealSim, connect: Connect, surface: Surface) -> None:
     async def go() -> Any:
-        async with connect() as sim:
+        async with connect(surface) as sim:
             return await sim.execute(real.workflow_id, {"message": "hello real sim"})
 
     result = run(go())
@@ -66,9 +70,9 @@ def test_sync_execute_echoes_the_start_input(real: RealSim, connect: Connect) ->
     assert result.duration_ms is not None and result.duration_ms >= 0
 
 
-def test_stream_ends_with_a_final_event_carrying_the_output(real: RealSim, connect: Connect) -> None:
+def test_stream_ends_with_a_final_event_carrying_the_output(real: RealSim, connect: Connect, surface: Surface) -> None:
     async def go() -> list[StreamEvent]:
-        async with connect() as sim:
+        async with connect(surface) as sim:
             events, _ = await _stream(sim, real.workflow_id, "hello stream")
             return events
 
@@ -79,12 +83,12 @@ def test_stream_ends_with_a_final_event_carrying_the_output(real: RealSim, conne
     assert final.output["message"] == "hello stream"
 
 
-def test_stream_whose_first_frame_comes_after_8s(real: RealSim, connect: Connect) -> None:
+def test_stream_whose_first_frame_comes_after_8s(real: RealSim, connect: Connect, surface: Surface) -> None:
     """Sim sends a stream's headers only with its first frame: here ~8 s, inside the deadline."""
     workflow_id = real.wait8_workflow_id or pytest.skip("set SIM_REAL_WAIT8_WORKFLOW_ID (Start → Wait 8 s)")
 
     async def go() -> tuple[list[StreamEvent], float]:
-        async with connect() as sim:
+        async with connect(surface) as sim:
             return await _stream(sim, workflow_id, "eight")
 
     events, first = run(go())
@@ -92,14 +96,16 @@ def test_stream_whose_first_frame_comes_after_8s(real: RealSim, connect: Connect
     assert isinstance(events[-1], Final) and events[-1].success, events
 
 
-def test_stream_whose_first_frame_comes_after_the_30s_call_deadline(real: RealSim, connect: Connect) -> None:
+def test_stream_whose_first_frame_is_later_than_the_30s_call_deadline(
+    real: RealSim, connect: Connect, surface: Surface
+) -> None:
     """A Wait of 40 s before any output: the headers arrive after ~40 s, beyond the client's 30 s
-    deadline for an ordinary call, and the stream must still wait for them (dropping the
-    connection would cancel the run)."""
-    workflow_id = _wait_workflow(real, slow=True)
+    deadline for an ordinary call (the client here has that default deadline), and the stream
+    must still wait for them (dropping the connection would cancel the run)."""
+    workflow_id = _wait_workflow(real, only_slow=True)
 
     async def go() -> tuple[list[StreamEvent], float]:
-        async with connect() as sim:
+        async with connect(surface, timeout=DEFAULT_TIMEOUT_S) as sim:
             return await _stream(sim, workflow_id, "late")
 
     events, first = run(go())
@@ -108,16 +114,16 @@ def test_stream_whose_first_frame_comes_after_the_30s_call_deadline(real: RealSi
     assert isinstance(final, Final) and final.success, events
 
 
-def test_async_run_is_followed_until_it_completes(real: RealSim, connect: Connect) -> None:
+def test_async_run_is_followed_until_it_completes(real: RealSim, connect: Connect, surface: Surface) -> None:
     async def go() -> Any:
-        async with connect() as sim:
+        async with connect(surface) as sim:
             receipt = await sim.execute_async(real.workflow_id, {"message": "queued"})
             seen: list[RunStatus] = []
             done = await _finish(sim, real.workflow_id, receipt.run_id, lambda r: seen.append(r.status))
             return receipt, done, seen
 
     receipt, done, seen = run(go())
-    assert receipt.surface == "v2"
+    assert receipt.surface == surface
     assert receipt.status_url.startswith(real.base_url)
     assert done.status is RunStatus.COMPLETED, done.error
     assert done.output["message"] == "queued"
@@ -135,13 +141,13 @@ async def _job_when_done(sim: SimClient, job_id: str) -> Job:
             await asyncio.sleep(0.5)
 
 
-def test_legacy_async_job_is_polled_until_it_completes(real: RealSim) -> None:
+def test_legacy_async_job_is_polled_until_it_completes(real: RealSim, connect: Connect) -> None:
     """The legacy surface queues a job (``/api/jobs/…``) for the run. Its record trails the run's:
     on real Sim the job still read ``processing`` about a second after the run's own status
     (``/executions/…``) read ``completed``."""
 
     async def go() -> Any:
-        async with SimClient(real.base_url, real.api_key, surface="legacy") as sim:
+        async with connect("legacy") as sim:
             receipt = await sim.execute_async(real.workflow_id, {"message": "legacy job"})
             assert receipt.job_id is not None
             job = await _job_when_done(sim, receipt.job_id)
@@ -184,11 +190,11 @@ def test_catalogue_lists_the_workspace_and_its_deployed_workflow(real: RealSim, 
     assert [i.name for i in detail.inputs] == ["message"]
 
 
-def test_cancelled_async_run_ends_cancelled(real: RealSim, connect: Connect) -> None:
-    workflow_id = _wait_workflow(real, slow=False)
+def test_cancelled_async_run_ends_cancelled(real: RealSim, connect: Connect, surface: Surface) -> None:
+    workflow_id = _wait_workflow(real)
 
     async def go() -> Any:
-        async with connect() as sim:
+        async with connect(surface) as sim:
             receipt = await sim.execute_async(workflow_id, {"message": "stop me"})
             answer = await sim.cancel_run(workflow_id, receipt.run_id)
             return answer, await _finish(sim, workflow_id, receipt.run_id)
@@ -199,12 +205,12 @@ def test_cancelled_async_run_ends_cancelled(real: RealSim, connect: Connect) -> 
     assert done.error is None  # real Sim reports a cancelled run without an error
 
 
-def test_dropping_a_stream_cancels_the_run(real: RealSim, connect: Connect) -> None:
+def test_dropping_a_stream_cancels_the_run(real: RealSim, connect: Connect, surface: Surface) -> None:
     """Giving up on a stream closes the connection, and Sim then ends the run ``cancelled``."""
-    workflow_id = _wait_workflow(real, slow=False)
+    workflow_id = _wait_workflow(real)
 
     async def go() -> tuple[str | None, Run]:
-        async with connect() as sim:
+        async with connect(surface) as sim:
             async with sim.stream(workflow_id, {"message": "dropped"}) as stream:
                 # the Wait block sends nothing for seconds: stop waiting well before it ends
                 with pytest.raises(TimeoutError):
