@@ -26,7 +26,7 @@ from simdesk.sandbox.members import reachable_workspace
 from simdesk.sandbox.v2 import Ctx, V2Error, _bool, _choice, _order, _page, route
 
 UNREACHABLE = "The MCP server could not be reached"
-UNREACHABLE_RETRY_AFTER_S = 30  # the sandbox's figure: Sim stamps a Retry-After on every 503
+UNREACHABLE_RETRY_AFTER_S = 5  # Sim's v2Error stamps every 503 with Retry-After: 5
 
 
 @dataclass(frozen=True)
