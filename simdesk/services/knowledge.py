@@ -34,7 +34,7 @@ ClientGetter = Callable[[], Awaitable["SimClient"]]
 
 def describe(exc: BaseException, action_id: str) -> str:
     """The sentence for a failed ``action_id`` (see the module docstring)."""
-    from simdesk.api.errors import FeatureUnavailableError, PermissionDeniedError, ValidationError
+    from simdesk.api.errors import FeatureUnavailableError, PermissionDeniedError, ServerError, ValidationError
     from simdesk.api.messages import user_message
     from simdesk.core.workspace_access import forbidden_message
 
@@ -42,6 +42,9 @@ def describe(exc: BaseException, action_id: str) -> str:
         return forbidden_message(action_id, exc.message, exc.detail_code)
     if isinstance(exc, ValidationError | FeatureUnavailableError):
         return exc.message  # Sim's own words (a refusal made here uses the same ones)
+    if isinstance(exc, ServerError) and exc.status == 503 and action_id == "mcp.tools":
+        # Sim itself is fine: the registered MCP server did not answer (Sim's words say which way)
+        return f"{exc.message.rstrip('.')}. Try again later, or check the server's address in Sim."
     return user_message(exc)
 
 
