@@ -76,12 +76,12 @@ def tags_text(tags: dict[str, TagValue] | None) -> str:
     return ", ".join(f"{k}: {str(v).lower() if isinstance(v, bool) else v}" for k, v in tags.items())
 
 
-def highlighted(text: str, spans: Sequence[tuple[int, int]], colour: str) -> str:
-    """``text`` as HTML with ``spans`` marked."""
+def highlighted(text: str, spans: Sequence[tuple[int, int]], colour: str, ink: str) -> str:
+    """``text`` as HTML with ``spans`` marked (``ink`` on ``colour``)."""
     out, at = [], 0
     for start, end in spans:
         out.append(html.escape(text[at:start]))
-        out.append(f'<span style="background:{colour}">{html.escape(text[start:end])}</span>')
+        out.append(f'<span style="background:{colour}; color:{ink}">{html.escape(text[start:end])}</span>')
         at = end
     out.append(html.escape(text[at:]))
     return "".join(out)
@@ -100,6 +100,7 @@ class KnowledgePanel(QWidget):
         self.documents: list[KnowledgeDocument] = []
         self.definitions: dict[str, list[TagDefinition] | None] = {}
         self.last_results: SearchResults | None = None
+        self._notice_area = ""
         self._why_not: Callable[[str], str | None] = lambda _action: None
 
         self.refresh = QPushButton("Refresh", self)
@@ -126,9 +127,11 @@ class KnowledgePanel(QWidget):
         self.details.setWordWrap(True)
         self.details.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.details.setTextFormat(Qt.TextFormat.RichText)
+        self.details.setMinimumHeight(120)
         left = QSplitter(Qt.Orientation.Vertical, self)
         left.addWidget(self.base_list)
         left.addWidget(self.details)
+        left.setSizes([260, 240])
 
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self._documents_tab(), "Documents")
@@ -139,6 +142,7 @@ class KnowledgePanel(QWidget):
         split.addWidget(self.tabs)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 5)
+        split.setSizes([330, 900])
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.notice)
@@ -249,7 +253,7 @@ class KnowledgePanel(QWidget):
             self.base_list.addTopLevelItem(item)
         for column in (1, 2):
             self.base_list.resizeColumnToContents(column)
-        self.notice.hide()
+        self._clear_notice("bases")
         first = self.base_list.topLevelItem(0)
         if first is not None:
             self.base_list.setCurrentItem(first)
@@ -290,7 +294,7 @@ class KnowledgePanel(QWidget):
         for column in range(4):
             self.doc_table.resizeColumnToContents(column)
         self._show_details(kb_id, tags, documents)
-        self.notice.hide()
+        self._clear_notice("documents")
 
     def _show_details(self, kb_id: str, tags: list[TagDefinition] | None, documents: list[KnowledgeDocument]) -> None:
         kb = next((b for b in self.bases if b.id == kb_id), None)
@@ -346,14 +350,16 @@ class KnowledgePanel(QWidget):
         if problem is not None:
             self._on_failed("search", problem)
             return
-        self.notice.hide()
+        self._clear_notice("search")
         self.results.setHtml("<i>Searching…</i>")
         self.service.search(request)
 
     def _on_results(self, results: SearchResults) -> None:
         self.last_results = results
-        self.notice.hide()
-        mark = self.palette().color(QPalette.ColorRole.Highlight).name()
+        self._clear_notice("search")
+        palette = self.palette()
+        mark = palette.color(QPalette.ColorRole.Highlight).name()
+        ink = palette.color(QPalette.ColorRole.HighlightedText).name()
         filters = self.search_filters.filters() if self._mode_key() != "vector" else ()
         if not results.hits:
             self.results.setHtml("<p>No matching chunks.</p>")
@@ -370,10 +376,16 @@ class KnowledgePanel(QWidget):
                 f" · chunk {hit.chunk_index + 1}"
             )
             tags = html.escape(tags_text(dict(hit.tags))) or "no tags"
-            blocks.append(f"<p>{head}<br>{highlighted(hit.content, spans, mark)}<br><small>{tags}</small></p>")
+            blocks.append(f"<p>{head}<br>{highlighted(hit.content, spans, mark, ink)}<br><small>{tags}</small></p>")
         self.results.setHtml("<hr>".join(blocks))
 
+    def _clear_notice(self, area: str) -> None:
+        """An answer in ``area`` clears a failure of that area only."""
+        if self._notice_area == area:
+            self.notice.hide()
+
     def _on_failed(self, area: str, message: str) -> None:
+        self._notice_area = area
         self.notice.setText(message)
         self.notice.setStyleSheet("QLabel#knowledgeNotice { padding: 6px; border: 1px solid palette(mid); }")
         self.notice.show()

@@ -108,9 +108,9 @@ class WorkspacePanel(QWidget):
 
     def _permissions_tab(self) -> QWidget:
         self.permission_table = QTreeWidget(self)
-        self.permission_table.setHeaderLabels(["Action", "Needs", "You"])
+        self.permission_table.setHeaderLabels(["Action", "Needs", "You", "Why not"])
         self.permission_table.setRootIsDecorated(False)
-        self.permission_table.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.permission_table.header().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.permission_table.setAccessibleName("What each level may do")
         return self.permission_table
 
@@ -194,10 +194,11 @@ class WorkspacePanel(QWidget):
         for spec in ACTIONS.values():
             why = self.service.why_not(spec.id)
             you = "?" if level is None and why is None else ("✗" if why else "✓")
-            item = QTreeWidgetItem([spec.label, spec.level, you])
+            item = QTreeWidgetItem([spec.label, spec.level, you, why or ""])
             item.setToolTip(2, why or ("Allowed" if level else "Pick your email to see"))
             self.permission_table.addTopLevelItem(item)
-        self.permission_table.resizeColumnToContents(1)
+        for column in (0, 1, 2):
+            self.permission_table.resizeColumnToContents(column)
 
     def _on_servers(self, servers: list[McpServer]) -> None:
         self.servers = servers
