@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -30,19 +29,10 @@ from simdesk.services.workspace_access import WorkspaceAccessService
 from simdesk.ui.knowledge_panel import KnowledgePanel
 from simdesk.ui.theme import ThemeController
 from simdesk.ui.workspace_panel import WorkspacePanel
+from tests.console.screenshots import _until
 from tests.knowledge.conftest import tree_rows
 
 DEFAULT_SIZE = (1280, 760)
-
-
-async def _until(check: Callable[[], object], within_s: float = 10.0) -> None:
-    """Poll ``check`` until it holds (a dev script, not a test: plain polling is fine here)."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + within_s
-    while not check():
-        if loop.time() > end:
-            raise TimeoutError("condition not met")
-        await asyncio.sleep(0.02)
 
 
 async def _save(widget: QWidget, out: Path, name: str) -> None:
