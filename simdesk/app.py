@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from simdesk.services.profiles import ProfileService
     from simdesk.services.settings import Settings
     from simdesk.ui.jobs_install import JobsWiring
+    from simdesk.ui.knowledge_install import KnowledgeWiring
     from simdesk.ui.main_window import MainWindow
     from simdesk.ui.theme import ThemeController
     from simdesk.ui.usage_meter_install import UsageWiring
@@ -150,6 +151,7 @@ class AppContext:
     jobs: JobsWiring | None = None  # the job tracker (issue 6): panel, service, tray (after the first paint)
     usage: UsageWiring | None = None  # the usage meter (issue 7): panel, status-bar summary, warnings
     workbench: Workbench | None = None  # the workflows browser and the run console (issue 5)
+    knowledge: KnowledgeWiring | None = None  # the knowledge and workspace panels
 
     def start(
         self,
@@ -248,6 +250,11 @@ class AppContext:
             self.messages.send_error(self.workbench.history.problem.message)
         if self.jobs is not None:  # "Run in background" hands runs to the job tracker (issue 6)
             self.workbench.runs.set_job_handoff(self.jobs.service.handoff)
+        from simdesk.ui.knowledge_install import install_knowledge
+
+        self.knowledge = install_knowledge(
+            self.window, self.profiles, self.pool, self.workbench.catalogue, self.settings
+        )  # follows the workspace chosen in the workflows browser
 
     async def shutdown(self, *, cancel_tasks: bool = True) -> None:
         """Cancel pending work, close every HTTP client, save the layout, close the window."""

@@ -67,6 +67,13 @@ class KnowledgeService(QObject):
 
     # --- requests ------------------------------------------------------------------------
 
+    def use_client(self, client_getter: ClientGetter) -> None:
+        """Another profile's client: answers still on their way are dropped; call
+        :meth:`set_workspace` next."""
+        self._client = client_getter
+        self._answers.forget()
+        self.tags.clear()
+
     def set_workspace(self, workspace_id: str | None) -> None:
         """Show ``workspace_id``'s bases (``None`` clears)."""
         self.workspace_id = workspace_id

@@ -58,6 +58,13 @@ class WorkspaceAccessService(QObject):
         self.me = email
         self.access_changed.emit(self.level, self.key_kind)
 
+    def use_client(self, client_getter: ClientGetter) -> None:
+        """Another profile's client: answers still on their way are dropped; call
+        :meth:`set_workspace` next."""
+        self._client = client_getter
+        self._answers.forget()
+        self.key_kind = "unknown"
+
     def set_workspace(self, workspace_id: str | None) -> None:
         self.workspace_id = workspace_id
         self._answers.forget()

@@ -154,13 +154,13 @@ class WorkspacePanel(QWidget):
 
     def _on_members(self, members: list[Member]) -> None:
         remembered = self.service.me
-        self.me.blockSignals(True)
+        self.me.blockSignals(True)  # a reload is not the person picking: the remembered email stays
         self.me.clear()
         self.me.addItem(NOBODY, None)
         for m in members:
             self.me.addItem(m.email, m.email)
-        self.me.blockSignals(False)
         self.select_me(remembered)
+        self.me.blockSignals(False)
         self.member_table.clear()
         for m in members:
             item = QTreeWidgetItem(

@@ -15,6 +15,12 @@ from simdesk.sandbox.server import RunningSandbox
 from simdesk.services.knowledge import KnowledgeService
 from simdesk.services.workspace_access import WorkspaceAccessService
 from tests.api.helpers import FakeClock, policy
+from tests.app import conftest as shell_fixtures
+
+# the shell's fixtures for composing the whole app (tests/knowledge/test_install.py), as they are
+app_paths = shell_fixtures.app_paths
+make_app = shell_fixtures.make_app
+memory_keyring = shell_fixtures.memory_keyring
 
 Getter = Callable[[], Any]
 
