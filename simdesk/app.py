@@ -246,15 +246,16 @@ class AppContext:
         self.workbench = install_workbench(
             self.window, self.profiles, self.pool, self.connection, self.paths.data, self.settings
         )
+        from simdesk.ui.knowledge_install import install_knowledge
+
+        # the knowledge and workspace panels follow the workspace chosen in the workflows browser
+        self.knowledge = install_knowledge(
+            self.window, self.profiles, self.pool, self.workbench.catalogue, self.settings
+        )
         if self.workbench.history.problem is not None:
             self.messages.send_error(self.workbench.history.problem.message)
         if self.jobs is not None:  # "Run in background" hands runs to the job tracker (issue 6)
             self.workbench.runs.set_job_handoff(self.jobs.service.handoff)
-        from simdesk.ui.knowledge_install import install_knowledge
-
-        self.knowledge = install_knowledge(
-            self.window, self.profiles, self.pool, self.workbench.catalogue, self.settings
-        )  # follows the workspace chosen in the workflows browser
 
     async def shutdown(self, *, cancel_tasks: bool = True) -> None:
         """Cancel pending work, close every HTTP client, save the layout, close the window."""
