@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from simdesk.services.profiles import ProfileService
     from simdesk.services.settings import Settings
     from simdesk.ui.jobs_install import JobsWiring
+    from simdesk.ui.knowledge_install import KnowledgeWiring
     from simdesk.ui.main_window import MainWindow
     from simdesk.ui.theme import ThemeController
     from simdesk.ui.usage_meter_install import UsageWiring
@@ -150,6 +151,7 @@ class AppContext:
     jobs: JobsWiring | None = None  # the job tracker (issue 6): panel, service, tray (after the first paint)
     usage: UsageWiring | None = None  # the usage meter (issue 7): panel, status-bar summary, warnings
     workbench: Workbench | None = None  # the workflows browser and the run console (issue 5)
+    knowledge: KnowledgeWiring | None = None  # the knowledge and workspace panels
 
     def start(
         self,
@@ -243,6 +245,12 @@ class AppContext:
 
         self.workbench = install_workbench(
             self.window, self.profiles, self.pool, self.connection, self.paths.data, self.settings
+        )
+        from simdesk.ui.knowledge_install import install_knowledge
+
+        # the knowledge and workspace panels follow the workspace chosen in the workflows browser
+        self.knowledge = install_knowledge(
+            self.window, self.profiles, self.pool, self.workbench.catalogue, self.settings
         )
         if self.workbench.history.problem is not None:
             self.messages.send_error(self.workbench.history.problem.message)

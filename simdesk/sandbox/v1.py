@@ -55,6 +55,7 @@ class Ctx:
     state: SandboxState
     key: ApiKey
     query: dict[str, str]
+    request: Request
 
     def ok(self, data: list[dict[str, Any]], next_cursor: str | None) -> Response:
         body: dict[str, Any] = {"data": data}
@@ -82,7 +83,7 @@ def route(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         if not bucket.allowed:
             return v1_rate_limited(bucket, state.clock.now())
         try:
-            response = await handler(Ctx(state, key, dict(request.query_params)))
+            response = await handler(Ctx(state, key, dict(request.query_params), request))
         except V1Error as err:
             extra = {"details": err.details} if err.details is not None else {}
             response = legacy_error(err.status, err.message, None, **extra)

@@ -85,6 +85,20 @@ PANELS: tuple[PanelSpec, ...] = (
         "Rate limits and usage for the active profile appear here, with time to reset.",
         Qt.DockWidgetArea.BottomDockWidgetArea,
     ),
+    PanelSpec(
+        "knowledgePanel",
+        "Knowledge",
+        "folder",
+        "The workspace's knowledge bases appear here: documents with their tags, and search.",
+        Qt.DockWidgetArea.RightDockWidgetArea,
+    ),
+    PanelSpec(
+        "workspacePanel",
+        "Workspace",
+        "profiles",
+        "The workspace's members, your permission level and its MCP servers appear here.",
+        Qt.DockWidgetArea.RightDockWidgetArea,
+    ),
 )
 PANEL_NAMES = tuple(p.object_name for p in PANELS)
 
@@ -229,6 +243,10 @@ class MainWindow(QMainWindow):
         )
         self.resizeDocks([self._docks["runConsole"], self._docks["jobsPanel"]], [440, 220], Qt.Orientation.Vertical)
         self.resizeDocks([self._docks["jobsPanel"], self._docks["usageMeter"]], [560, 300], Qt.Orientation.Horizontal)
+        # knowledge and workspace as tabs behind the console, which stays in front
+        for name in ("knowledgePanel", "workspacePanel"):
+            self.tabifyDockWidget(self._docks["runConsole"], self._docks[name])
+        self._docks["runConsole"].raise_()
 
     def _build_menus(self) -> None:
         menus = self.menuBar()
