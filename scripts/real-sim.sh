@@ -359,6 +359,11 @@ warm_routes() {
     warm GET /api/v2/workspaces
     warm GET "/api/v2/workflows?workspaceId=$(cat "$IDS/workspace")"
     warm GET "/api/v2/workflows/$wf"
+    # the console test also opens a workflow (folders, deployment, recent runs and their logs)
+    warm GET "/api/v2/workflows/folders?workspaceId=$(cat "$IDS/workspace")"
+    warm GET "/api/v2/workflows/$wf/deployment"
+    warm GET "/api/v2/logs?workspaceId=$(cat "$IDS/workspace")&limit=1"
+    warm GET "/api/workflows/$wf/status"
     say "routes warm after $(($(now) - t0)) s"
 }
 

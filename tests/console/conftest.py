@@ -116,6 +116,7 @@ def make_bench(
         refresh: bool = True,
         settings: Settings | None = None,
         default_workspace: str | None = None,
+        refresh_timeout: int = 10_000,
         **kw: Any,
     ) -> Workbench:
         client = clients(sb, **kw)
@@ -130,7 +131,7 @@ def make_bench(
         if refresh:
             task = bench.catalogue.set_profile("test", get, default_workspace=default_workspace)
             if task is not None:
-                arun(task, timeout=10_000)
+                arun(task, timeout=refresh_timeout)
         made.append(bench)
         return bench
 
