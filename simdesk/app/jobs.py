@@ -2,14 +2,13 @@
 
 Called once by the composition root (``AppContext.install_jobs``, after the first paint: these
 modules take longer to import than the rest of the window); everything it makes hangs off the
-main window, and :meth:`JobsWiring.aclose` stops polling and closes the store at quit. Kept out of
-``app.py`` so the root stays a list of parts, and this part's wiring is in one place.
+main window, and :meth:`JobsWiring.aclose` stops polling and closes the store at quit.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from simdesk.core.jobs_source import ProfileProblem
 from simdesk.core.jobs_store import JobStore
@@ -21,6 +20,7 @@ from simdesk.ui.jobs_panel import JobsPanel
 from simdesk.ui.tray import JobsTray
 
 if TYPE_CHECKING:
+    from simdesk.api.client import SimClient
     from simdesk.core.paths import AppPaths
     from simdesk.services.clients import ClientPool
     from simdesk.services.messages import MessageBus
@@ -61,7 +61,7 @@ def install_jobs(
 ) -> JobsWiring:
     """Build the job tracker's parts and plug them into ``window``."""
 
-    async def client_for(name: str) -> Any:
+    async def client_for(name: str) -> SimClient:
         profile = profiles.get(name)
         if profile is None:
             raise ProfileProblem(f"The profile “{name}” no longer exists, so its runs cannot be checked.")

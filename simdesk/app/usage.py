@@ -1,8 +1,8 @@
-"""Wiring the usage meter into the app (issue 7): service, panel, status-bar summary, warnings.
+"""Wiring the usage meter into the app: service, panel, status-bar summary, warnings.
 
-Called once by the composition root (``simdesk.app.compose``). Nothing is built or imported at
-compose time (start-up is benchmarked):
-:meth:`UsageWiring.begin`, once the window is painted, builds the service, the status-bar summary
+Called once by the composition root (``AppContext.install_usage``), once the window is painted
+(start-up is benchmarked, and QtCharts is slow to import):
+:meth:`UsageWiring.begin` builds the service, the status-bar summary
 and the panel (QtCharts), opens the history database in a worker thread and starts following
 the active profile. The meter pauses its refresh while the window is minimised or the app has
 been in the background for :data:`IDLE_AFTER_MS`.
@@ -82,7 +82,7 @@ class UsageWiring:
     messages: MessageBus
     window: MainWindow
     theme: ThemeController
-    tray: QSystemTrayIcon | None = None  # the job tracker's; AppContext.install_jobs sets it before begin()
+    tray: QSystemTrayIcon | None = None  # the job tracker's: warnings and the tooltip's usage lines
     service: UsageService | None = None
     summary: UsageStatusLabel | None = None
     panel: UsageMeterPanel | None = None
@@ -218,7 +218,7 @@ def install_usage(
     theme: ThemeController,
     tray: QSystemTrayIcon | None = None,
 ) -> UsageWiring:
-    """The meter's wiring for ``window``; :meth:`UsageWiring.begin` builds it after the first paint."""
+    """The meter's wiring for ``window``; :meth:`UsageWiring.begin` builds its parts."""
     return UsageWiring(paths, settings, profiles, pool, messages, window, theme, tray)
 
 

@@ -1,7 +1,8 @@
 """Builds the workflows browser and the run console, their services and stores, wired together.
 
-The composition root calls :func:`build_workbench` with the data directory, puts the two widgets
-in their docks, and calls :meth:`Workbench.use_profile` whenever the active profile changes.
+The composition root calls :func:`install_workbench`, which builds them (:func:`build_workbench`,
+also what tests use), puts the two widgets in their docks, and calls :meth:`Workbench.use_profile`
+whenever the active profile changes.
 The workspace chosen in the browser is remembered per profile in the settings' state file; it
 follows a renamed profile and is forgotten with a removed one. Tests build the same thing against
 the embedded sandbox.
@@ -22,13 +23,15 @@ from simdesk.core.favourites import FavouriteStore
 from simdesk.core.presets import PresetStore
 from simdesk.core.run_history import RunHistory
 from simdesk.services.catalogue import CatalogueService
-from simdesk.services.runs import ClientGetter, RunService
+from simdesk.services.runs import ClientGetter, JobHandoff, RunService
 from simdesk.services.tasks import TaskSet
 from simdesk.services.workspace_memory import WorkspaceMemory
 from simdesk.ui.run_console import RunConsole
 from simdesk.ui.workflows_panel import WorkflowsPanel
 
 if TYPE_CHECKING:
+    from simdesk.api.client import SimClient
+    from simdesk.core.usage import ConnectionCheck
     from simdesk.services.clients import ClientPool
     from simdesk.services.connection import ConnectionService
     from simdesk.services.profiles import ProfileService
@@ -119,9 +122,14 @@ def install_workbench(
     connection: ConnectionService,
     data_dir: Path,
     settings: Settings | None = None,
+    *,
+    handoff: JobHandoff | None = None,
 ) -> Workbench:
-    """Put the panels in the main window's docks and follow the active profile (composition root)."""
+    """Put the panels in the main window's docks and follow the active profile (composition root).
+
+    ``handoff`` takes the runs started with "Run in background" (the job tracker's)."""
     bench = build_workbench(data_dir, settings)
+    bench.runs.set_job_handoff(handoff)
     window.set_panel("workflowsPanel", bench.panel)
     window.set_panel("runConsole", bench.console)
     keys: dict[str, str | None] = {}
@@ -131,7 +139,7 @@ def install_workbench(
         if profile is None:
             return
 
-        async def client() -> Any:
+        async def client() -> SimClient:
             current = profiles.get(name) or profile  # the URL may have been edited since
             return await pool.client(current)
 
@@ -150,9 +158,9 @@ def install_workbench(
             default_workspace=profile.default_workspace_id,
         )
 
-    def checked(name: str, check: Any) -> None:
+    def checked(name: str, check: ConnectionCheck) -> None:
         if name == profiles.active_name():
-            bench.runs.set_plan(getattr(check, "plan", None))
+            bench.runs.set_plan(check.plan)
 
     profiles.active_changed.connect(use)
     # a later profile given a freed name must not open on a workspace of another server

@@ -256,7 +256,7 @@ def test_the_window_says_so_when_the_usage_history_is_locked(
     _written(STORES[2], usage, records=3)
     held_lock(usage)
     ctx = make_app(app_paths)
-    ctx.usage.begin()
+    ctx.install_usage()
     qtbot.waitUntil(lambda: "usage history" in ctx.window.notice.text.text(), timeout=10_000)
     assert "another simdesk" in ctx.window.notice.text.text()
 

@@ -14,12 +14,12 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, Qt
 
 from simdesk.app import AppContext, compose
+from simdesk.app.workbench import Workbench
 from simdesk.core.paths import AppPaths
 from simdesk.core.profiles import Profile
 from simdesk.sandbox import demo
 from simdesk.sandbox.server import RunningSandbox
 from simdesk.services.run_modes import RunRequest
-from simdesk.ui.workbench import Workbench
 from tests.app.conftest import MemoryKeyring, shut_down
 
 
@@ -52,17 +52,15 @@ def test_panels_fill_their_docks_and_follow_the_active_profile(app_ctx: AppConte
 
 def test_run_in_background_goes_to_the_job_tracker(app_ctx: AppContext, qtbot: Any) -> None:
     ctx = app_ctx
-    ctx.install_jobs()  # before the workbench, as after the first paint
-    ctx.install_workbench()
-    bench = ctx.workbench
-    assert bench is not None and ctx.jobs is not None
+    jobs = ctx.install_jobs()
+    bench = ctx.install_workbench(handoff=jobs.service.handoff)
     qtbot.waitUntil(lambda: bool(bench.catalogue.snapshot.contents), timeout=10_000)
     request = RunRequest(bench.runs.profile, demo.ECHO_ID, "Echo", "async", {"message": "bg"})
     with qtbot.waitSignal(bench.runs.finished, timeout=10_000) as done:
         assert bench.runs.start(request)
     outcome = done.args[0]
     assert outcome.status == "background" and outcome.run_id
-    qtbot.waitUntil(lambda: any(j.run_id == outcome.run_id for j in ctx.jobs.service.jobs()), timeout=5000)
+    qtbot.waitUntil(lambda: any(j.run_id == outcome.run_id for j in jobs.service.jobs()), timeout=5000)
 
 
 @pytest.fixture
