@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from simdesk.core.jobs_source import ProfileProblem
-from simdesk.core.jobs_store import JobStore
+from simdesk.core.jobs.source import ProfileProblem
+from simdesk.core.jobs.store import JobStore
 from simdesk.core.secrets import SecretStoreUnavailable
-from simdesk.services.jobs import JobService
+from simdesk.services.jobs.service import JobService
 from simdesk.services.notifications import JobNotifier
 from simdesk.ui.icons import app_icon
-from simdesk.ui.jobs_panel import JobsPanel
+from simdesk.ui.jobs.panel import JobsPanel
 from simdesk.ui.tray import JobsTray
 
 if TYPE_CHECKING:

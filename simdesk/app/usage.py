@@ -31,8 +31,8 @@ if TYPE_CHECKING:
     from simdesk.services.usage import UsageService
     from simdesk.ui.main_window import MainWindow
     from simdesk.ui.theme import ThemeController
-    from simdesk.ui.usage_meter import UsageMeterPanel
-    from simdesk.ui.usage_meter_status import UsageStatusLabel
+    from simdesk.ui.usage_meter.panel import UsageMeterPanel
+    from simdesk.ui.usage_meter.status import UsageStatusLabel
 
 log = logging.getLogger("simdesk.ui.usage")
 
@@ -94,8 +94,8 @@ class UsageWiring:
         """Build and plug in the meter, open its history and follow the active profile."""
         from simdesk.core.thresholds import ThresholdWatch, parse_levels
         from simdesk.services.usage import BUCKET_LOW, REFRESH_INTERVAL, SPEND_WARNINGS, UsageService
-        from simdesk.ui.usage_meter import UsageMeterPanel
-        from simdesk.ui.usage_meter_status import UsageStatusLabel
+        from simdesk.ui.usage_meter.panel import UsageMeterPanel
+        from simdesk.ui.usage_meter.status import UsageStatusLabel
 
         settings, theme, window = self.settings, self.theme, self.window
         watch = ThresholdWatch(parse_levels(settings.get(SPEND_WARNINGS)), settings.get(BUCKET_LOW) / 100)

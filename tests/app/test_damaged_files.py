@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 
 from simdesk.core import sqlite_store
-from simdesk.core.jobs import Job, JobStatus, Origin
-from simdesk.core.jobs_store import JobStore
+from simdesk.core.jobs.model import Job, JobStatus, Origin
+from simdesk.core.jobs.store import JobStore
 from simdesk.core.paths import AppPaths
 from simdesk.core.profiles import Profile, ProfileError, ProfileStore
 from simdesk.core.run_history import RunHistory, RunStart

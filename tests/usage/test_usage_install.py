@@ -13,7 +13,7 @@ from simdesk.core.paths import AppPaths
 from simdesk.sandbox.server import RunningSandbox
 from simdesk.services.usage import SPEND_WARNINGS
 from simdesk.ui.placeholder import PanelPlaceholder
-from simdesk.ui.usage_meter import UsageMeterPanel
+from simdesk.ui.usage_meter.panel import UsageMeterPanel
 
 MakeApp = Callable[..., AppContext]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import time
 
-from simdesk.core.jobs import Job, JobStatus
+from simdesk.core.jobs.model import Job, JobStatus
 
 
 def duration(seconds: float | None) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from simdesk.core.jobs import Job, JobStatus
+from simdesk.core.jobs.model import Job, JobStatus
 
 
 @dataclass(frozen=True, slots=True)

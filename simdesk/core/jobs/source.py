@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Protocol
 
-from simdesk.core.jobs import Job
+from simdesk.core.jobs.model import Job
 from simdesk.core.runs import Run
 
 Admit = Callable[[str], Awaitable[None]]

@@ -22,7 +22,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from simdesk.core.jobs import Job, JobStatus, Origin, PauseContext
+from simdesk.core.jobs.model import Job, JobStatus, Origin, PauseContext
 from simdesk.core.sqlite_store import SqliteFile, StoreProblem, transaction
 
 SCHEMA_VERSION = 1

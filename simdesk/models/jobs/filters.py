@@ -14,8 +14,8 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel
 
-from simdesk.core.jobs import Job, JobStatus
-from simdesk.models.jobs import JobRole, JobTableModel, SortRole
+from simdesk.core.jobs.model import Job, JobStatus
+from simdesk.models.jobs.table import JobRole, JobTableModel, SortRole
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from simdesk.core.jobs import Job, JobError
-from simdesk.core.jobs_clock import Clock
-from simdesk.core.jobs_policy import PollPolicy
-from simdesk.core.jobs_store import JobStore
+from simdesk.core.jobs.clock import Clock
+from simdesk.core.jobs.model import Job, JobError
+from simdesk.core.jobs.policy import PollPolicy
+from simdesk.core.jobs.store import JobStore
 from simdesk.core.scheduler import Hold, JobChange
 
 if TYPE_CHECKING:
-    from simdesk.services.jobs_tracker import BudgetFor, ClientFor, JobTracker
+    from simdesk.services.jobs.tracker import BudgetFor, ClientFor, JobTracker
 
 log = logging.getLogger("simdesk.services.jobs")
 
@@ -94,7 +94,7 @@ class JobService(QObject):
     def _build_tracker(
         self, client_for: ClientFor, budget_for: BudgetFor | None, clock: Clock | None, policy: PollPolicy | None
     ) -> JobTracker:
-        from simdesk.services.jobs_tracker import JobTracker
+        from simdesk.services.jobs.tracker import JobTracker
 
         tracker = JobTracker(
             self._store,

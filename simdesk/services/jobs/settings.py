@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QByteArray
 
-from simdesk.core.jobs import JobStatus
+from simdesk.core.jobs.model import JobStatus
 from simdesk.services.settings import Opt
 
 # --- preferences ------------------------------------------------------------------------------

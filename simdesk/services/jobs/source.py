@@ -1,8 +1,8 @@
-"""The scheduler's :class:`~simdesk.core.jobs_source.RunSource` over :class:`simdesk.api.SimClient`.
+"""The scheduler's :class:`~simdesk.core.jobs.source.RunSource` over :class:`simdesk.api.SimClient`.
 
 It chooses the route (v2 run, v2 ``logs``/``runs`` list, legacy execution, legacy job), admits
 every request with the budget first, and turns the client's typed errors into the few kinds of
-:class:`~simdesk.core.jobs_source.PollFailure` the scheduler acts on.
+:class:`~simdesk.core.jobs.source.PollFailure` the scheduler acts on.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from simdesk.api import (
     SimError,
     user_message,
 )
-from simdesk.core.jobs import Job
-from simdesk.core.jobs_source import (
+from simdesk.core.jobs.model import Job
+from simdesk.core.jobs.source import (
     Admit,
     ListsUnavailable,
     PollFailure,

@@ -1,7 +1,7 @@
 """The job tracker (Qt-free): starts, adopts, cancels, resumes and forgets tracked runs.
 
-It owns the :class:`~simdesk.core.jobs_store.JobStore` and the
-:class:`~simdesk.core.scheduler.Scheduler`, and is what :class:`simdesk.services.jobs.JobService`
+It owns the :class:`~simdesk.core.jobs.store.JobStore` and the
+:class:`~simdesk.core.scheduler.Scheduler`, and is what :class:`simdesk.services.jobs.service.JobService`
 wraps in Qt signals (and what the crash test drives in a child process without Qt).
 
 Crash safety rests on one ordering: a job row, with the run id we chose, is committed to disk
@@ -33,13 +33,13 @@ from simdesk.api import (
 from simdesk.api.retry import RetryPolicy
 from simdesk.api.urls import attempt_run_id, check_run_id, new_run_id
 from simdesk.core.budget import Priority, RequestBudget, working_at
-from simdesk.core.jobs import Job, JobError, JobStatus, Origin, job_status, observe
-from simdesk.core.jobs_clock import Clock, SystemClock
-from simdesk.core.jobs_policy import PollPolicy
-from simdesk.core.jobs_source import Admit, RunSource
-from simdesk.core.jobs_store import JobStore
+from simdesk.core.jobs.clock import Clock, SystemClock
+from simdesk.core.jobs.model import Job, JobError, JobStatus, Origin, job_status, observe
+from simdesk.core.jobs.policy import PollPolicy
+from simdesk.core.jobs.source import Admit, RunSource
+from simdesk.core.jobs.store import JobStore
 from simdesk.core.scheduler import Hold, JobChange, Scheduler
-from simdesk.services.jobs_source import ClientRunSource
+from simdesk.services.jobs.source import ClientRunSource
 
 if TYPE_CHECKING:
     from simdesk.api import SimClient

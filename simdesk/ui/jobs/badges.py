@@ -14,8 +14,8 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRectF, 
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from simdesk.core.jobs import JobStatus
-from simdesk.models.jobs import StatusRole
+from simdesk.core.jobs.model import JobStatus
+from simdesk.models.jobs.table import StatusRole
 
 # (light background, dark background) per status; Okabe–Ito hues, darkened/lightened for contrast
 _COLORS: dict[JobStatus, tuple[str, str]] = {

@@ -1,7 +1,7 @@
 """The Jobs panel (``jobsPanel``): every background run, live, with filters and actions.
 
-It shows what :class:`~simdesk.services.jobs.JobService` reports through a
-:class:`~simdesk.models.jobs.JobTableModel` behind a :class:`~simdesk.models.jobs_filter.JobFilterProxy`,
+It shows what :class:`~simdesk.services.jobs.service.JobService` reports through a
+:class:`~simdesk.models.jobs.table.JobTableModel` behind a :class:`~simdesk.models.jobs.filters.JobFilterProxy`,
 and forwards the user's actions to the service; it holds no job logic of its own. Filters and the
 table's column layout are saved between runs. When there is nothing to show it says why and what
 to do: no jobs yet (how to start or track one), or filters hiding everything (clear them).
@@ -38,18 +38,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from simdesk.core import jobs_format as fmt
-from simdesk.core.jobs import Job, JobStatus
-from simdesk.models.jobs import Column, JobTableModel
-from simdesk.models.jobs_filter import JobFilterProxy, JobFilters
-from simdesk.services.jobs import JobService
-from simdesk.services.jobs_settings import JOBS_FILTERS, JOBS_HEADER, POLL_INTERVAL_S, POLLING_PAUSED
+from simdesk.core.jobs import format as fmt
+from simdesk.core.jobs.model import Job, JobStatus
+from simdesk.models.jobs.filters import JobFilterProxy, JobFilters
+from simdesk.models.jobs.table import Column, JobTableModel
+from simdesk.services.jobs.service import JobService
+from simdesk.services.jobs.settings import JOBS_FILTERS, JOBS_HEADER, POLL_INTERVAL_S, POLLING_PAUSED
 from simdesk.services.settings import Settings
 from simdesk.ui.icons import icon
-from simdesk.ui.jobs_adopt import AdoptDialog
-from simdesk.ui.jobs_badges import SHAPES, StatusBadgeDelegate
-from simdesk.ui.jobs_result import JobResultDialog
-from simdesk.ui.jobs_resume import ResumeDialog
+from simdesk.ui.jobs.adopt import AdoptDialog
+from simdesk.ui.jobs.badges import SHAPES, StatusBadgeDelegate
+from simdesk.ui.jobs.result import JobResultDialog
+from simdesk.ui.jobs.resume import ResumeDialog
 
 Confirm = Callable[[QWidget, str, str], bool]
 WIDTHS = {Column.WORKFLOW: 180, Column.PROFILE: 90, Column.STATUS: 118, Column.STARTED: 108, Column.ELAPSED: 92,

@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from simdesk.core import jobs_format as fmt
-from simdesk.core.jobs import Job, JobStatus
+from simdesk.core.jobs import format as fmt
+from simdesk.core.jobs.model import Job, JobStatus
 from simdesk.ui.json_view import JsonTreeView
 
 log = logging.getLogger("simdesk.ui.jobs")

@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from simdesk.core import jobs_format as fmt
-from simdesk.core.jobs import Job
+from simdesk.core.jobs import format as fmt
+from simdesk.core.jobs.model import Job
 from simdesk.ui.json_view import JsonHighlighter
 
 JSON_HINT = 'The input the workflow waits for, as a JSON object, e.g. {"approved": true, "comment": "ok"}'

@@ -30,8 +30,8 @@ from simdesk.core.thresholds import parse_levels
 from simdesk.core.usage_history import Sample
 from simdesk.services.usage import MIN_INTERVAL_S, UsageService
 from simdesk.ui.theme import LIGHT, Colors
-from simdesk.ui.usage_meter_bar import MeterBar, level_color
-from simdesk.ui.usage_meter_chart import UsageChart
+from simdesk.ui.usage_meter.bar import MeterBar, level_color
+from simdesk.ui.usage_meter.chart import UsageChart
 
 RANGES = (("This session", 0.0), ("Last 24 hours", 86_400.0), ("Last 7 days", 7 * 86_400.0))
 _ROWS = ("sync", "async_", "request")

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 from simdesk.core.meter import Level, MeterState, summary
 from simdesk.services.usage import UsageService
 from simdesk.ui.theme import LIGHT, Colors
-from simdesk.ui.usage_meter_bar import level_color
+from simdesk.ui.usage_meter.bar import level_color
 
 
 class UsageStatusLabel(QLabel):
