@@ -34,9 +34,9 @@ if TYPE_CHECKING:
     from simdesk.sandbox.server import RunningSandbox
     from simdesk.services.clients import ClientFactory, ClientPool
     from simdesk.services.connection import ConnectionService
+    from simdesk.services.jobs.service import JobService
     from simdesk.services.messages import MessageBus
     from simdesk.services.profiles import ProfileService
-    from simdesk.services.runs import JobHandoff
     from simdesk.services.settings import Settings
     from simdesk.ui.main_window import MainWindow
     from simdesk.ui.theme import ThemeController
@@ -141,7 +141,7 @@ class AppContext:
     def install_after_paint(self) -> None:
         """The job tracker, the workbench and the usage meter, wired to each other, and started."""
         jobs = self.install_jobs()
-        self.install_workbench(handoff=jobs.service.handoff)  # "Run in background" goes to the tracker
+        self.install_workbench(jobs=jobs.service)  # "Run in background" goes to the tracker, and is followed
         jobs.begin()  # reattach to unfinished background runs, then poll
         self.install_usage(tray=jobs.tray.tray)  # the meter's warnings and tooltip use the tracker's tray
 
@@ -155,12 +155,12 @@ class AppContext:
         )  # fmt: skip
         return self.jobs
 
-    def install_workbench(self, handoff: JobHandoff | None = None) -> Workbench:
-        """The workflows browser and the run console; ``handoff`` takes "Run in background" runs."""
+    def install_workbench(self, jobs: JobService | None = None) -> Workbench:
+        """The workflows browser and the run console; ``jobs`` takes "Run in background" runs."""
         from simdesk.app.workbench import install_workbench
 
         self.workbench = install_workbench(
-            self.window, self.profiles, self.pool, self.connection, self.paths.data, self.settings, handoff=handoff
+            self.window, self.profiles, self.pool, self.connection, self.paths.data, self.settings, jobs=jobs
         )
         if self.workbench.history.problem is not None:
             self.messages.send_error(self.workbench.history.problem.message)
@@ -218,11 +218,13 @@ def compose(
     from simdesk.services.usage_budget import budgeted_factory
     from simdesk.ui.main_window import MainWindow
     from simdesk.ui.theme import ThemeController
+    from simdesk.ui.wheel_guard import install_wheel_guard
 
     # QSettings writes through a link to its target: a link out of its folder is set aside first
     moved = [move_escaping_link(f, "settings") for f in (paths.settings_file, paths.state_file)]
     settings = Settings.at(paths.settings_file, paths.state_file)
     theme = ThemeController(app)
+    install_wheel_guard(app)  # scrolling a panel never changes a spin box or combo box
     theme.set_mode(settings.get(THEME))
     secrets = secrets if secrets is not None else Secrets()
     if redaction is not None:

@@ -7,9 +7,11 @@ main window, and :meth:`JobsWiring.aclose` stops polling and closes the store at
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from simdesk.core.jobs.format import missing_profile
 from simdesk.core.jobs.source import ProfileProblem
 from simdesk.core.jobs.store import JobStore
 from simdesk.core.secrets import SecretStoreUnavailable
@@ -50,6 +52,25 @@ class JobsWiring:
         await self.service.aclose()
 
 
+def client_getter(profiles: ProfileService, pool: ClientPool) -> Callable[[str], Awaitable[SimClient]]:
+    """The tracker's ``client_for``: a profile's open client, or a :class:`ProfileProblem` that
+    says in words what is wrong (the profile is gone, the keyring is locked)."""
+
+    async def client_for(name: str) -> SimClient:
+        profile = profiles.get(name)
+        if profile is None:
+            raise ProfileProblem(
+                f"{missing_profile(name)}, so its runs cannot be checked. Their stored results are kept: "
+                "attach them to another profile or delete them in Jobs."
+            )
+        try:
+            return await pool.client(profile)
+        except SecretStoreUnavailable as exc:
+            raise ProfileProblem(str(exc)) from exc
+
+    return client_for
+
+
 def install_jobs(
     *,
     paths: AppPaths,
@@ -61,15 +82,7 @@ def install_jobs(
 ) -> JobsWiring:
     """Build the job tracker's parts and plug them into ``window``."""
 
-    async def client_for(name: str) -> SimClient:
-        profile = profiles.get(name)
-        if profile is None:
-            raise ProfileProblem(f"The profile “{name}” no longer exists, so its runs cannot be checked.")
-        try:
-            return await pool.client(profile)
-        except SecretStoreUnavailable as exc:
-            raise ProfileProblem(str(exc)) from exc
-
+    client_for = client_getter(profiles, pool)
     store = JobStore.in_dir(paths.data)
     if store.problem is not None:  # set aside or session-only: the person learns where their file is
         messages.send_error(store.problem.message)

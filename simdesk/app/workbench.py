@@ -23,7 +23,7 @@ from simdesk.core.favourites import FavouriteStore
 from simdesk.core.presets import PresetStore
 from simdesk.core.run_history import RunHistory
 from simdesk.services.catalogue import CatalogueService
-from simdesk.services.runs import ClientGetter, JobHandoff, RunService
+from simdesk.services.runs import ClientGetter, RunService
 from simdesk.services.tasks import TaskSet
 from simdesk.services.workspace_memory import WorkspaceMemory
 from simdesk.ui.run_console import RunConsole
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from simdesk.core.usage import ConnectionCheck
     from simdesk.services.clients import ClientPool
     from simdesk.services.connection import ConnectionService
+    from simdesk.services.jobs.service import JobService
     from simdesk.services.profiles import ProfileService
     from simdesk.services.settings import Settings
     from simdesk.ui.main_window import MainWindow
@@ -68,6 +69,10 @@ class Workbench:
 
         The browser opens on the workspace last chosen on ``name``, else ``default_workspace``.
         """
+        switched = name != self.runs.profile
+        if switched and not self.runs.running:  # the last profile's workflow and run are not this one's
+            self.console.set_workflow(None)
+            self.runs.clear()
         self.runs.set_profile(name, client, key, base_url=base_url)
         self.catalogue.set_profile(name, client, default_workspace=default_workspace)
         if reopen_last and not self.runs.running:
@@ -106,8 +111,9 @@ def build_workbench(data_dir: Path, settings: Settings | None = None) -> Workben
     bench = Workbench(history, presets, catalogue, runs, panel, console)
     panel.workflow_activated.connect(console.open_workflow)
     panel.run_opened.connect(bench.open_run)
+    runs.history_changed.connect(panel.refresh_recent)
     # after a run, the server's run count and last run change: refresh quietly, a moment later
-    later = QTimer(panel)
+    later = QTimer(runs)  # lives as long as the service whose signal starts it
     later.setSingleShot(True)
     later.setInterval(REFRESH_AFTER_RUN_MS)
     later.timeout.connect(catalogue.refresh_counts)
@@ -123,13 +129,16 @@ def install_workbench(
     data_dir: Path,
     settings: Settings | None = None,
     *,
-    handoff: JobHandoff | None = None,
+    jobs: JobService | None = None,
 ) -> Workbench:
     """Put the panels in the main window's docks and follow the active profile (composition root).
 
-    ``handoff`` takes the runs started with "Run in background" (the job tracker's)."""
+    ``jobs`` (the job tracker's service) takes the runs started with "Run in background", and the
+    console and recent runs follow them there to their end, live."""
     bench = build_workbench(data_dir, settings)
-    bench.runs.set_job_handoff(handoff)
+    if jobs is not None:
+        bench.runs.set_job_handoff(jobs.handoff)
+        jobs.jobs_changed.connect(bench.runs.follow_jobs)
     window.set_panel("workflowsPanel", bench.panel)
     window.set_panel("runConsole", bench.console)
     keys: dict[str, str | None] = {}

@@ -30,7 +30,7 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -46,6 +46,7 @@ from simdesk.core import frames as wire
 from simdesk.core.base_url import DEFAULT_BASE_URL
 from simdesk.core.budget import Priority, working_at
 from simdesk.core.input_form import to_jsonable, to_wire
+from simdesk.core.jobs.model import Job, JobStatus
 from simdesk.core.outline import WorkflowOutline, merge, outline_from_spans
 from simdesk.core.presets import PresetStore
 from simdesk.core.run_history import RunHistory, RunRecord, RunStart
@@ -123,6 +124,8 @@ class RunService(QObject):
     notice = Signal(str)
     outline_changed = Signal(str, object)
     busy_changed = Signal(bool)
+    cleared = Signal()
+    history_changed = Signal()
 
     def __init__(
         self,
@@ -167,6 +170,7 @@ class RunService(QObject):
         self._warned_cap = False
         self._ended = True
         self._waiting = False  # a stream is sent and no frame has arrived yet
+        self._following_job = False  # the shown run went to the job tracker and has not ended yet
         self._tasks = TaskSet()
         self._paint = QTimer(self)
         self._paint.setSingleShot(True)
@@ -266,7 +270,7 @@ class RunService(QObject):
         self._warned_cap = False
         self._ended = False
         self.presets.set_last_input(request.profile, request.workflow_id, stored)
-        self.presets.set_options(request.profile, request.workflow_id, request.options())
+        self.remember_options(request.profile, request.workflow_id, request.options())
         self.history.begin(
             RunStart(
                 key,
@@ -300,6 +304,7 @@ class RunService(QObject):
         self._new_frames = 0
         self._raw.clear()
         self._stream = None
+        self._following_job = False
 
     async def _run(self, request: RunRequest, run_id: str) -> None:
         try:
@@ -504,7 +509,9 @@ class RunService(QObject):
         if self.header is not None:
             self.history.finish(self.header.key, outcome, self.transcript.timing.to_dict())
         self._flush()
-        self._clock.stop()
+        self._following_job = outcome.status == "background"  # the clock goes on until the job ends
+        if not self._following_job:
+            self._clock.stop()
         self._set_status(_status_line(outcome))
         self._emit_progress(running=False)
         self.finished.emit(outcome)
@@ -589,10 +596,43 @@ class RunService(QObject):
         )
         self.started.emit(self.header)
         outcome = transcript.outcome
+        if outcome is not None and outcome.status == "background":  # still with the job tracker
+            self._t0 = time.perf_counter() - max(0.0, time.time() - record.started_at)
+            self._following_job = True
+            self._clock.start()
         self._set_status(_status_line(outcome) if outcome else "Never finished")
         self._emit_progress(running=False)
         if outcome is not None:
             self.finished.emit(outcome)
+
+    def open_last_of(self, workflow_id: str) -> None:
+        """Soon show the last run of ``workflow_id`` (see :meth:`show_last`)."""
+        self._spawn(self.show_last(workflow_id))
+
+    async def show_last(self, workflow_id: str) -> bool:
+        """Show the last run of ``workflow_id`` on this profile, or nothing if it has none (a
+        console never shows another workflow's run under this one); False if none was shown."""
+        profile, shown = self._profile, self.header
+        record = await _off_thread(self.history.last, profile, workflow_id)
+        if self.running or profile != self._profile or self.header is not shown:
+            return False  # a run started, another was opened, or the profile changed meanwhile
+        if record is None:
+            self.clear()
+            return False
+        if self.header is None or self.header.key != record.key:
+            await self.open_record(record)
+        return True
+
+    def clear(self) -> None:
+        """Show no run (a workflow or profile without one); nothing while a run is going."""
+        if self.running:
+            return
+        self.header = None
+        self._reset(Transcript())
+        self._run_id = None
+        self._server = (None, None)
+        self._status = "Ready"
+        self.cleared.emit()
 
     async def reopen_last(self) -> bool:
         """Open the last run of the current profile (at start-up); False if there is none."""
@@ -601,6 +641,39 @@ class RunService(QObject):
             return False
         await self.open_record(record)
         return True
+
+    # --- runs handed to the job tracker ----------------------------------------------------
+
+    def follow_jobs(self, jobs: Sequence[Job]) -> None:
+        """The job tracker saw ``jobs`` change: a run handed to it follows it live on screen, and
+        its end is written to the history (shown or not)."""
+        for job in jobs:
+            if job.status.is_final or job.status == JobStatus.PAUSED:
+                self._spawn(self._job_ended(job))
+            elif self._shows_job(job):
+                self._set_status(f"In the background: {job.status.value}…")
+
+    def _shows_job(self, job: Job) -> bool:
+        header = self.header
+        return (
+            self._following_job and header is not None and header.run_id == job.run_id and header.profile == job.profile
+        )
+
+    async def _job_ended(self, job: Job) -> None:
+        record = await _off_thread(self.history.of_run, job.profile, job.run_id)
+        if record is None or record.status != "background":
+            return
+        outcome = job_outcome(job)
+        self.history.finish(record.key, outcome, record.timing)
+        if self._shows_job(job) and self.header is not None and self.header.key == record.key:
+            self._following_job = False
+            self._clock.stop()
+            self.transcript.outcome = outcome
+            self._server = (outcome.duration_ms, outcome.cost)
+            self._set_status(_status_line(outcome))
+            self._emit_progress(running=False)
+            self.finished.emit(outcome)
+        self.history_changed.emit()
 
     # --- copy and save -------------------------------------------------------------------
 
@@ -663,6 +736,11 @@ class RunService(QObject):
             await _off_thread(write_json, Path(path), meta, frames(header.key), frames(header.key))
         else:
             await _off_thread(write_markdown, Path(path), meta, frames(header.key))
+
+    def remember_options(self, profile: str, workflow_id: str, options: Mapping[str, Any]) -> None:
+        """Keep a workflow's run options (what it learnt of its blocks stays with them)."""
+        kept = self.presets.options(profile, workflow_id)
+        self.presets.set_options(profile, workflow_id, {**kept, **options})
 
     # --- outlines ------------------------------------------------------------------------
 
@@ -729,7 +807,7 @@ class RunService(QObject):
         self._emit_progress()
 
     def _emit_progress(self, running: bool | None = None) -> None:
-        live = self.running if running is None else running
+        live = (self.running or self._following_job) if running is None else running
         elapsed = time.perf_counter() - self._t0 if live else (self.transcript.timing.ended or 0.0)
         duration, cost = self._server
         if self._waiting and (self.pending or self._raw.incoming or len(self._raw)):
@@ -755,7 +833,7 @@ class RunService(QObject):
                 "a sync or streamed run on this plan. Long runs are safer with “Run in background”."
             )
 
-    def _spawn(self, coro: Awaitable[None]) -> None:
+    def _spawn(self, coro: Awaitable[Any]) -> None:
         self._tasks.spawn(coro)
 
     async def aclose(self) -> None:
@@ -807,6 +885,23 @@ def _tail_frames(history: RunHistory, key: str) -> list[tuple[float, str]]:
     tail: deque[tuple[float, str]] = deque(maxlen=RAW_KEEP)
     tail.extend(history.frames(key))
     return list(tail)
+
+
+_JOB_OUTCOMES = {
+    JobStatus.COMPLETED: "completed",
+    JobStatus.FAILED: "failed",
+    JobStatus.CANCELLED: "cancelled",
+    JobStatus.PAUSED: "paused",
+}
+
+
+def job_outcome(job: Job) -> Outcome:
+    """How a run the job tracker followed ended, as the console and the history say it."""
+    duration = (job.ended_at - job.started_at) * 1000 if job.ended_at and job.started_at else None
+    return Outcome(
+        _JOB_OUTCOMES.get(job.status, "interrupted"), output=job.output, error=job.error, error_code=job.error_code,
+        run_id=job.run_id, duration_ms=duration, cost=job.cost, note=job.note or "Followed to its end in Jobs.",
+    )  # fmt: skip
 
 
 def _status_line(outcome: Outcome | None) -> str:

@@ -47,9 +47,7 @@ from simdesk.core.input_form import (
     parse_json_input,
 )
 from simdesk.ui.json_view import JsonHighlighter
-
-ERROR_STYLE = "color: palette(bright-text); background: #b42318; border-radius: 3px; padding: 2px 6px;"
-INVALID_STYLE = "border: 2px solid #d92d20; border-radius: 3px;"
+from simdesk.ui.theme import set_tone
 
 
 def _mono(widget: QWidget) -> None:
@@ -183,8 +181,7 @@ class _Field:
     def show_error(self, message: str | None) -> None:
         self.error.setText(message or "")
         self.error.setVisible(bool(message))
-        self.editor.setStyleSheet(INVALID_STYLE if message else "")
-        self.editor.setProperty("invalid", bool(message))
+        set_tone(self.editor, "true" if message else "", "invalid")
 
 
 class InputForm(QWidget):
@@ -217,7 +214,7 @@ class InputForm(QWidget):
         self.summary = QLabel()
         self.summary.setObjectName("inputSummary")
         self.summary.setWordWrap(True)
-        self.summary.setStyleSheet(ERROR_STYLE)
+        set_tone(self.summary, "errorBar")
         self.summary.hide()
 
         self.form_page = QWidget()
@@ -239,7 +236,7 @@ class InputForm(QWidget):
         self.json_error = QLabel()
         self.json_error.setObjectName("jsonError")
         self.json_error.setWordWrap(True)
-        self.json_error.setStyleSheet(ERROR_STYLE)
+        set_tone(self.json_error, "errorBar")
         self.json_error.hide()
         json_page = QWidget()
         json_layout = QVBoxLayout(json_page)
@@ -328,7 +325,7 @@ class InputForm(QWidget):
         error = QLabel()
         error.setObjectName(f"error_{spec.name}")
         error.setWordWrap(True)
-        error.setStyleSheet("color: #d92d20;")
+        set_tone(error, "error")
         error.hide()
         cell = QWidget()
         cell_layout = QVBoxLayout(cell)

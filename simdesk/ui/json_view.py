@@ -17,6 +17,7 @@ from PySide6.QtGui import QColor, QFont, QPalette, QSyntaxHighlighter, QTextChar
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
 from simdesk.core.input_form import json_type
+from simdesk.ui.theme import DARK, colors_for
 
 PAGE = 200
 _VALUE = Qt.ItemDataRole.UserRole + 1
@@ -26,16 +27,12 @@ _LARGE = "__simLargeValueRef"
 
 def is_dark(palette: QPalette) -> bool:
     """True when the palette's window is dark (colours below pick their variant from it)."""
-    return palette.color(QPalette.ColorRole.Window).lightness() < 128
+    return colors_for(palette) is DARK
 
 
 def json_colors(palette: QPalette) -> dict[str, QColor]:
     """Token colours that read well on the palette's base colour (light or dark)."""
-    if is_dark(palette):
-        names = {"key": "#7cc4fa", "string": "#a5d6a7", "number": "#f8c471", "literal": "#d7a6f5", "punct": "#9aa4b2"}
-    else:
-        names = {"key": "#1d4ed8", "string": "#166534", "number": "#9a3412", "literal": "#7e22ce", "punct": "#5b6370"}
-    return {k: QColor(v) for k, v in names.items()}
+    return {k: QColor(v) for k, v in colors_for(palette).json.items()}
 
 
 def _size(n: float) -> str:
@@ -169,6 +166,7 @@ class JsonHighlighter(QSyntaxHighlighter):
 
     def set_palette(self, palette: QPalette) -> None:
         """Pick colours for ``palette`` (light or dark) and re-colour."""
+        self._error_color = colors_for(palette).error
         for name, color in json_colors(palette).items():
             fmt = QTextCharFormat()
             fmt.setForeground(color)
@@ -196,6 +194,6 @@ class JsonHighlighter(QSyntaxHighlighter):
         if self._error and self._error[0] == self.currentBlock().blockNumber():
             fmt = QTextCharFormat()
             fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
-            fmt.setUnderlineColor(QColor("#e5484d"))
+            fmt.setUnderlineColor(QColor(self._error_color))
             column = min(self._error[1], max(0, len(text) - 1))
             self.setFormat(column, max(1, len(text) - column), fmt)

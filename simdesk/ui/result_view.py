@@ -10,18 +10,9 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from simdesk.core.transcript import Outcome
-from simdesk.ui.json_view import JsonTreeView, is_dark
+from simdesk.ui.json_view import JsonTreeView
+from simdesk.ui.theme import PILL_TEXT, colors_for, set_tone
 
-# (light, dark) background of the status pill; the text says the status too, never the colour alone
-_PILL = {
-    "completed": ("#067647", "#2e7d4f"),
-    "paused": ("#b54708", "#9a5b13"),
-    "background": ("#175cd3", "#2f5fb3"),
-    "running": ("#175cd3", "#2f5fb3"),
-    "failed": ("#b42318", "#a3302a"),
-    "interrupted": ("#b42318", "#a3302a"),
-    "cancelled": ("#475467", "#5b6370"),
-}
 _WORDS = {
     "completed": "✓ Completed",
     "failed": "✗ Failed",
@@ -34,12 +25,10 @@ _WORDS = {
 
 
 def pill_style(status: str, palette: QPalette) -> str:
-    """Stylesheet of a status pill for ``status``."""
-    light, dark = _PILL.get(status, ("#475467", "#5b6370"))
-    return (
-        f"background: {dark if is_dark(palette) else light}; color: white; border-radius: 9px;"
-        " padding: 2px 10px; font-weight: 600;"
-    )
+    """Stylesheet of a status pill for ``status`` (the text says the status too, never the colour alone)."""
+    colors = colors_for(palette)
+    fill = colors.pills.get(status, colors.pills["cancelled"])
+    return f"background: {fill}; color: {PILL_TEXT}; border-radius: 9px; padding: 2px 10px; font-weight: 600;"
 
 
 def status_words(status: str) -> str:
@@ -117,7 +106,7 @@ class ResultView(QWidget):
             if outcome.request_id:
                 parts.append(f"x-request-id {outcome.request_id}")
             self.error.setText("\n".join(parts))
-            self.error.setStyleSheet(f"color: {'#ff8a80' if is_dark(self.palette()) else '#b42318'};")
+            set_tone(self.error, "error")
             self.error.show()
         else:
             self.error.hide()

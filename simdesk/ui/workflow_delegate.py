@@ -15,16 +15,9 @@ from simdesk.models.workflow_tree import (
     KindRole,
     StatusRole,
 )
-from simdesk.ui.json_view import is_dark
+from simdesk.ui.theme import colors_for
 
 _Index = QModelIndex | QPersistentModelIndex
-# (light, dark): badge fill; the badge's text names the state, so colour is never the only cue
-_BADGE = {
-    Badge.DEPLOYED: ("#dcfae6", "#0e3d23", "#067647", "#7ee2a8"),
-    Badge.REDEPLOY: ("#fef0c7", "#4a2f06", "#93370d", "#fdb022"),
-    Badge.UNDEPLOYED: ("#f2f4f7", "#2b3038", "#475467", "#b0b8c4"),
-    Badge.UNKNOWN: ("#f2f4f7", "#2b3038", "#475467", "#b0b8c4"),
-}
 
 
 class WorkflowDelegate(QStyledItemDelegate):
@@ -62,14 +55,15 @@ class WorkflowDelegate(QStyledItemDelegate):
         badge_w = metrics.horizontalAdvance(badge.value) + 14
         line_h = QFontMetrics(opt.font).height()
         badge_rect = QRect(rect.right() - badge_w, rect.top() + 1, badge_w, line_h - 1)
-        fill_l, fill_d, text_l, text_d = _BADGE[badge]
-        dark = is_dark(palette)
+        # the theme's fill and text per badge; the badge's text names the state, so colour is never the only cue
+        badges = colors_for(palette).badges
+        fill, text_color = badges.get(badge.value, badges["Unknown"])
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(fill_d if dark else fill_l))
+        painter.setBrush(QColor(fill))
         painter.drawRoundedRect(badge_rect, 7, 7)
         painter.setFont(small)
-        painter.setPen(QColor(text_d if dark else text_l))
+        painter.setPen(QColor(text_color))
         painter.drawText(badge_rect, Qt.AlignmentFlag.AlignCenter, badge.value)
         # the name
         name_font = QFont(opt.font)

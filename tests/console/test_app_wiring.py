@@ -53,7 +53,7 @@ def test_panels_fill_their_docks_and_follow_the_active_profile(app_ctx: AppConte
 def test_run_in_background_goes_to_the_job_tracker(app_ctx: AppContext, qtbot: Any) -> None:
     ctx = app_ctx
     jobs = ctx.install_jobs()
-    bench = ctx.install_workbench(handoff=jobs.service.handoff)
+    bench = ctx.install_workbench(jobs=jobs.service)
     qtbot.waitUntil(lambda: bool(bench.catalogue.snapshot.contents), timeout=10_000)
     request = RunRequest(bench.runs.profile, demo.ECHO_ID, "Echo", "async", {"message": "bg"})
     with qtbot.waitSignal(bench.runs.finished, timeout=10_000) as done:
@@ -172,3 +172,64 @@ def test_a_new_default_workspace_outranks_the_last_pick(
     assert bench.catalogue.memory.get("Work") is None
     _refreshed(qtbot, bench)
     assert bench.panel.workspaces.currentText() == "Demo Workspace"
+
+
+@pytest.mark.parametrize("end", ["completed", "cancelled"])
+def test_the_console_and_recent_runs_follow_a_background_run_to_its_end(
+    app_ctx: AppContext, qtbot: Any, sandbox: RunningSandbox, end: str
+) -> None:
+    ctx = app_ctx
+    jobs = ctx.install_jobs()
+    bench = ctx.install_workbench(jobs=jobs.service)
+    jobs.begin()
+    qtbot.waitUntil(lambda: bench.panel.select(demo.SLOW_ID), timeout=10_000)
+    with qtbot.waitSignal(bench.catalogue.workflow_loaded, timeout=10_000):
+        bench.console.open_workflow(demo.SLOW_ID)
+    bench.console.options.set_mode("async")
+    with qtbot.waitSignal(bench.runs.finished, timeout=10_000):
+        assert bench.console.run()
+    assert bench.console.result.pill.text() == "↻ In the background"
+    qtbot.waitUntil(lambda: bench.panel.recent.item(0).text().startswith("↻ In the background"), timeout=5000)
+    # the clock keeps going while the job runs (it said "0.1 s" for ever)
+    with qtbot.waitSignal(bench.runs.progress, timeout=5000, check_params_cb=lambda p: p.running and p.elapsed_s >= 1):
+        pass
+    job = next(j for j in jobs.service.jobs() if j.run_id == bench.runs.run_id)
+    if end == "completed":
+        sandbox.clock.advance(400)  # type: ignore[attr-defined]  # the report takes 3 minutes
+        jobs.service.request_refresh([job.id])
+    else:
+        jobs.service.request_cancel([job.id])
+    words = {"completed": "✓ Completed", "cancelled": "■ Cancelled"}[end]
+    qtbot.waitUntil(lambda: bench.console.result.pill.text() == words, timeout=10_000)
+    assert bench.console.timing.text().startswith(words.split()[1])
+    qtbot.waitUntil(lambda: bench.panel.recent.item(0).text().startswith(words), timeout=5000)
+    record = bench.runs.history.get(bench.runs.header.key)  # type: ignore[union-attr]
+    assert record is not None and record.status == end
+
+
+def test_a_background_run_reopened_from_the_history_is_followed_too(
+    app_ctx: AppContext, qtbot: Any, sandbox: RunningSandbox
+) -> None:
+    ctx = app_ctx
+    jobs = ctx.install_jobs()
+    bench = ctx.install_workbench(jobs=jobs.service)
+    jobs.begin()
+    qtbot.waitUntil(lambda: bench.panel.select(demo.SLOW_ID), timeout=10_000)
+    for step, workflow_id in enumerate((demo.SLOW_ID, demo.ECHO_ID, demo.SLOW_ID)):  # away and back again
+        with qtbot.waitSignal(bench.catalogue.workflow_loaded, timeout=10_000):
+            bench.console.open_workflow(workflow_id)
+        if step == 0:
+            bench.console.options.set_mode("async")
+            with qtbot.waitSignal(bench.runs.finished, timeout=10_000):
+                assert bench.console.run()
+        if step == 1:
+            qtbot.waitUntil(lambda: bench.runs.header is None, timeout=5000)
+    qtbot.waitUntil(lambda: bench.runs.header is not None and not bench.runs.header.live, timeout=5000)
+    assert bench.console.result.pill.text() == "↻ In the background"
+    with qtbot.waitSignal(bench.runs.progress, timeout=5000, check_params_cb=lambda p: p.running):
+        pass  # still counting
+    job = next(j for j in jobs.service.jobs() if j.run_id == bench.runs.run_id)
+    sandbox.clock.advance(400)  # type: ignore[attr-defined]  # the report takes 3 minutes
+    jobs.service.request_refresh([job.id])
+    qtbot.waitUntil(lambda: bench.console.result.pill.text() == "✓ Completed", timeout=10_000)
+    assert bench.console.result.output() is not None

@@ -158,6 +158,16 @@ def test_a_self_hosted_server_is_unlimited(
     assert status.text() == "● Limits: unlimited"
 
 
+def test_a_billing_off_sim_shows_no_spend_limit(
+    qtbot: Any, arun: Arun, make_meter: MakeMeter, billing_off: RunningSandbox
+) -> None:
+    meter = make_meter(billing_off)
+    panel = panel_for(qtbot, meter)
+    assert meter.service.state.spend_unlimited
+    assert "no limit" in panel.spend_label.text()
+    assert "99,999" not in panel.spend_label.text()
+
+
 def test_a_server_that_reports_nothing_shows_the_empty_state(qtbot: Any, arun: Arun) -> None:
     def answer(request: httpx.Request) -> httpx.Response:
         return httpx.Response(404, json={"error": "Not found"})

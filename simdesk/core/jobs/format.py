@@ -12,6 +12,11 @@ import time
 from simdesk.core.jobs.model import Job, JobStatus
 
 
+def missing_profile(profile: str) -> str:
+    """What a job whose profile no longer exists says about itself."""
+    return f"Profile “{profile}” no longer exists"
+
+
 def duration(seconds: float | None) -> str:
     """ "42 s", "3 min 05 s", "2 h 04 min"; "" when unknown."""
     if seconds is None:

@@ -67,6 +67,7 @@ _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 _ALIGN = int(Qt.ItemDataRole.TextAlignmentRole)
 _SORT, _JOB, _STATUS = int(SortRole), int(JobRole), int(StatusRole)
 _COLUMNS = len(Column)
+_PROFILE = int(Column.PROFILE)
 Now = Callable[[], float]
 
 # Per column (in Column order): the text shown, and a value that sorts naturally.
@@ -100,6 +101,7 @@ class JobTableModel(QAbstractTableModel):
         self._now = now
         self._jobs: list[Job] = []
         self._row_of: dict[str, int] = {}
+        self._missing: frozenset[str] = frozenset()  # profiles that no longer exist
 
     # --- Qt's read interface ---------------------------------------------------------------
 
@@ -133,6 +135,8 @@ class JobTableModel(QAbstractTableModel):
         if role == _SORT:
             return _SORT_KEYS[column](job, self._now)
         if role == _DISPLAY or role == _ACCESSIBLE:
+            if column == _PROFILE and job.profile in self._missing:
+                return f"{job.profile} (no longer exists)"
             return _TEXTS[column](job, self._now)
         if role == _JOB:
             return job
@@ -149,6 +153,8 @@ class JobTableModel(QAbstractTableModel):
             return f"Workflow {job.workflow_id}\nRun {job.run_id}"
         if column is Column.STATUS:
             lines = [job.status.label]
+            if job.profile in self._missing:
+                lines.append(fmt.missing_profile(job.profile) + ": this run cannot be checked.")
             if job.error:
                 lines.append(job.error)
             if job.note:
@@ -159,6 +165,14 @@ class JobTableModel(QAbstractTableModel):
         return None
 
     # --- changes ---------------------------------------------------------------------------
+
+    def set_missing_profiles(self, profiles: Iterable[str]) -> None:
+        """Profiles that no longer exist: their jobs' status says so."""
+        missing = frozenset(profiles)
+        if missing != self._missing:
+            self._missing = missing
+            if self._jobs:
+                self.dataChanged.emit(self.index(0, 0), self.index(len(self._jobs) - 1, _COLUMNS - 1))
 
     def reset(self, jobs: Iterable[Job]) -> None:
         """Replace every row (initial load)."""

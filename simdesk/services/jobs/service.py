@@ -21,6 +21,7 @@ from PySide6.QtCore import QObject, Signal
 from simdesk.core.jobs.clock import Clock
 from simdesk.core.jobs.model import Job, JobError
 from simdesk.core.jobs.policy import PollPolicy
+from simdesk.core.jobs.source import PollFailure
 from simdesk.core.jobs.store import JobStore
 from simdesk.core.scheduler import Hold, JobChange
 
@@ -247,6 +248,11 @@ class JobService(QObject):
         self._count()
         return removed
 
+    def reassign(self, job_ids: Sequence[str], profile: str) -> None:
+        """Attach these jobs to ``profile`` (theirs no longer exists); unfinished ones are checked again."""
+        self.tracker.reassign(job_ids, profile)
+        self._count()
+
     def set_paused(self, paused: bool) -> None:
         """The pause switch: no request is sent for any job while on."""
         if paused != self._paused:
@@ -281,7 +287,7 @@ class JobService(QObject):
             if t.cancelled():
                 return
             exc = t.exception()
-            if isinstance(exc, JobError):
+            if isinstance(exc, JobError | PollFailure):  # sentences for people (a vanished profile, …)
                 self.failed.emit(str(exc))
             elif exc is not None:
                 log.error("%s failed", what, exc_info=(type(exc), exc, exc.__traceback__))

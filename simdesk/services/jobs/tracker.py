@@ -366,6 +366,19 @@ class JobTracker:
         self.scheduler.poll_now(job_ids)  # cancelling is asynchronous: look again soon
         return problems
 
+    def reassign(self, job_ids: Sequence[str], profile: str) -> None:
+        """Move jobs to ``profile`` (theirs is gone), keeping their stored results; unfinished
+        ones are followed on it from now on."""
+        now = self.clock.now()
+        for job_id in job_ids:
+            job = self.get(job_id)
+            if job is None or job.profile == profile:
+                continue
+            note = f"Attached to “{profile}” (its profile “{job.profile}” no longer exists)."
+            after = self._save(job, replace(job, profile=profile, note=note, updated_at=now))
+            self.scheduler.untrack(job_id)
+            self.scheduler.track(after)
+
     def delete(self, job_ids: Sequence[str]) -> int:
         """Forget jobs here (their runs on the server are not touched)."""
         for job_id in job_ids:

@@ -48,6 +48,7 @@ from simdesk.services.settings import Settings
 from simdesk.ui.icons import icon
 from simdesk.ui.jobs.adopt import AdoptDialog
 from simdesk.ui.jobs.badges import SHAPES, StatusBadgeDelegate
+from simdesk.ui.jobs.orphans import OrphanBanner
 from simdesk.ui.jobs.result import JobResultDialog
 from simdesk.ui.jobs.resume import ResumeDialog
 
@@ -240,6 +241,7 @@ class JobsPanel(QWidget):
         banner.addWidget(self.hold_label, 1)
         banner.addWidget(self.hold_retry, 0, Qt.AlignmentFlag.AlignTop)
         self.hold_banner.setVisible(False)
+        self.orphans = OrphanBanner(self.service, lambda *a: self._confirm(*a), self)
         self.message = QLabel(self)
         self.message.setObjectName("jobsMessage")
         self.message.setWordWrap(True)
@@ -266,6 +268,7 @@ class JobsPanel(QWidget):
         layout.setSpacing(2)
         layout.addWidget(self.filter_bar)
         layout.addWidget(self.toolbar)
+        layout.addWidget(self.orphans)
         layout.addWidget(self.hold_banner)
         layout.addWidget(self.message)
         layout.addWidget(self.stack, 1)
@@ -352,6 +355,8 @@ class JobsPanel(QWidget):
             self.stack.setCurrentWidget(self.table)
         self._update_actions()
         self._update_footer()
+        self.orphans.show_jobs(self.model.jobs(), self._profiles())
+        self.model.set_missing_profiles(self.orphans.missing())
         self._show_holds()
 
     @staticmethod
@@ -384,6 +389,8 @@ class JobsPanel(QWidget):
         holds = self.service.holds()
         lines = []
         for profile, hold in sorted(holds.items()):
+            if profile in self.orphans.missing():  # the orphan banner says why, and what to do
+                continue
             wait = max(0.0, hold.until - self._now())
             when = f" Checking again in {fmt.duration(wait)}." if wait else ""
             lines.append(f"Not checking runs of “{profile}” for now: {hold.reason}{when}")
