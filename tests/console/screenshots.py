@@ -92,7 +92,7 @@ async def shoot(out: Path, theme_name: str, theme: ThemeController, sandbox: Run
             "includeToolCalls": True,
         }
     )
-    bench.runs._paint.setInterval(16)
+    bench.runs.pump._paint.setInterval(16)
     assert bench.console.run()
     await _until(lambda: any(b.tools for b in bench.runs.transcript.blocks.values()))
     bench.console.transcript.toggle_lane(demo.RESEARCH_AGENT.id, "thinking")

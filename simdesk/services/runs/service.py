@@ -1,14 +1,13 @@
 """The run console's service: runs a workflow in one of three modes and tells the view what changed.
 
 Widgets call :meth:`RunService.start` / :meth:`RunService.stop` and connect to the signals; they
-never await and never see an exception (STYLE pattern 5).
+never await and never see an exception.
 
-Streaming follows STYLE pattern 8: events go into a pending list as they arrive (O(1) per
-event), and a single-shot timer applies them to the :class:`~simdesk.core.transcript.Transcript`,
-hands their frames to the history and emits one :attr:`RunService.changed` at most once per
-``paint_ms`` — so painting costs the same whether 10 or 10 000 chunks arrived in that time, and
-whatever was painted is already on its way to disk. The pending list is bounded: past
-``max_pending`` events it is drained into the transcript at once (without painting).
+A stream's events reach the transcript through the paint-batching pump
+(:class:`~simdesk.services.runs.pump.StreamPump`): one :attr:`RunService.changed` per paint at
+most. The history is read off the GUI thread (:mod:`~simdesk.services.runs.history`), outlines
+are learnt from run logs (:mod:`~simdesk.services.runs.outline`), and snippets and exports are
+made by :mod:`~simdesk.services.runs.export`.
 
 Signals:
     started(RunHeader): a run started or a past run was opened; views reset from :attr:`transcript`.
@@ -25,39 +24,32 @@ Signals:
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 import uuid
-from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from simdesk.api import SimClient
-from simdesk.api.errors import FeatureUnavailableError, SimError
-from simdesk.api.messages import user_message
+from simdesk.api.errors import SimError
 from simdesk.api.streaming import RunStream
-from simdesk.core import frames as wire
 from simdesk.core.base_url import DEFAULT_BASE_URL
-from simdesk.core.budget import Priority, working_at
 from simdesk.core.input_form import to_jsonable, to_wire
 from simdesk.core.jobs.model import Job, JobStatus
-from simdesk.core.outline import WorkflowOutline, merge, outline_from_spans
+from simdesk.core.outline import WorkflowOutline
 from simdesk.core.presets import PresetStore
 from simdesk.core.run_history import RunHistory, RunRecord, RunStart
 from simdesk.core.runs import Run
-from simdesk.core.snippets import SNIPPETS, RunSpec
-from simdesk.core.stream_events import Chunk, ChunkReset, StreamEvent
-from simdesk.core.transcript import Change, ChangeList, Outcome, Timing, Transcript
-from simdesk.core.transcript_export import ExportMeta, write_json, write_markdown
+from simdesk.core.transcript import Outcome, Timing, Transcript
 from simdesk.services import run_modes
-from simdesk.services.raw_tail import RawTail
 from simdesk.services.run_modes import RunRequest
+from simdesk.services.runs import export, outline
+from simdesk.services.runs.history import off_thread, replay, tail_frames
+from simdesk.services.runs.outcomes import job_outcome, status_line, words
+from simdesk.services.runs.pump import RAW_KEEP, StreamPump
 from simdesk.services.tasks import TaskSet
 
 log = logging.getLogger("simdesk.services.runs")
@@ -67,19 +59,7 @@ JobHandoff = Callable[[RunRequest, dict[str, Any]], Awaitable[Any]]
 SYNC_CAP_S = {"free": 300.0}  # CONTRACT §3.4; paid plans get 3000 s
 PAID_SYNC_CAP_S = 3000.0
 NEAR_CAP = 0.8
-RAW_KEEP = 2000  # raw frames kept for the inspector (all are on disk)
-FLOOD_EVENTS = 1000  # events waiting at a paint that make it a flood
-SAVE_BYTES = 2 * 2**20  # drained frames handed to the history early, between paints, past this
-BACKLOG_BYTES = 8 * 2**20  # the history's writer this far behind: the stream waits for it
-BACKLOG_WAIT_S = 0.005
-FLOOD_PAINT_MS = 100  # paint interval during a flood
 WAITING = "Waiting for the first output…"  # a stream's status until its first frame (Sim sends nothing before)
-# history reads run here, not in qasync's default executor (QThreads that warn at interpreter exit)
-_READER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="simdesk-history-read")
-
-
-async def _off_thread[T](fn: Callable[..., T], *args: Any) -> T:
-    return await asyncio.get_running_loop().run_in_executor(_READER, fn, *args)
 
 
 @dataclass(frozen=True)
@@ -140,7 +120,13 @@ class RunService(QObject):
         super().__init__(parent)
         self.history = history
         self.presets = presets
-        self.transcript = Transcript()
+        self.outlines = outline.OutlineBook(presets)
+        self.pump = StreamPump(
+            history, paint_ms=paint_ms, max_pending=max_pending, on_drained=self._stream_run_id,
+            on_painted=self._emit_progress, parent=self,
+        )  # fmt: skip
+        self.pump.changed.connect(self.changed)
+        self.pump.frames.connect(self.frames)
         self.header: RunHeader | None = None
         self.poll_s = poll_s
         self.sync_cap_s = SYNC_CAP_S["free"]
@@ -149,18 +135,6 @@ class RunService(QObject):
         self._client_getter: ClientGetter | None = None
         self._key_getter: Callable[[], str | None] = lambda: None
         self._job_handoff: JobHandoff | None = None
-        self.pending: list[StreamEvent] = []  # events not yet applied (the stream loop appends)
-        self.armed = False  # a paint is scheduled for the pending events
-        self._marks: list[tuple[int, float, int]] = []  # (index in pending, arrival time, index in raw) per group
-        self._changes = ChangeList()
-        self._unsaved: list[tuple[float, list[str], int]] = []  # drained groups not yet handed to the history
-        self._drained = 0  # events drained since the last paint
-        self._new_frames = 0  # frames kept for the inspector since the last paint
-        self._unsaved_bytes = 0
-        self._raw = RawTail(RAW_KEEP)
-        self.raw = self._raw.incoming  # raw payloads not yet drained (the stream's on_raw appends)
-        self._max_pending = max_pending
-        self._t0 = 0.0
         self._task: asyncio.Task[None] | None = None
         self._stopping: asyncio.Task[None] | None = None
         self._stream: RunStream | None = None
@@ -172,12 +146,6 @@ class RunService(QObject):
         self._waiting = False  # a stream is sent and no frame has arrived yet
         self._following_job = False  # the shown run went to the job tracker and has not ended yet
         self._tasks = TaskSet()
-        self._paint = QTimer(self)
-        self._paint.setSingleShot(True)
-        self._paint.setInterval(paint_ms)
-        self._paint_ms = paint_ms
-        self._flood_ms = max(paint_ms, FLOOD_PAINT_MS)
-        self._paint.timeout.connect(self._flush)
         self._clock = QTimer(self)
         self._clock.setInterval(1000)
         self._clock.timeout.connect(self._tick)
@@ -220,7 +188,12 @@ class RunService(QObject):
     @property
     def clock_origin(self) -> float:
         """``time.perf_counter()`` when the current run started (its timings count from here)."""
-        return self._t0
+        return self.pump.t0
+
+    @property
+    def transcript(self) -> Transcript:
+        """The shown run, as far as it has been painted."""
+        return self.pump.transcript
 
     @property
     def run_id(self) -> str | None:
@@ -263,9 +236,9 @@ class RunService(QObject):
             now,
             self._run_id,
         )
-        names = self._outline(request.workflow_id).names()
+        names = self.outlines.get(self._profile, request.workflow_id).names()
         self._reset(Transcript(names=names))
-        self._t0 = time.perf_counter()
+        self.pump.t0 = time.perf_counter()
         self._server = (None, None)
         self._warned_cap = False
         self._ended = False
@@ -293,16 +266,7 @@ class RunService(QObject):
         return True
 
     def _reset(self, transcript: Transcript) -> None:
-        self.transcript = transcript
-        self.pending.clear()
-        self._marks.clear()
-        self.armed = False
-        self._unsaved = []
-        self._unsaved_bytes = 0
-        self._drained = 0
-        self._changes.done()
-        self._new_frames = 0
-        self._raw.clear()
+        self.pump.reset(transcript, self.header.key if self.header is not None else None)
         self._stream = None
         self._following_job = False
 
@@ -310,19 +274,19 @@ class RunService(QObject):
         try:
             client = await self.client()
         except Exception as exc:  # no key, a locked keyring, a bad address: nothing was sent
-            self._finish(Outcome("failed", error=_words(exc), run_id=None, note="Sim did not run the workflow."))
+            self._finish(Outcome("failed", error=words(exc), run_id=None, note="Sim did not run the workflow."))
             return
         outcome: Outcome | None
         if request.mode == "stream":
             self._waiting = True
             self._set_status(WAITING)
-            outcome = await run_modes.run_stream(client, request, run_id, self, self._opened)
+            outcome = await run_modes.run_stream(client, request, run_id, self.pump, self._opened)
         elif request.mode == "sync":
             self._set_status("Running (waiting for the result)…")
             outcome = await run_modes.run_sync(client, request, run_id)
         else:
             outcome = await self._run_background(client, request, run_id)
-        self._flush()
+        self.pump.flush()
         if outcome is None:
             outcome = self.transcript.outcome
         if outcome is not None and outcome.run_id is None:
@@ -358,94 +322,14 @@ class RunService(QObject):
             self.header = replace(self.header, run_id=run_id)
             self.history.set_run_id(self.header.key, run_id)
 
-    # --- the hot path --------------------------------------------------------------------
-
-    def arm(self, added: int = 1) -> None:
-        """The first events since the last paint (the ``added`` just appended): note their time
-        and schedule the paint."""
-        self.armed = True
-        raw = self._raw.mark() if self._marks else 0  # raw frames since the last drain start with it
-        self._marks.append((len(self.pending) - added, time.perf_counter() - self._t0, raw))
-        self._paint.start()
-
-    def checkpoint(self) -> float:
-        """After each network read's events: a drain if ``max_pending`` wait, a new arrival time
-        if the clock moved (a group per 2 ms keeps groups, rows and calls few), and how long the
-        stream should pause (0 unless the history's writer is behind by :data:`BACKLOG_BYTES`:
-        then reading waits, so a stream faster than the disk cannot fill the memory).
-
-        Draining early keeps few events alive at once: they are objects the garbage collector
-        tracks, and many survivors get promoted toward full collections (tens of milliseconds
-        in the middle of a stream)."""
-        if len(self.pending) >= self._max_pending:
-            self._drain()
-            if self._unsaved_bytes >= SAVE_BYTES:
-                self._save()
-        now = time.perf_counter() - self._t0
-        if not self._marks or now - self._marks[-1][1] >= 0.002:
-            self._marks.append((len(self.pending), now, self._raw.mark()))
-        return BACKLOG_WAIT_S if self.history.backlog > BACKLOG_BYTES else 0.0
-
-    def _drain(self) -> None:
-        """Apply pending events to the transcript and hand their frames to the history, in
-        groups by arrival time. (The list is emptied in place: the stream loop holds it.)"""
-        pending, marks = self.pending[:], self._marks
-        self.pending.clear()
-        self._marks = []
-        now = time.perf_counter() - self._t0
-        self._new_frames += self._raw.take([(raw, at) for _start, at, raw in marks], now)
-        if not pending:
-            return
-        self._drained += len(pending)
-        bounds = [(start, at) for start, at, _raw in marks if start < len(pending)] or [(0, now)]
-        groups: list[tuple[float, list[str], int]] = []
-        for number, (start, at) in enumerate(bounds):
-            end = bounds[number + 1][0] if number + 1 < len(bounds) else len(pending)
-            if end <= start:
-                continue
-            items = wire.runs(pending[start:end] if start or end < len(pending) else pending)
-            lines, count = wire.pack(items)  # before the transcript sees the items
-            groups.append((at, lines, count))
-            self._unsaved_bytes += sum(map(len, lines))
-            self._changes.extend(self.transcript.apply_runs(items, at))
-        self._unsaved.extend(groups)
+    def _stream_run_id(self) -> None:
+        """The stream learns the run's id from its frames (a stream sent without one)."""
         if self._stream is not None and self._stream.run_id:
             self._set_run_id(self._stream.run_id)
 
-    def _save(self) -> None:
-        """Hand drained frames to the history: one row per paint (before the paint, so what is
-        shown is on its way to disk)."""
-        if self._unsaved and self.header is not None:
-            self.history.add_frames(self.header.key, self._unsaved)
-        self._unsaved = []
-        self._unsaved_bytes = 0
-
     def raw_frames(self, limit: int = RAW_KEEP) -> list[tuple[float, str]]:
-        """The newest ``limit`` frames of the shown run: a live stream's ``data`` payloads as Sim
-        sent them (unreadable and unknown frames and ``[DONE]`` included), a reopened run's as the
-        history keeps them (re-encoded from its events)."""
-        return self._raw.frames(limit)
-
-    def _merge(self, changes: list[Change]) -> None:
-        """Queue changes for the next paint."""
-        self._changes.extend(changes)
-
-    def _flush(self) -> None:
-        """Paint tick: drain, then tell the views once. In a flood (thousands of events per
-        paint) the next paint waits longer: nobody reads that fast, and every paint has a fixed
-        cost (layout, repaint) that would otherwise slow the stream down."""
-        self.armed = False
-        flood = len(self.pending) + self._drained >= FLOOD_EVENTS
-        self._drained = 0
-        self._paint.setInterval(self._flood_ms if flood else self._paint_ms)
-        self._drain()
-        self._save()
-        if len(self._changes):
-            self.changed.emit(self._changes.done())
-        if self._new_frames:
-            self.frames.emit(self._new_frames)
-            self._new_frames = 0
-        self._emit_progress()
+        """The newest ``limit`` frames of the shown run (see :meth:`StreamPump.raw_frames`)."""
+        return self.pump.raw_frames(limit)
 
     # --- the end -------------------------------------------------------------------------
 
@@ -494,10 +378,10 @@ class RunService(QObject):
             return
         self._ended = True
         self._waiting = False
-        self._flush()
+        self.pump.flush()
         base = self.transcript.outcome
         if base is None:
-            self._merge(self.transcript.finish(outcome, time.perf_counter() - self._t0))
+            self.pump.merge(self.transcript.finish(outcome, time.perf_counter() - self.pump.t0))
         else:  # the stream's own end is in the transcript: keep its output, add what was learnt after
             outcome = replace(
                 outcome,
@@ -508,11 +392,11 @@ class RunService(QObject):
         self._server = (outcome.duration_ms, outcome.cost)
         if self.header is not None:
             self.history.finish(self.header.key, outcome, self.transcript.timing.to_dict())
-        self._flush()
+        self.pump.flush()
         self._following_job = outcome.status == "background"  # the clock goes on until the job ends
         if not self._following_job:
             self._clock.stop()
-        self._set_status(_status_line(outcome))
+        self._set_status(status_line(outcome))
         self._emit_progress(running=False)
         self.finished.emit(outcome)
         self.busy_changed.emit(False)
@@ -552,13 +436,13 @@ class RunService(QObject):
             note = await run_modes.cancel_run(client, workflow_id, run_id)
         else:
             note = "Stopped: the connection was closed, which cancels the run on Sim"
-        self._flush()
+        self.pump.flush()
         if not self.transcript.finished:
             task.cancel()  # closes the stream or the request: Sim stops the run
         await asyncio.gather(task, return_exceptions=True)
         if self._ended:
             return  # the run ended on its own before the cancel landed
-        self._flush()
+        self.pump.flush()
         if run_id:
             self._set_status("Stopping: waiting for Sim to confirm…")
             outcome = await run_modes.confirm_end(client, workflow_id, run_id, note)
@@ -572,8 +456,10 @@ class RunService(QObject):
         """Show a past run from the history (the transcript is replayed from its frames)."""
         if self.running:
             return
-        names = self._outline(record.workflow_id).names()
-        transcript = await _off_thread(_replay, self.history, record, names)
+        names = self.outlines.get(self._profile, record.workflow_id).names()
+        transcript = await off_thread(replay, self.history, record, names)
+        # read before anything changes, so the header, transcript and frames are never seen apart
+        frames = await off_thread(tail_frames, self.history, record.key, RAW_KEEP)
         self.header = RunHeader(
             record.key,
             record.profile,
@@ -587,8 +473,7 @@ class RunService(QObject):
             live=False,
         )
         self._reset(transcript)
-        self._raw.extend(await _off_thread(_tail_frames, self.history, record.key))
-        self._new_frames = 0
+        self.pump.show_frames(frames)
         self._run_id = record.run_id
         self._server = (
             transcript.outcome.duration_ms if transcript.outcome else None,
@@ -597,10 +482,10 @@ class RunService(QObject):
         self.started.emit(self.header)
         outcome = transcript.outcome
         if outcome is not None and outcome.status == "background":  # still with the job tracker
-            self._t0 = time.perf_counter() - max(0.0, time.time() - record.started_at)
+            self.pump.t0 = time.perf_counter() - max(0.0, time.time() - record.started_at)
             self._following_job = True
             self._clock.start()
-        self._set_status(_status_line(outcome) if outcome else "Never finished")
+        self._set_status(status_line(outcome) if outcome else "Never finished")
         self._emit_progress(running=False)
         if outcome is not None:
             self.finished.emit(outcome)
@@ -613,7 +498,7 @@ class RunService(QObject):
         """Show the last run of ``workflow_id`` on this profile, or nothing if it has none (a
         console never shows another workflow's run under this one); False if none was shown."""
         profile, shown = self._profile, self.header
-        record = await _off_thread(self.history.last, profile, workflow_id)
+        record = await off_thread(self.history.last, profile, workflow_id)
         if self.running or profile != self._profile or self.header is not shown:
             return False  # a run started, another was opened, or the profile changed meanwhile
         if record is None:
@@ -636,7 +521,7 @@ class RunService(QObject):
 
     async def reopen_last(self) -> bool:
         """Open the last run of the current profile (at start-up); False if there is none."""
-        record = await _off_thread(self.history.last, self._profile)
+        record = await off_thread(self.history.last, self._profile)
         if record is None:
             return False
         await self.open_record(record)
@@ -660,7 +545,7 @@ class RunService(QObject):
         )
 
     async def _job_ended(self, job: Job) -> None:
-        record = await _off_thread(self.history.of_run, job.profile, job.run_id)
+        record = await off_thread(self.history.of_run, job.profile, job.run_id)
         if record is None or record.status != "background":
             return
         outcome = job_outcome(job)
@@ -670,7 +555,7 @@ class RunService(QObject):
             self._clock.stop()
             self.transcript.outcome = outcome
             self._server = (outcome.duration_ms, outcome.cost)
-            self._set_status(_status_line(outcome))
+            self._set_status(status_line(outcome))
             self._emit_progress(running=False)
             self.finished.emit(outcome)
         self.history_changed.emit()
@@ -679,126 +564,55 @@ class RunService(QObject):
 
     def snippet(self, kind: str) -> str:
         """``curl``, ``python`` or ``cli`` for the shown run, key masked ("" with no run)."""
-        header = self.header
-        if header is None:
+        if self.header is None:
             return ""
-        options = header.options
-        base_url, surface = self._endpoint
-        spec = RunSpec(
-            base_url=base_url,
-            workflow_id=header.workflow_id,
-            input=header.input,
-            mode=header.mode,
-            selected_outputs=list(options.get("selectedOutputs") or ()),
-            include_thinking=bool(options.get("includeThinking")),
-            include_tool_calls=bool(options.get("includeToolCalls")),
-            execution_timeout_s=options.get("executionTimeoutSeconds"),
-            api_key=self.api_key(),
-            surface=surface,
-            run_id=header.run_id,
-        )
-        return SNIPPETS[kind](spec)
+        return export.snippet(kind, self.header, self._endpoint, self.api_key())
 
     async def output_text(self) -> str:
         """The run's answer for the clipboard: all streamed text (from the history when the
         screen kept only its tail), else the output as JSON."""
-        transcript = self.transcript
-        if any(b.text.dropped or b.evicted for b in transcript.blocks.values()) and self.header is not None:
-            self.history.flush()
-            text = await _off_thread(_full_text, self.history, self.header.key)
-        else:
-            text = transcript.text()
-        if text:
-            return text
-        output = transcript.outcome.output if transcript.outcome else None
-        return "" if output is None else json.dumps(output, ensure_ascii=False, indent=2, default=str)
+        return await export.output_text(self.history, self.transcript, self.header.key if self.header else None)
 
     async def export(self, path: str, fmt: str) -> None:
         """Save the shown run's complete transcript as ``json`` or ``markdown`` (off the GUI thread)."""
-        header = self.header
-        if header is None:
+        if self.header is None:
             raise RuntimeError("there is no run to save")
-        self.history.flush()
-        meta = ExportMeta(
-            header.workflow_name,
-            header.workflow_id,
-            header.mode,
-            header.input,
-            header.options,
-            header.started_at,
-            header.run_id,
-            self.transcript.outcome,
-            self.transcript.timing.to_dict(),
-            {b.block_id: b.title for b in self.transcript.blocks.values()},
-        )
-        frames = self.history.frames
-        if fmt == "json":
-            await _off_thread(write_json, Path(path), meta, frames(header.key), frames(header.key))
-        else:
-            await _off_thread(write_markdown, Path(path), meta, frames(header.key))
+        await export.export(self.history, self.header, self.transcript, path, fmt)
 
     def remember_options(self, profile: str, workflow_id: str, options: Mapping[str, Any]) -> None:
         """Keep a workflow's run options (what it learnt of its blocks stays with them)."""
-        kept = self.presets.options(profile, workflow_id)
-        self.presets.set_options(profile, workflow_id, {**kept, **options})
+        self.outlines.remember_options(profile, workflow_id, options)
 
     # --- outlines ------------------------------------------------------------------------
 
-    def _outline(self, workflow_id: str) -> WorkflowOutline:
-        return WorkflowOutline.from_json(self.presets.options(self._profile, workflow_id).get("outline"))
-
     def outline(self, workflow_id: str) -> WorkflowOutline:
         """What is known of a workflow's blocks (empty until a run's log was read)."""
-        return self._outline(workflow_id)
+        return self.outlines.get(self._profile, workflow_id)
 
     def prefetch_outline(self, workflow_id: str, workspace_id: str) -> None:
         """Learn a workflow's blocks from its latest log when nothing is known of them yet (so
         the outputs picker and block names work before this computer ever ran it)."""
-        if self._outline(workflow_id).blocks or not workspace_id or self._client_getter is None:
+        if self.outline(workflow_id).blocks or not workspace_id or self._client_getter is None:
             return
         self._spawn(self._outline_from_latest_log(workflow_id, workspace_id))
 
     async def _outline_from_latest_log(self, workflow_id: str, workspace_id: str) -> None:
-        try:
-            client = await self.client()
-            with working_at(Priority.BACKGROUND):
-                logs = client.list_logs(
-                    workspace_id, workflow_ids=[workflow_id], include_trace_spans=True, page_size=1, order="desc"
-                )
-                entry = await anext(logs, None)
-                close = getattr(logs, "aclose", None)  # stop paging: only the newest log is wanted
-                if close is not None:
-                    await close()
-        except SimError as exc:  # v2 off, no logs permission: the picker stays free-form
-            log.info("no outline from the logs of %s: %r", workflow_id, exc)
-            return
-        except Exception:
-            log.exception("reading the logs of %s failed", workflow_id)
-            return
-        if entry is not None:
-            self._remember_outline(workflow_id, outline_from_spans(entry.spans))
+        learnt = await outline.from_latest_log(self.client, workflow_id, workspace_id)
+        if learnt is not None:
+            self._remember_outline(workflow_id, learnt)
 
     async def _learn_outline(self, client: SimClient, workflow_id: str, run_id: str) -> None:
-        try:
-            with working_at(Priority.BACKGROUND):
-                entry = await client.get_log(run_id)
-        except FeatureUnavailableError:
-            return
-        except SimError as exc:
-            log.info("could not read the log of %s: %r", run_id, exc)
-            return
-        self._remember_outline(workflow_id, outline_from_spans(entry.spans))
+        learnt = await outline.from_run_log(client, run_id)
+        if learnt is not None:
+            self._remember_outline(workflow_id, learnt)
 
     def _remember_outline(self, workflow_id: str, learnt: WorkflowOutline) -> None:
-        if not learnt.blocks:
+        known = self.outlines.learn(self._profile, workflow_id, learnt)
+        if known is None:
             return
-        outline = merge(self._outline(workflow_id), learnt)
-        options = self.presets.options(self._profile, workflow_id)
-        options["outline"] = outline.to_json()
-        self.presets.set_options(self._profile, workflow_id, options)
-        self._merge(self.transcript.set_names(outline.names()))
-        self._flush()
-        self.outline_changed.emit(workflow_id, outline)
+        self.pump.merge(self.transcript.set_names(known.names()))
+        self.pump.flush()
+        self.outline_changed.emit(workflow_id, known)
 
     # --- progress ------------------------------------------------------------------------
 
@@ -808,9 +622,9 @@ class RunService(QObject):
 
     def _emit_progress(self, running: bool | None = None) -> None:
         live = (self.running or self._following_job) if running is None else running
-        elapsed = time.perf_counter() - self._t0 if live else (self.transcript.timing.ended or 0.0)
+        elapsed = time.perf_counter() - self.pump.t0 if live else (self.transcript.timing.ended or 0.0)
         duration, cost = self._server
-        if self._waiting and (self.pending or self._raw.incoming or len(self._raw)):
+        if self._waiting and self.pump.has_frames:
             self._waiting = False  # the first frame is in (any frame: some make no event)
             if self._status == WAITING:  # not when Stop has said something since
                 self._status = "Streaming…"
@@ -825,7 +639,7 @@ class RunService(QObject):
         header = self.header
         if header is None or header.mode == "async" or self._warned_cap:
             return
-        elapsed = time.perf_counter() - self._t0
+        elapsed = time.perf_counter() - self.pump.t0
         if elapsed >= NEAR_CAP * self.sync_cap_s:
             self._warned_cap = True
             self.notice.emit(
@@ -843,80 +657,3 @@ class RunService(QObject):
                 task.cancel()
         await asyncio.gather(*[t for t in (self._task, self._stopping) if t], return_exceptions=True)
         await self._tasks.cancel_all()
-
-
-def _replay(history: RunHistory, record: RunRecord, names: dict[str, str]) -> Transcript:
-    """Rebuild a transcript from stored frames (in a worker thread)."""
-    transcript = Transcript(names=names)
-    batch: list[tuple[float, StreamEvent]] = []
-    for at, payload in history.frames(record.key):
-        event = wire.event_of(payload, record.run_id)
-        if event is not None:
-            batch.append((at, event))
-        if len(batch) >= 5000:
-            transcript.apply(batch)
-            batch = []
-    transcript.apply(batch)
-    if record.outcome is not None:
-        transcript.outcome = None  # the recorded outcome (with server figures) wins over the frames'
-        transcript.finish(record.outcome, record.timing.get("endedS"))
-    elif not transcript.finished:
-        transcript.finish(Outcome("interrupted", run_id=record.run_id, note="simdesk closed before this run finished"))
-    return transcript
-
-
-def _full_text(history: RunHistory, key: str) -> str:
-    """Every block's complete text, rebuilt from the stored frames."""
-    texts: dict[str, list[str]] = {}
-    for _at, payload in history.frames(key):
-        event = wire.event_of(payload)
-        if type(event) is Chunk:
-            parts = texts.setdefault(event.block_id, [])
-            text = event.text
-            if not parts and len(texts) > 1 and text.startswith("\n\n"):
-                text = text[2:]
-            parts.append(text)
-        elif type(event) is ChunkReset:
-            texts[event.block_id] = []
-    return "\n\n".join("".join(p) for p in texts.values() if p)
-
-
-def _tail_frames(history: RunHistory, key: str) -> list[tuple[float, str]]:
-    tail: deque[tuple[float, str]] = deque(maxlen=RAW_KEEP)
-    tail.extend(history.frames(key))
-    return list(tail)
-
-
-_JOB_OUTCOMES = {
-    JobStatus.COMPLETED: "completed",
-    JobStatus.FAILED: "failed",
-    JobStatus.CANCELLED: "cancelled",
-    JobStatus.PAUSED: "paused",
-}
-
-
-def job_outcome(job: Job) -> Outcome:
-    """How a run the job tracker followed ended, as the console and the history say it."""
-    duration = (job.ended_at - job.started_at) * 1000 if job.ended_at and job.started_at else None
-    return Outcome(
-        _JOB_OUTCOMES.get(job.status, "interrupted"), output=job.output, error=job.error, error_code=job.error_code,
-        run_id=job.run_id, duration_ms=duration, cost=job.cost, note=job.note or "Followed to its end in Jobs.",
-    )  # fmt: skip
-
-
-def _status_line(outcome: Outcome | None) -> str:
-    if outcome is None:
-        return "Ready"
-    words = {
-        "completed": "Completed",
-        "failed": "Failed",
-        "paused": "Paused (waiting for a human or a timer)",
-        "cancelled": "Cancelled",
-        "interrupted": "Interrupted",
-        "background": "Running in the background",
-    }
-    return words.get(outcome.status, outcome.status.capitalize())
-
-
-def _words(exc: BaseException) -> str:
-    return user_message(exc) if isinstance(exc, SimError) else str(exc) or type(exc).__name__
