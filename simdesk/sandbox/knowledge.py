@@ -44,9 +44,9 @@ from simdesk.sandbox.legacy import scope_denial
 from simdesk.sandbox.members import permission_of, satisfies
 from simdesk.sandbox.respond import JSON, legacy_error
 from simdesk.sandbox.v1 import Ctx, V1Error, _choice, _issue, _number, route
-from simdesk.sandbox.v2 import Ctx as V2Ctx
-from simdesk.sandbox.v2 import V2Error, _page, _workspace_for
-from simdesk.sandbox.v2 import route as v2_route
+from simdesk.sandbox.v2.admission import Ctx as V2Ctx
+from simdesk.sandbox.v2.admission import V2Error, paginate, workspace_for
+from simdesk.sandbox.v2.admission import route as v2_route
 
 OPERATORS = ("eq", "neq", "contains", "not_contains", "starts_with", "ends_with", "gt", "gte", "lt", "lte", "between")
 SORT_FIELDS = ("filename", "fileSize", "tokenCount", "chunkCount", "uploadedAt", "processingStatus", "enabled")
@@ -507,7 +507,7 @@ def _v2_base(ctx: V2Ctx) -> KnowledgeBase:
     if kb is None or kb.workspace_id != workspace_id:
         raise V2Error(404, BASE_NOT_FOUND)
     try:
-        _workspace_for(ctx, workspace_id)
+        workspace_for(ctx, workspace_id)
     except V2Error as err:
         raise V2Error(404, BASE_NOT_FOUND) if err.status == 404 else err from None
     if permission_of(ctx.key.user_id, workspace_id) is None:
@@ -553,7 +553,7 @@ async def v2_documents(ctx: V2Ctx) -> Response:
     except V1Error as err:
         raise V2Error(400, "Invalid query parameters", err.details) from None
     items = [{**document_item(d), "tags": tags_by_name(kb, d)} for d in docs if not filters or matches(d, filters)]
-    page, nxt = _page(items, q, {k: q.get(k) for k in sorted(ctx.query) if k not in ("limit", "cursor")})
+    page, nxt = paginate(items, q, {k: q.get(k) for k in sorted(ctx.query) if k not in ("limit", "cursor")})
     return ctx.ok(page, nextCursor=nxt)
 
 

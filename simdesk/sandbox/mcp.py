@@ -23,7 +23,7 @@ from starlette.routing import Route
 from simdesk.sandbox.clock import iso
 from simdesk.sandbox.demo import T0, WS_DEMO
 from simdesk.sandbox.members import reachable_workspace
-from simdesk.sandbox.v2 import Ctx, V2Error, _bool, _choice, _order, _page, route
+from simdesk.sandbox.v2.admission import Ctx, V2Error, bool_param, choice_param, ordered, paginate, route
 
 UNREACHABLE = "The MCP server could not be reached"
 UNREACHABLE_RETRY_AFTER_S = 5  # Sim's v2Error stamps every 503 with Retry-After: 5
@@ -168,13 +168,13 @@ def server_item(server: McpServer) -> dict[str, Any]:
 async def list_servers(ctx: Ctx) -> Response:
     q = ctx.query
     workspace = reachable_workspace(ctx, q["workspaceId"])
-    sort_by = _choice(q, "sortBy", "createdAt", ("name", "createdAt", "updatedAt"))
-    order = _choice(q, "sortOrder", "desc", ("asc", "desc"))
+    sort_by = choice_param(q, "sortBy", "createdAt", ("name", "createdAt", "updatedAt"))
+    order = choice_param(q, "sortOrder", "desc", ("asc", "desc"))
     needle = q.get("search", "").casefold()
     items = [server_item(s) for s in SERVERS if s.workspace_id == workspace and needle in s.name.casefold()]
-    items = _order(items, lambda i: i[sort_by], order)
+    items = ordered(items, lambda i: i[sort_by], order)
     filters = {"workspaceId": workspace, "search": needle, "sortBy": sort_by, "sortOrder": order}
-    page, nxt = _page(items, q, filters)
+    page, nxt = paginate(items, q, filters)
     return ctx.ok(page, nextCursor=nxt)
 
 
@@ -182,7 +182,7 @@ async def list_servers(ctx: Ctx) -> Response:
 async def list_tools(ctx: Ctx) -> Response:
     assert ctx.key is not None
     q = ctx.query
-    _bool(q, "refresh")  # a live reconnect in Sim; the sandbox's tools never change
+    bool_param(q, "refresh")  # a live reconnect in Sim; the sandbox's tools never change
     server_id = ctx.request.path_params["id"]
     server = next((s for s in SERVERS if s.id == server_id and s.workspace_id == q["workspaceId"]), None)
     if server is None:

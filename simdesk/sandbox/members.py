@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from simdesk.sandbox.clock import iso
 from simdesk.sandbox.demo import DEMO_USER_ID, T0, WS_DEMO, WS_LOCKED, WS_TEAM
-from simdesk.sandbox.v2 import Ctx, V2Error, _page, _workspace_for, route
+from simdesk.sandbox.v2.admission import Ctx, V2Error, paginate, route, workspace_for
 
 LEVELS = ("read", "write", "admin")
 DEMO_EMAIL = "demo@simdesk.dev"
@@ -83,7 +83,7 @@ def reachable_workspace(ctx: Ctx, workspace_id: str, missing: str = "Workspace n
     concealed as a 404, as Sim does with every cross-tenant refusal."""
     assert ctx.key is not None
     try:
-        workspace = _workspace_for(ctx, workspace_id)
+        workspace = workspace_for(ctx, workspace_id)
     except V2Error as err:
         if err.status == 404:
             raise V2Error(404, missing) from None
@@ -97,7 +97,7 @@ def reachable_workspace(ctx: Ctx, workspace_id: str, missing: str = "Workspace n
 async def list_members(ctx: Ctx) -> Response:
     workspace = reachable_workspace(ctx, ctx.request.path_params["workspaceId"])
     members = sorted(MEMBERS.get(workspace, ()), key=lambda m: m.email)
-    page, nxt = _page([member_item(m) for m in members], ctx.query, {"workspaceId": workspace})
+    page, nxt = paginate([member_item(m) for m in members], ctx.query, {"workspaceId": workspace})
     return ctx.ok(page, nextCursor=nxt)
 
 

@@ -32,7 +32,8 @@ from simdesk.sandbox.legacy import Denied, resolve_key, scope_denial, usage_limi
 from simdesk.sandbox.model import ApiKey
 from simdesk.sandbox.respond import JSON, legacy_error, rate_headers, v1_rate_limited
 from simdesk.sandbox.state import SandboxState
-from simdesk.sandbox.v2 import LogFilter, log_item, workflow_item
+from simdesk.sandbox.v2.logs import LogFilter, log_item
+from simdesk.sandbox.v2.workflows import workflow_item
 
 BUCKET = "api-endpoint:v1"  # one bucket for every v1 route (v2 has one per operation)
 MAX_ID_LENGTH = 128

@@ -1,6 +1,6 @@
 """The main window: docks for the panels, toolbar with the profile switcher, menus, status bar.
 
-It composes what ``app.py`` injects and owns no business logic: it forwards user actions to
+It composes what :mod:`simdesk.app` injects and owns no business logic: it forwards user actions to
 service slots and shows what service signals report. Panels are installed later with
 :meth:`MainWindow.set_panel`; until then each dock shows a placeholder.
 """

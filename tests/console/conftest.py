@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 
 from simdesk.api import RetryPolicy, SimClient
+from simdesk.app.workbench import Workbench, build_workbench
 from simdesk.core.presets import PresetStore
 from simdesk.core.run_history import RunHistory
 from simdesk.sandbox.clock import RealClock
 from simdesk.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
 from simdesk.services.runs import RunService
 from simdesk.services.settings import Settings
-from simdesk.ui.workbench import Workbench, build_workbench
 
 
 async def _no_wait(_seconds: float) -> None:

@@ -14,12 +14,12 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, Qt
 
 from simdesk.app import AppContext, compose
+from simdesk.app.workbench import Workbench
 from simdesk.core.paths import AppPaths
 from simdesk.core.profiles import Profile
 from simdesk.sandbox import demo
 from simdesk.sandbox.server import RunningSandbox
 from simdesk.services.run_modes import RunRequest
-from simdesk.ui.workbench import Workbench
 from tests.app.conftest import MemoryKeyring, shut_down
 
 
@@ -52,17 +52,15 @@ def test_panels_fill_their_docks_and_follow_the_active_profile(app_ctx: AppConte
 
 def test_run_in_background_goes_to_the_job_tracker(app_ctx: AppContext, qtbot: Any) -> None:
     ctx = app_ctx
-    ctx.install_jobs()  # before the workbench, as after the first paint
-    ctx.install_workbench()
-    bench = ctx.workbench
-    assert bench is not None and ctx.jobs is not None
+    jobs = ctx.install_jobs()
+    bench = ctx.install_workbench(jobs=jobs.service)
     qtbot.waitUntil(lambda: bool(bench.catalogue.snapshot.contents), timeout=10_000)
     request = RunRequest(bench.runs.profile, demo.ECHO_ID, "Echo", "async", {"message": "bg"})
     with qtbot.waitSignal(bench.runs.finished, timeout=10_000) as done:
         assert bench.runs.start(request)
     outcome = done.args[0]
     assert outcome.status == "background" and outcome.run_id
-    qtbot.waitUntil(lambda: any(j.run_id == outcome.run_id for j in ctx.jobs.service.jobs()), timeout=5000)
+    qtbot.waitUntil(lambda: any(j.run_id == outcome.run_id for j in jobs.service.jobs()), timeout=5000)
 
 
 @pytest.fixture
@@ -181,10 +179,8 @@ def test_the_console_and_recent_runs_follow_a_background_run_to_its_end(
     app_ctx: AppContext, qtbot: Any, sandbox: RunningSandbox, end: str
 ) -> None:
     ctx = app_ctx
-    ctx.install_jobs()
-    ctx.install_workbench()
-    bench, jobs = ctx.workbench, ctx.jobs
-    assert bench is not None and jobs is not None
+    jobs = ctx.install_jobs()
+    bench = ctx.install_workbench(jobs=jobs.service)
     jobs.begin()
     qtbot.waitUntil(lambda: bench.panel.select(demo.SLOW_ID), timeout=10_000)
     with qtbot.waitSignal(bench.catalogue.workflow_loaded, timeout=10_000):
@@ -215,10 +211,8 @@ def test_a_background_run_reopened_from_the_history_is_followed_too(
     app_ctx: AppContext, qtbot: Any, sandbox: RunningSandbox
 ) -> None:
     ctx = app_ctx
-    ctx.install_jobs()
-    ctx.install_workbench()
-    bench, jobs = ctx.workbench, ctx.jobs
-    assert bench is not None and jobs is not None
+    jobs = ctx.install_jobs()
+    bench = ctx.install_workbench(jobs=jobs.service)
     jobs.begin()
     qtbot.waitUntil(lambda: bench.panel.select(demo.SLOW_ID), timeout=10_000)
     for step, workflow_id in enumerate((demo.SLOW_ID, demo.ECHO_ID, demo.SLOW_ID)):  # away and back again

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from simdesk.api import SimClient
+from simdesk.app.workbench import Workbench
 from simdesk.sandbox import demo
 from simdesk.sandbox.server import RunningSandbox
-from simdesk.ui.workbench import Workbench
 from tests.console.test_run_console import _open, _run, _type
 
 MakeBench = Callable[..., Workbench]

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
+from simdesk.app.workbench import Workbench
 from simdesk.sandbox import demo
 from simdesk.sandbox.clock import ManualClock
 from simdesk.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
 from simdesk.ui.run_console import NO_OUTPUTS
-from simdesk.ui.workbench import Workbench
 from tests.console.test_run_console import _open, _run, _type
 
 MakeBench = Callable[..., Workbench]

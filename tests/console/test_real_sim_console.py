@@ -9,8 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-
-from simdesk.ui.workbench import Workbench
+from simdesk.app.workbench import Workbench
 
 NEEDED = ("SIM_REAL_BASE_URL", "SIM_REAL_API_KEY", "SIM_REAL_WAIT_WORKFLOW_ID")
 pytestmark = [

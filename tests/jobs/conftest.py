@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 from simdesk.api import SimClient
-from simdesk.core.jobs_policy import PollPolicy
-from simdesk.core.jobs_store import JobStore
+from simdesk.core.jobs.policy import PollPolicy
+from simdesk.core.jobs.store import JobStore
 from simdesk.core.scheduler import Hold, JobChange
 from simdesk.core.virtual_time import VirtualTime
 from simdesk.sandbox.server import RunningSandbox
-from simdesk.services.jobs_tracker import JobTracker
+from simdesk.services.jobs.tracker import JobTracker
 from tests.jobs.support import CountingTransport, make_client
 
 PROFILE = "demo"
@@ -97,7 +97,7 @@ class ServiceRig:
     """A :class:`JobService` on the sandbox in virtual time, with its settings."""
 
     def __init__(self, sb: RunningSandbox, store: JobStore, vtime: VirtualTime, settings: Any) -> None:
-        from simdesk.services.jobs import JobService
+        from simdesk.services.jobs.service import JobService
 
         self.sb = sb
         self.vtime = vtime

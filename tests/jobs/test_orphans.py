@@ -8,12 +8,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from simdesk.core.jobs import Job, JobStatus
-from simdesk.core.jobs_store import JobStore
-from simdesk.models.jobs import Column
-from simdesk.services.jobs import JobService
-from simdesk.ui.jobs_install import client_getter
-from simdesk.ui.jobs_panel import JobsPanel
+from simdesk.app.jobs import client_getter
+from simdesk.core.jobs.model import Job, JobStatus
+from simdesk.core.jobs.store import JobStore
+from simdesk.models.jobs.table import Column
+from simdesk.services.jobs.service import JobService
+from simdesk.ui.jobs.panel import JobsPanel
 
 NOW = 1_787_316_000.0
 

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 from simdesk.app import AppContext
+from simdesk.app.knowledge import ME, sim_page
 from simdesk.core.paths import AppPaths
 from simdesk.sandbox import demo
 from simdesk.sandbox.server import RunningSandbox
-from simdesk.ui.knowledge_install import ME, sim_page
 from simdesk.ui.knowledge_panel import KnowledgePanel
 from simdesk.ui.workspace_panel import WorkspacePanel
 

@@ -97,10 +97,8 @@ def full_app(
     from simdesk.sandbox import demo
 
     ctx = make_app(app_paths)
-    ctx.install_jobs()
-    ctx.install_workbench()
+    ctx.install_after_paint()
     assert ctx.usage is not None and ctx.jobs is not None and ctx.workbench is not None
-    ctx.usage.begin()
     ctx.profiles.use_demo(sandbox.base_url, sandbox.api_key)
     bench = ctx.workbench
     qtbot.waitUntil(lambda: ctx.usage is not None and ctx.usage.service is not None, timeout=5000)

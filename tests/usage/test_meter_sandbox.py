@@ -19,8 +19,8 @@ from simdesk.sandbox.buckets import BucketState
 from simdesk.sandbox.server import RunningSandbox
 from simdesk.services.usage import UsageService
 from simdesk.ui.theme import DARK, LIGHT
-from simdesk.ui.usage_meter import UsageMeterPanel
-from simdesk.ui.usage_meter_status import UsageStatusLabel
+from simdesk.ui.usage_meter.panel import UsageMeterPanel
+from simdesk.ui.usage_meter.status import UsageStatusLabel
 from tests.usage.conftest import Meter, refreshed, run_burst
 
 Arun = Callable[..., Any]

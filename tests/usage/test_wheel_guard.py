@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QComboBox, QScrollArea, QSpinBox, QW
 from simdesk.app import AppContext
 from simdesk.core.paths import AppPaths
 from simdesk.sandbox.server import RunningSandbox
-from simdesk.ui.usage_meter import UsageMeterPanel
+from simdesk.ui.usage_meter.panel import UsageMeterPanel
 from tests.usage.test_usage_install import started
 
 MakeApp = Callable[..., AppContext]
