@@ -18,6 +18,7 @@ from simdesk.sandbox import demo
 from simdesk.sandbox.buckets import PLAN_RATES, BucketState, TokenBuckets
 from simdesk.sandbox.clock import Clock, RealClock, iso
 from simdesk.sandbox.faults import FaultKnobs
+from simdesk.sandbox.logbook import Logbook
 from simdesk.sandbox.model import ApiKey, Plan, Workflow, Workspace
 
 Surface = Literal["legacy", "v2"]
@@ -54,6 +55,7 @@ class SandboxConfig:
     control: bool = False  # expose /__sandbox/* (fault knobs, usage, clock) over HTTP
     public_url: str | None = None  # the server's NEXT_PUBLIC_APP_URL; default its own address
     job_ids: Literal["hosted", "database"] = "hosted"
+    seeded_logs: int = 0  # finished runs of every trigger kind in the Demo workspace's logs (sandbox.logbook)
 
 
 @dataclass
@@ -167,6 +169,7 @@ class SandboxState:
         self.base_cost = self.initial_cost = round(self.rng.uniform(1.0, 6.0), 2)
         self.settled_cost = 0.0
         self._unsettled: set[str] = set()
+        self.logbook = Logbook(self.config.seeded_logs, self.config.seed, self.clock.now())
 
     # --- plans and limits ------------------------------------------------------------------
 
