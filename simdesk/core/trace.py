@@ -22,6 +22,8 @@ from typing import Any
 
 MAX_DEPTH = 64  # deeper nesting than any real workflow: a hostile or broken log
 GROUP_TYPES = frozenset({"loop", "parallel"})
+# Blocks that receive the run's input: their output is what the run was given.
+TRIGGER_TYPES = frozenset({"starter", "start_trigger", "api_trigger", "input_trigger", "chat_trigger"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +93,11 @@ class Trace:
             if span.model and span.cost is not None:
                 totals[span.model] = totals.get(span.model, 0.0) + span.cost
         return totals
+
+    def run_input(self) -> Any:
+        """What the run was given: the output of its start (trigger) block, ``None`` if unseen."""
+        start = next((s for s in self.blocks() if s.type in TRIGGER_TYPES), None)
+        return start.output if start is not None else None
 
     def find(self, span_id: str) -> Span | None:
         return next((s for _, s in self.walk() if s.span_id == span_id), None)
