@@ -84,7 +84,7 @@ class Trace:
     def blocks(self) -> list[Span]:
         """The spans of real blocks (with a block id), in start order."""
         found = [s for _, s in self.walk() if s.block_id]
-        return sorted(found, key=lambda s: (s.start_ms, s.span_id))
+        return sorted(found, key=lambda s: s.start_ms)  # stable: untimed spans keep the server's order
 
     def cost_by_model(self) -> dict[str, float]:
         """Cost summed per model (blocks without a model are left out)."""
@@ -287,15 +287,15 @@ def waterfall_rows(trace: Trace, collapsed: frozenset[str] = frozenset()) -> lis
     """The rows to draw: depth first, children under their parent (a span id in ``collapsed``
     hides its descendants); siblings in start order so parallel branches sit side by side."""
     rows: list[Row] = []
-    stack: list[tuple[Span, int, int]] = [(r, 0, -1) for r in sorted(trace.roots, key=_order, reverse=True)]
+    stack: list[tuple[Span, int, int]] = [(r, 0, -1) for r in reversed(sorted(trace.roots, key=_order))]
     while stack:
         span, depth, parent = stack.pop()
         index = len(rows)
         rows.append(Row(span, depth, parent, bool(span.children)))
         if span.children and span.span_id not in collapsed:
-            stack.extend((c, depth + 1, index) for c in sorted(span.children, key=_order, reverse=True))
+            stack.extend((c, depth + 1, index) for c in reversed(sorted(span.children, key=_order)))
     return rows
 
 
-def _order(span: Span) -> tuple[float, str]:
-    return (span.start_ms, span.span_id)
+def _order(span: Span) -> float:
+    return span.start_ms  # a stable sort: spans starting together keep the server's order
