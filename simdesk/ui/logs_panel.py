@@ -154,9 +154,8 @@ class LogsPanel(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(splitter)
 
-        for combo in (self.workflow, self.trigger, self.range):
+        for combo in (self.workflow, self.trigger, self.range, self.status):  # status: the server filters failures
             combo.currentIndexChanged.connect(self._query_changed)
-        self.status.currentIndexChanged.connect(self._local_filter_changed)
         self.search.textChanged.connect(self._local_filter_changed)
         self.live.toggled.connect(self.service.set_live)
         self.refresh.clicked.connect(self._query_changed)
@@ -218,6 +217,7 @@ class LogsPanel(QWidget):
         self.proxy.set_query(query)
         # status and text are filtered here: the server is asked without them (failures aside)
         self.service.open(replace(query, text="", statuses=query.statuses if query.statuses == ("failed",) else ()))
+        self._count()
 
     def _local_filter_changed(self) -> None:
         query = self.query()

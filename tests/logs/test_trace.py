@@ -60,8 +60,13 @@ def test_flat_spans_group_loop_members_into_iterations() -> None:
 
 def test_parallel_branches_share_a_start_and_sit_side_by_side() -> None:
     t0 = datetime(2026, 12, 3, tzinfo=UTC)
-    iso = lambda ms: datetime.fromtimestamp(t0.timestamp() + ms / 1000, UTC).isoformat().replace("+00:00", "Z")  # noqa: E731
-    branch = lambda n, ms: {"id": n, "name": n, "type": "function", "blockId": n, "duration": ms, "startTime": iso(100)}  # noqa: E731
+
+    def iso(ms: float) -> str:
+        return datetime.fromtimestamp(t0.timestamp() + ms / 1000, UTC).isoformat().replace("+00:00", "Z")
+
+    def branch(name: str, ms: float) -> dict[str, Any]:
+        return {"id": name, "name": name, "type": "function", "blockId": name, "duration": ms, "startTime": iso(100)}
+
     spans = [{"id": "p", "name": "Parallel", "type": "parallel", "duration": 30, "startTime": iso(100),
               "children": [branch("b1", 10), branch("b2", 30)]}]  # fmt: skip
     trace = span_tree(spans, started_at=t0)
