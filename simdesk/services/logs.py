@@ -3,10 +3,12 @@
 * :meth:`LogsService.open` shows the cached rows of a :class:`~simdesk.core.logs_query.LogQuery`
   at once (``rows_reset``, also offline), then asks the server for the first page and keeps the
   walk: :meth:`fetch_more` reads the next page on demand (``rows_added``).
-* Live mode (:meth:`set_live`) watches the open workspace with a
-  :class:`~simdesk.core.logs_live.LivePoller` at background priority: each poll is one request
-  for the runs started since the newest seen (or since the oldest row still running, so those
-  rows change too), never more than one page. ``updated`` carries the time of every answer.
+* Live mode (:meth:`set_live`) adds the view to its profile's :class:`LiveHub`: one
+  :class:`~simdesk.core.logs_live.LivePoller` per profile, at background priority, shared by
+  every logs view of the profile (five workspaces watched cost what one does, per minute). Each
+  poll is one request for the runs started since the newest seen (or since the oldest row still
+  running, so those rows change too), never more than one page. ``updated`` carries the time of
+  every answer.
 * :meth:`open_run` fetches one run's log (user priority) and reads its spans into a
   :class:`~simdesk.core.trace.Trace` (``detail_ready``); a run the server has forgotten or a
   workspace the key cannot read ends in ``detail_failed`` with a sentence for the user.
@@ -30,7 +32,7 @@ from simdesk.api.errors import FeatureUnavailableError, NotFoundError, SimError
 from simdesk.api.messages import user_message
 from simdesk.core.budget import Priority, working_at
 from simdesk.core.logs_cache import LogsCache
-from simdesk.core.logs_live import LivePoller
+from simdesk.core.logs_live import LIVE_REQUESTS_PER_MIN, LivePoller
 from simdesk.core.logs_query import LogQuery, is_live, iso_z
 from simdesk.core.trace import span_tree
 from simdesk.core.usage import LogEntry
@@ -77,6 +79,7 @@ class LogsService(QObject):
         *,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        hub: LiveHub | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -91,8 +94,8 @@ class LogsService(QObject):
         self._walk_done = True
         self._tasks = TaskSet()
         self._fetching: asyncio.Future[Any] | None = None
-        self.poller = LivePoller(self._poll, sleep=sleep)
-        self._live_task: asyncio.Future[None] | None = None
+        self._own_hub = hub is None
+        self.hub = hub if hub is not None else LiveHub(sleep=sleep)
         self.generation = 0  # bumped by open(): answers for an older view are dropped
 
     # --- profile and view ----------------------------------------------------------------
@@ -117,9 +120,6 @@ class LogsService(QObject):
             return self._spawn(asyncio.sleep(0))
         self.generation += 1
         self._drop_walk()
-        if previous is not None and previous.workspace_id != query.workspace_id and self.live:
-            self.poller.unwatch(previous.workspace_id)
-            self.poller.watch(query.workspace_id)
         self.rows = {}
         self.last_updated = self.cache.synced_at(self._profile, query.workspace_id) if self.cache else None
         cached = self.cache.load(self._profile, query) if self.cache is not None else []
@@ -195,25 +195,14 @@ class LogsService(QObject):
 
     @property
     def live(self) -> bool:
-        return self._live_task is not None and not self._live_task.done()
+        return self.hub.watching(self)
 
     def set_live(self, on: bool) -> None:
-        """Start or stop watching the open workspace for new runs."""
-        if on and self.query is not None:
-            self.poller.watch(self.query.workspace_id)
-            if not self.live:
-
-                async def loop() -> None:
-                    with working_at(Priority.BACKGROUND):
-                        await self.poller.run()
-
-                self._live_task = self._spawn(loop())
-        elif not on:
-            for workspace in list(self.poller.watched):
-                self.poller.unwatch(workspace)
-            if self._live_task is not None:
-                self._live_task.cancel()
-                self._live_task = None
+        """Start or stop watching the open view for new runs."""
+        if on:
+            self.hub.watch(self)
+        else:
+            self.hub.unwatch(self)
 
     def live_since(self) -> datetime | None:
         """Where a live poll starts: the oldest recent row still running, else the newest row."""
@@ -225,10 +214,12 @@ class LogsService(QObject):
         recent = [s for s in running if s >= newest - LIVE_LOOKBACK]
         return min(recent) if recent else newest
 
-    async def _poll(self, workspace_id: str) -> bool:
+    async def poll_once(self) -> bool:
+        """One live request for the open view's news; ``True`` when the server answered."""
         query = self.query
-        if query is None or query.workspace_id != workspace_id:
-            return True  # a workspace no longer shown: skip it quietly
+        if query is None:
+            return True
+        workspace_id = query.workspace_id
         generation = self.generation
         filters = query.server_filters()
         since = self.live_since()
@@ -285,6 +276,59 @@ class LogsService(QObject):
         """Stop live mode and every request in flight."""
         self.set_live(False)
         self._drop_walk()
+        if self._own_hub:
+            await self.hub.aclose()
+        await self._tasks.cancel_all()
+
+
+class LiveHub:
+    """The live mode of one profile: every watching logs view polled in turn by one
+    :class:`~simdesk.core.logs_live.LivePoller`, at background priority."""
+
+    def __init__(
+        self,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        requests_per_min: float = LIVE_REQUESTS_PER_MIN,
+    ) -> None:
+        self._views: dict[str, LogsService] = {}
+        self.poller = LivePoller(self._poll, sleep=sleep, requests_per_min=requests_per_min)
+        self._tasks = TaskSet()
+        self._loop: asyncio.Future[None] | None = None
+
+    @staticmethod
+    def _key(view: LogsService) -> str:
+        return f"view-{id(view):x}"
+
+    def watching(self, view: LogsService) -> bool:
+        return self._key(view) in self._views
+
+    def watch(self, view: LogsService) -> None:
+        key = self._key(view)
+        self._views[key] = view
+        self.poller.watch(key)
+        if self._loop is None or self._loop.done():
+
+            async def loop() -> None:
+                with working_at(Priority.BACKGROUND):
+                    await self.poller.run()
+
+            self._loop = self._tasks.spawn(loop())
+
+    def unwatch(self, view: LogsService) -> None:
+        key = self._key(view)
+        self._views.pop(key, None)
+        self.poller.unwatch(key)
+        if not self._views and self._loop is not None:
+            self._loop.cancel()
+            self._loop = None
+
+    async def _poll(self, key: str) -> bool:
+        view = self._views.get(key)
+        return True if view is None else await view.poll_once()
+
+    async def aclose(self) -> None:
+        self._views.clear()
         await self._tasks.cancel_all()
 
 

@@ -59,7 +59,7 @@ def test_live_mode_shows_a_new_run_with_one_request_per_poll(
     with qtbot.waitSignal(service.rows_added, timeout=10_000) as added:
         service.set_live(True)
     assert new.run_id in {e.run_id for e in added.args[0]}
-    assert service.poller.polls == 1 and service.live
+    assert service.hub.poller.polls == 1 and service.live
     service.set_live(False)
     assert not service.live
 
