@@ -104,14 +104,17 @@ class LogsPanel(QWidget):
         self.table = QTableView()
         self.table.setObjectName("logsTable")
         self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(Column.STARTED, Qt.SortOrder.DescendingOrder)
+        header = self.table.horizontalHeader()
+        header.setSortIndicatorShown(True)
+        header.setSectionsClickable(True)
+        header.setSortIndicator(Column.STARTED, Qt.SortOrder.DescendingOrder)
+        header.sortIndicatorChanged.connect(self._sort)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.setAlternatingRowColors(True)
-        header = self.table.horizontalHeader()
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)  # never measure 10 000 rows
         for column, width in COLUMN_WIDTHS.items():
             header.resizeSection(column, width)
@@ -208,6 +211,11 @@ class LogsPanel(QWidget):
             since=since,
             text=self.search.text(),
         )
+
+    def _sort(self, column: int, order: Qt.SortOrder) -> None:
+        """Newest first is the rows' own order (no comparisons on insert); others sort in the proxy."""
+        newest_first = column == Column.STARTED and order == Qt.SortOrder.DescendingOrder
+        self.proxy.sort(-1 if newest_first else column, order)
 
     def _query_changed(self) -> None:
         query = self.query()
