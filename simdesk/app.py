@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from simdesk.services.profiles import ProfileService
     from simdesk.services.settings import Settings
     from simdesk.ui.jobs_install import JobsWiring
+    from simdesk.ui.logs_install import LogsWiring
     from simdesk.ui.main_window import MainWindow
     from simdesk.ui.theme import ThemeController
     from simdesk.ui.usage_meter_install import UsageWiring
@@ -150,6 +151,7 @@ class AppContext:
     jobs: JobsWiring | None = None  # the job tracker (issue 6): panel, service, tray (after the first paint)
     usage: UsageWiring | None = None  # the usage meter (issue 7): panel, status-bar summary, warnings
     workbench: Workbench | None = None  # the workflows browser and the run console (issue 5)
+    logs: LogsWiring | None = None  # every run of a workspace, its trace, compare (after the workbench)
 
     def start(
         self,
@@ -249,6 +251,17 @@ class AppContext:
         if self.jobs is not None:  # "Run in background" hands runs to the job tracker (issue 6)
             self.workbench.runs.set_job_handoff(self.jobs.service.handoff)
 
+    def install_logs(self) -> None:
+        """The logs explorer, built after the workbench, whose workspace it follows."""
+        from simdesk.ui.logs_install import install_logs
+
+        if self.workbench is None:
+            return
+        self.logs = install_logs(
+            paths=self.paths, profiles=self.profiles, pool=self.pool, messages=self.messages,
+            window=self.window, workbench=self.workbench, jobs=self.jobs,
+        )  # fmt: skip
+
     async def shutdown(self, *, cancel_tasks: bool = True) -> None:
         """Cancel pending work, close every HTTP client, save the layout, close the window."""
         from simdesk.services.eventloop import cancel_pending
@@ -262,6 +275,8 @@ class AppContext:
             await self.jobs.aclose()  # stop polling and close the job store before the clients go
         if self.usage is not None:
             await self.usage.aclose()  # stop the meter's refresh and close its history
+        if self.logs is not None:
+            await self.logs.aclose()  # stop live mode, close the logs cache
         if self.workbench is not None:
             await self.workbench.aclose()  # stop a run, commit the run history
         await self.pool.aclose()
@@ -435,6 +450,7 @@ async def run_app(ctx: AppContext, args: argparse.Namespace) -> int:
         else:
             ctx.install_jobs()  # the jobs panel, notifications and the tray
             ctx.install_workbench()  # the workflows browser and the run console
+            ctx.install_logs()  # every run of the workspace, whoever started it
             if ctx.jobs is not None:
                 ctx.jobs.begin()  # reattach to unfinished background runs, then poll
             if ctx.usage is not None:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from simdesk.core.runs import RunStatus
 from simdesk.core.usage import LogEntry
@@ -87,3 +88,8 @@ def iso_z(when: datetime) -> str:
 def is_live(entry: LogEntry) -> bool:
     """A run still going (its row will change): worth tracking as a job."""
     return entry.status.is_active or entry.status is RunStatus.PAUSED
+
+
+def web_logs_url(base_url: str, workspace_id: str, run_id: str) -> str:
+    """The run in Sim's web UI: the workspace's logs page, asked to open this execution."""
+    return f"{base_url.rstrip('/')}/workspace/{quote(workspace_id, safe='')}/logs?executionId={quote(run_id, safe='')}"

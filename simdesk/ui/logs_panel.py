@@ -188,14 +188,20 @@ class LogsPanel(QWidget):
     def set_workspace(self, workspace_id: str, names: Mapping[str, str]) -> None:
         """Show a workspace's logs; ``names`` (workflow id → name) fill the workflow filter."""
         self.workspace_id = workspace_id
+        self.set_names(names, keep=False)
+        self._query_changed()
+
+    def set_names(self, names: Mapping[str, str], *, keep: bool = True) -> None:
+        """New workflow names (the catalogue refreshed); ``keep`` the chosen workflow if still there."""
+        chosen = self.workflow.currentData() if keep else ""
         self.model.set_names(names)
         self.workflow.blockSignals(True)
         self.workflow.clear()
         self.workflow.addItem("All workflows", "")
         for workflow_id, name in sorted(names.items(), key=lambda kv: kv[1].casefold()):
             self.workflow.addItem(name, workflow_id)
+        self.workflow.setCurrentIndex(max(0, self.workflow.findData(chosen)))
         self.workflow.blockSignals(False)
-        self._query_changed()
 
     def query(self) -> LogQuery | None:
         if self.workspace_id is None:

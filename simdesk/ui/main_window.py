@@ -85,6 +85,13 @@ PANELS: tuple[PanelSpec, ...] = (
         "Rate limits and usage for the active profile appear here, with time to reset.",
         Qt.DockWidgetArea.BottomDockWidgetArea,
     ),
+    PanelSpec(
+        "logsPanel",
+        "Logs",
+        "logs",
+        "Every run of a workspace appears here, whoever started it: filter, follow live, open a trace.",
+        Qt.DockWidgetArea.RightDockWidgetArea,
+    ),
 )
 PANEL_NAMES = tuple(p.object_name for p in PANELS)
 
@@ -229,6 +236,9 @@ class MainWindow(QMainWindow):
         )
         self.resizeDocks([self._docks["runConsole"], self._docks["jobsPanel"]], [440, 220], Qt.Orientation.Vertical)
         self.resizeDocks([self._docks["jobsPanel"], self._docks["usageMeter"]], [560, 300], Qt.Orientation.Horizontal)
+        # the logs share the console's place, as a tab behind it
+        self.tabifyDockWidget(self._docks["runConsole"], self._docks["logsPanel"])
+        self._docks["runConsole"].raise_()
 
     def _build_menus(self) -> None:
         menus = self.menuBar()

@@ -24,8 +24,8 @@ def test_ten_thousand_runs_page_through_in_order(
     seeded: RunningSandbox, client_for: Callable[..., SimClient], arun: Any
 ) -> None:
     client = client_for(seeded)
-    rows = arun(_all(client, page_size=1000), timeout=30_000)
-    assert len(rows) == SEEDED
+    rows = [r for r in arun(_all(client, page_size=1000), timeout=30_000) if r.run_id.startswith("seeded-")]
+    assert len(rows) == SEEDED  # (other tests may add runs of their own)
     assert len({r.run_id for r in rows}) == SEEDED
     starts = [r.started_at for r in rows]
     assert starts == sorted(starts, reverse=True)

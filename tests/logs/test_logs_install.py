@@ -1,0 +1,72 @@
+"""The logs explorer in the composed app: its dock follows the browser's workspace, and its actions
+reach the run console (re-run with the same input) and the job tracker (a run still going)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import keyring
+import pytest
+from PySide6.QtCore import QCoreApplication, QEvent
+
+from simdesk.api import SimClient
+from simdesk.app import AppContext, compose
+from simdesk.core.logs_query import web_logs_url
+from simdesk.core.paths import AppPaths
+from simdesk.core.runs import RunStatus
+from simdesk.core.usage import LogEntry
+from simdesk.sandbox import demo
+from simdesk.sandbox.server import RunningSandbox
+from simdesk.ui.logs_panel import LogsPanel
+from tests.app.conftest import MemoryKeyring
+
+
+@pytest.fixture
+def app_ctx(qapp: Any, qloop: Any, arun: Any, tmp_path: Path, seeded: RunningSandbox) -> Iterator[AppContext]:
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    ctx = compose(qapp, AppPaths.under(tmp_path / "data").ensure())
+    ctx.start(environ={"SIM_API_KEY": seeded.api_key, "SIM_BASE_URL": seeded.base_url}, check=False)
+    try:
+        yield ctx
+    finally:
+        arun(ctx.shutdown(), timeout=10_000)
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        keyring.set_keyring(previous)
+
+
+def test_the_logs_dock_follows_the_workspace_and_hands_runs_on(
+    app_ctx: AppContext, qtbot: Any, seeded: RunningSandbox, client_for: Callable[..., SimClient], arun: Any
+) -> None:
+    ctx = app_ctx
+    ctx.install_jobs()
+    ctx.install_workbench()
+    ctx.install_logs()
+    assert ctx.logs is not None and ctx.workbench is not None and ctx.jobs is not None
+    panel = ctx.window.dock("logsPanel").widget()
+    assert isinstance(panel, LogsPanel)
+    qtbot.waitUntil(lambda: panel.model.rowCount() >= 100, timeout=15_000)
+    assert panel.workspace_id == ctx.workbench.catalogue.workspace_id == demo.WS_DEMO
+    assert panel.model.names.get(demo.ECHO_ID) == "Echo"
+    qtbot.waitUntil(lambda: (ctx.paths.data / "logs.sqlite3").exists(), timeout=5000)
+
+    console = ctx.workbench.console
+    panel.rerun_requested.emit(_echo(), {"message": "again"})
+    qtbot.waitUntil(lambda: console.workflow is not None and console.workflow.id == demo.ECHO_ID, timeout=10_000)
+    assert console.form.parsed().values.get("message") == "again"
+
+    queued = arun(client_for(seeded).execute_async(demo.SLOW_ID, {}))  # the manual clock keeps it going
+    running = LogEntry(queued.run_id, demo.SLOW_ID, RunStatus.RUNNING, "info", "api", None, None, None, None)
+    panel.track_requested.emit(running)  # a run still going becomes a tracked job
+    qtbot.waitUntil(lambda: any(j.run_id == queued.run_id for j in ctx.jobs.service.jobs()), timeout=5000)
+
+
+def _echo() -> LogEntry:
+    return LogEntry("seeded-0-000001", demo.ECHO_ID, RunStatus.COMPLETED, "info", "api", None, None, 10.0, 0.01)
+
+
+def test_open_in_sim_points_at_the_workspace_logs() -> None:
+    url = web_logs_url("https://sim.example.com/", "ws 1", "run/2")
+    assert url == "https://sim.example.com/workspace/ws%201/logs?executionId=run%2F2"
