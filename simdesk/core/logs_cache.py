@@ -8,17 +8,14 @@ workflow was given, and a run's detail is fetched when it is opened). Rows older
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from simdesk.core.logs_query import LogQuery
 from simdesk.core.runs import RunStatus
-from simdesk.core.sqlite_store import SqliteFile, StoreProblem, transaction
+from simdesk.core.sqlite_store import LockedStore
 from simdesk.core.usage import LogEntry
 
 SCHEMA_VERSION = 1
@@ -42,31 +39,14 @@ def _when(epoch: float | None) -> datetime | None:
     return datetime.fromtimestamp(epoch, UTC) if epoch is not None else None
 
 
-class LogsCache:
+class LogsCache(LockedStore):
     """Log rows by profile and workspace, in ``path`` (``":memory:"`` for tests)."""
 
     def __init__(self, path: Path | str, *, keep_days: float = 30.0, clock: Callable[[], float] = time.time) -> None:
-        self._file = SqliteFile(path, schema=_SCHEMA, version=SCHEMA_VERSION, label="logs cache")
-        self._lock = threading.Lock()
-        self._db = self._file.open()
+        super().__init__(path, schema=_SCHEMA, version=SCHEMA_VERSION, label="logs cache")
         if keep_days > 0:
             with self._tx() as db:
                 db.execute("DELETE FROM logs WHERE started_at < ?", (clock() - keep_days * 86_400,))
-
-    @property
-    def problem(self) -> StoreProblem | None:
-        """Why the cache did not open as usual, if it did not."""
-        return self._file.problem
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock, transaction(self._db) as db:
-            yield db
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-        self._file.cleanup()
 
     def store(
         self, profile: str, workspace: str, entries: Iterable[LogEntry], *, synced_at: float | None = None

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -28,18 +27,9 @@ from simdesk.services.eventloop import AppEventLoop
 from simdesk.services.logs import LogsService
 from simdesk.ui.logs_panel import LogsPanel
 from simdesk.ui.theme import ThemeController
+from tests.console.screenshots import _until
 
 NAMES = {w.id: w.name for w in demo.WORKFLOWS if w.workspace_id == demo.WS_DEMO}
-
-
-async def _until(check: Callable[[], object], within_s: float = 20.0) -> None:
-    """Poll ``check`` until it holds (a dev script, not a test: plain polling is fine here)."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + within_s
-    while not check():
-        if loop.time() > end:
-            raise TimeoutError("condition not met")
-        await asyncio.sleep(0.02)
 
 
 async def _save(widget: QWidget, out: Path, name: str) -> None:
