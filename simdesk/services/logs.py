@@ -248,12 +248,12 @@ class LogsService(QObject):
 
     def open_run(self, run_id: str) -> asyncio.Future[Any]:
         """Fetch ``run_id``'s log with its trace (``detail_ready`` or ``detail_failed``)."""
-        return self._spawn(self._open_run(run_id))
+        return self._spawn(self._open_run(run_id, self.query.workspace_id if self.query else None))
 
-    async def _open_run(self, run_id: str) -> None:
+    async def _open_run(self, run_id: str, workspace_id: str | None) -> None:
         try:
             client = await self._client()
-            entry = await client.get_log(run_id)
+            entry = await client.get_log(run_id, workspace_id)
         except NotFoundError:
             self.detail_failed.emit(run_id, FORGOTTEN)
             return
