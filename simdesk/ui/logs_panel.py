@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -39,7 +40,7 @@ from simdesk.services.logs import LogsService
 from simdesk.ui.run_compare import RunCompare
 from simdesk.ui.run_detail import RunDetail
 
-COLUMN_WIDTHS = {Column.STARTED: 96, Column.TRIGGER: 76, Column.STATUS: 84, Column.DURATION: 72, Column.COST: 60}
+COLUMN_WIDTHS = {Column.STARTED: 76, Column.TRIGGER: 70, Column.STATUS: 80, Column.DURATION: 66, Column.COST: 52}
 RANGES = (
     ("Any time", None),
     ("Last hour", 1.0),
@@ -152,7 +153,9 @@ class LogsPanel(QWidget):
         splitter.addWidget(self.right)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
-        splitter.setSizes([560, 840])
+        self.splitter = splitter
+        self._user_split = False
+        splitter.splitterMoved.connect(lambda *_: setattr(self, "_user_split", True))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(splitter)
@@ -182,6 +185,13 @@ class LogsPanel(QWidget):
         self._ticker.setInterval(5000)
         self._ticker.timeout.connect(self._show_updated)
         self._ticker.start()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if not self._user_split:  # the table gets half of a narrow panel, 40 % of a wide one
+            width = self.splitter.width()
+            left = width // 2 if width < 1200 else width * 2 // 5
+            self.splitter.setSizes([left, width - left])
 
     # --- the view ------------------------------------------------------------------------
 
@@ -242,6 +252,7 @@ class LogsPanel(QWidget):
     def _reset(self, entries: list[LogEntry], cached: bool) -> None:
         self.model.reset(entries)
         self._count()
+        self._show_updated()
         if cached and entries:
             self._set_message("Showing saved runs; asking the server for fresh ones…")
 

@@ -164,6 +164,9 @@ class RunDetail(QWidget):
         self.error_text.setPlainText("")
         self.costs.setRowCount(0)
         self.header.setText(f"<b>Run {_escape(run_id)}</b>")
+        self.span_title.setText("")
+        self.span_input.set_value(None)
+        self.span_output.set_value(None)
         self._set_notice(message)
         for button in (self.rerun, self.track, self.copy_trace):
             button.setEnabled(False)

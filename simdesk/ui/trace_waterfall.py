@@ -83,9 +83,14 @@ class TraceWaterfall(QWidget):
 
     # --- geometry ------------------------------------------------------------------------
 
+    def label_width(self) -> int:
+        """The name column: up to :data:`LABEL_W`, never more than a third of a narrow view."""
+        return max(120, min(LABEL_W, self.width() // 3))
+
     def _x(self, ms: float, width: int) -> int:
-        span_w = max(1, width - LABEL_W - 70)  # room for the duration text after the longest bar
-        return LABEL_W + round(ms / self._total * span_w)
+        label = self.label_width()
+        span_w = max(1, width - label - 70)  # room for the duration text after the longest bar
+        return label + round(ms / self._total * span_w)
 
     def row_at(self, y: int) -> int | None:
         row = (y - HEADER_H) // ROW_H
@@ -156,8 +161,9 @@ class TraceWaterfall(QWidget):
                     "▸" if span.span_id in self.collapsed else "▾",
                 )
             p.setPen(QColor(_ERROR) if span.failed else text)
-            label = metrics.elidedText(span.name, Qt.TextElideMode.ElideRight, LABEL_W - x - INDENT - 6)
-            p.drawText(QRect(x + INDENT, top, LABEL_W, ROW_H), Qt.AlignmentFlag.AlignVCenter, label)
+            label_w = self.label_width()
+            label = metrics.elidedText(span.name, Qt.TextElideMode.ElideRight, label_w - x - INDENT - 6)
+            p.drawText(QRect(x + INDENT, top, label_w, ROW_H), Qt.AlignmentFlag.AlignVCenter, label)
             x0, x1 = self._x(span.start_ms, width), self._x(span.end_ms, width)
             colour = QColor(_ERROR if span.failed else _BAR_COLOURS.get(span.type, "#2e90fa"))
             if dark:
@@ -170,9 +176,15 @@ class TraceWaterfall(QWidget):
     def _paint_axis(self, p: QPainter, width: int, text: QColor, grid: QColor, metrics: QFontMetrics) -> None:
         p.fillRect(0, 0, width, HEADER_H, self.palette().color(QPalette.ColorRole.Window))
         p.setPen(text)
-        p.drawText(QRect(6, 0, LABEL_W, HEADER_H), Qt.AlignmentFlag.AlignVCenter, f"{len(self.rows):,} spans")
-        for i in range(5):
-            ms = self._total * i / 4
+        p.drawText(
+            QRect(6, 0, self.label_width(), HEADER_H), Qt.AlignmentFlag.AlignVCenter, f"{len(self.rows):,} spans"
+        )
+        if not self.rows:
+            return
+        room = self._x(self._total, width) - self._x(0, width)
+        ticks = max(1, min(4, room // 80))  # a label needs about 80 px
+        for i in range(ticks + 1):
+            ms = self._total * i / ticks
             x = self._x(ms, width)
             p.setPen(grid)
             p.drawLine(x, HEADER_H - 4, x, HEADER_H + ROW_H * len(self.rows))

@@ -71,6 +71,21 @@ async def shoot(out: Path, theme_name: str, theme: ThemeController, sandbox: Run
     panel.compare_selected()
     await _until(lambda: bool(panel.comparison.deltas))
     await _save(panel, out, f"logs-compare-{theme_name}")
+    failed = next(e for e in panel.model.entries() if e.status.value == "failed")
+    panel.select_run(failed.run_id)
+    await _until(
+        lambda: (
+            panel.detail.entry is not None
+            and panel.detail.entry.run_id == failed.run_id
+            and bool(panel.detail.trace.roots)
+        )
+    )
+    await _save(panel, out, f"logs-failed-run-{theme_name}")
+    service.open_run("seeded-0-999999")  # a run the server has forgotten
+    await _until(lambda: panel.detail.notice.isVisibleTo(panel))
+    panel.set_workspace(demo.WS_LOCKED, {})  # a workspace the key cannot read
+    await _until(lambda: panel.message.isVisibleTo(panel))
+    await _save(panel, out, f"logs-refused-{theme_name}")
     panel.hide()
     await service.aclose()
     await client.aclose()
