@@ -1,10 +1,10 @@
-"""Live mode's pace: new runs of the watched workspaces, within a fixed share of the request budget.
+"""Live mode's pace: new runs of the watched views, within a fixed share of the request budget.
 
-Every watched workspace is asked in turn, one ``/api/v2/logs`` request at a time, with
-``60 / requests_per_min`` seconds between any two requests, however many workspaces are
-watched: five workspaces at the default 5 per minute are each asked once a minute, one workspace
-every :data:`MIN_INTERVAL_S`. Sim's free plan allows 60 list requests in a burst and 30 a minute
-(the logs bucket), so live mode alone can never cause a 429, and the requests are made at
+A view is one logs list (a workspace, perhaps narrowed to a workflow). Every watched view is asked
+in turn, one ``/api/v2/logs`` request at a time, with ``60 / requests_per_min`` seconds between
+any two requests, however many views are watched: five at the default 5 per minute are each
+asked once a minute, a single one every :data:`MIN_INTERVAL_S`. Sim's free plan allows 60 list
+requests in a burst and 30 a minute (the logs bucket), so live mode alone can never cause a 429, and the requests are made at
 background priority (the poll callback's job), so the user's own work goes first.
 
 A poll that fails (offline, a 5xx) doubles the pause before the next one, up to

@@ -33,7 +33,7 @@ from simdesk.api.messages import user_message
 from simdesk.core.budget import Priority, working_at
 from simdesk.core.logs_cache import LogsCache
 from simdesk.core.logs_live import LIVE_REQUESTS_PER_MIN, LivePoller
-from simdesk.core.logs_query import LogQuery, is_live, iso_z
+from simdesk.core.logs_query import LogQuery, is_live
 from simdesk.core.trace import span_tree
 from simdesk.core.usage import LogEntry
 from simdesk.services.blocking import run_blocking
@@ -117,7 +117,9 @@ class LogsService(QObject):
         self.query = query
         if same_server_view and previous is not None and previous.workspace_id == query.workspace_id:
             # only the text changed: the view filters what it holds, nothing to ask for
-            return self._spawn(asyncio.sleep(0))
+            done: asyncio.Future[Any] = asyncio.get_event_loop().create_future()
+            done.set_result(None)
+            return done
         self.generation += 1
         self._drop_walk()
         self.rows = {}
@@ -224,7 +226,7 @@ class LogsService(QObject):
         filters = query.server_filters()
         since = self.live_since()
         if since is not None and (query.since is None or since > query.since):
-            filters["start_date"] = iso_z(since)
+            filters["start_date"] = since
         try:
             client = await self._client()
             walk = client.list_logs(workspace_id, page_size=PAGE_SIZE, **filters)
