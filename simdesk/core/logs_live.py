@@ -4,8 +4,9 @@ A view is one logs list (a workspace, perhaps narrowed to a workflow). Every wat
 in turn, one ``/api/v2/logs`` request at a time, with ``60 / requests_per_min`` seconds between
 any two requests, however many views are watched: five at the default 5 per minute are each
 asked once a minute, a single one every :data:`MIN_INTERVAL_S`. Sim's free plan allows 60 list
-requests in a burst and 30 a minute (the logs bucket), so live mode alone can never cause a 429, and the requests are made at
-background priority (the poll callback's job), so the user's own work goes first.
+requests in a burst and 30 a minute (the logs bucket), so live mode alone can never cause a 429;
+the requests are made at background priority (the poll callback's job), so the user's own work
+goes first.
 
 A poll that fails (offline, a 5xx) doubles the pause before the next one, up to
 :data:`MAX_BACKOFF_S`; a success restores the pace. The poller is Qt-free: it takes the
