@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from simdesk.ui.workbench import Workbench
 
 log = logging.getLogger("simdesk.app")
+DEMO_SEEDED_LOGS = 2_000  # the demo workspace's log history (simdesk.sandbox.logbook)
 _T0 = time.perf_counter()  # start-up milestones are logged relative to this module's import
 
 
@@ -113,7 +114,8 @@ class DemoSandbox:
         try:
             from simdesk.sandbox.server import SandboxConfig, start_sandbox
 
-            sandbox = start_sandbox(SandboxConfig())
+            # runs of every trigger in the logs, as a real workspace has them
+            sandbox = start_sandbox(SandboxConfig(seeded_logs=DEMO_SEEDED_LOGS))
         except BaseException as exc:  # reported where the future is awaited
             self.future.set_exception(exc)
             return
