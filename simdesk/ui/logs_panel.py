@@ -40,7 +40,7 @@ from simdesk.services.logs import LogsService
 from simdesk.ui.run_compare import RunCompare
 from simdesk.ui.run_detail import RunDetail
 
-COLUMN_WIDTHS = {Column.STARTED: 76, Column.TRIGGER: 70, Column.STATUS: 80, Column.DURATION: 66, Column.COST: 52}
+COLUMN_WIDTHS = {Column.STARTED: 72, Column.TRIGGER: 68, Column.STATUS: 78, Column.DURATION: 64, Column.COST: 50}
 RANGES = (
     ("Any time", None),
     ("Last hour", 1.0),
@@ -92,8 +92,11 @@ class LogsPanel(QWidget):
         self.updated = QLabel("not loaded yet")
         self.updated.setObjectName("logsUpdated")
         filters = QHBoxLayout()
-        for widget in (self.workflow, self.trigger, self.status, self.range):
-            filters.addWidget(widget, 1)
+        for combo in (self.workflow, self.trigger, self.status, self.range):
+            # sized by the panel, not by the longest workflow name
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(3)
+            filters.addWidget(combo, 1)
         bar = QHBoxLayout()
         bar.addWidget(self.search, 2)
         bar.addWidget(self.live)
@@ -188,9 +191,9 @@ class LogsPanel(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        if not self._user_split:  # the table gets half of a narrow panel, 40 % of a wide one
+        if not self._user_split:  # the table gets more than half of a narrow panel, 40 % of a wide one
             width = self.splitter.width()
-            left = width // 2 if width < 1200 else width * 2 // 5
+            left = width * 11 // 20 if width < 1200 else width * 2 // 5
             self.splitter.setSizes([left, width - left])
 
     # --- the view ------------------------------------------------------------------------

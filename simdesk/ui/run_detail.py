@@ -16,14 +16,13 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal, SignalInstance
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
-    QHBoxLayout,
     QLabel,
     QPlainTextEdit,
-    QPushButton,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -60,21 +59,22 @@ class RunDetail(QWidget):
         self.notice.setWordWrap(True)
         self.notice.hide()
 
-        self.rerun = QPushButton("Re-run with this input")
-        self.track = QPushButton("Track as job")
-        self.copy_id = QPushButton("Copy id")
-        self.copy_trace = QPushButton("Copy trace JSON")
-        self.open_sim = QPushButton("Open in Sim")
-        actions = QHBoxLayout()
-        for button in (self.rerun, self.track, self.copy_id, self.copy_trace, self.open_sim):
-            button.setEnabled(False)
-            actions.addWidget(button)
-        actions.addStretch(1)
-        self.rerun.clicked.connect(lambda: self._emit(self.rerun_requested, self.trace.run_input()))
-        self.track.clicked.connect(lambda: self._emit(self.track_requested))
-        self.open_sim.clicked.connect(lambda: self._emit(self.open_in_sim_requested))
-        self.copy_id.clicked.connect(self._copy_id)
-        self.copy_trace.clicked.connect(self._copy_trace)
+        # a toolbar: in a narrow dock the actions that do not fit go behind its » menu
+        actions = QToolBar("Run actions")
+        actions.setObjectName("runActions")
+        actions.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.rerun = actions.addAction("Re-run with this input")
+        self.track = actions.addAction("Track as job")
+        self.copy_id = actions.addAction("Copy id")
+        self.copy_trace = actions.addAction("Copy trace JSON")
+        self.open_sim = actions.addAction("Open in Sim")
+        for action in (self.rerun, self.track, self.copy_id, self.copy_trace, self.open_sim):
+            action.setEnabled(False)
+        self.rerun.triggered.connect(lambda: self._emit(self.rerun_requested, self.trace.run_input()))
+        self.track.triggered.connect(lambda: self._emit(self.track_requested))
+        self.open_sim.triggered.connect(lambda: self._emit(self.open_in_sim_requested))
+        self.copy_id.triggered.connect(self._copy_id)
+        self.copy_trace.triggered.connect(self._copy_trace)
 
         area, self.waterfall = waterfall_area()
         self.waterfall.span_selected.connect(self._show_span)
@@ -108,7 +108,7 @@ class RunDetail(QWidget):
         top.addWidget(span_pane)
         top.setStretchFactor(0, 3)
         top.setStretchFactor(1, 2)
-        span_pane.setMinimumWidth(240)
+        span_pane.setMinimumWidth(160)
         top.setSizes([600, 320])
         body = QSplitter(Qt.Orientation.Vertical)
         body.addWidget(top)
@@ -119,7 +119,7 @@ class RunDetail(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.header)
-        layout.addLayout(actions)
+        layout.addWidget(actions)
         layout.addWidget(self.notice)
         layout.addWidget(body, 1)
 
@@ -146,8 +146,8 @@ class RunDetail(QWidget):
             self.costs.setItem(row, 1, QTableWidgetItem(f"{cost:.4f}"))
         if error:
             self.run_tabs.setCurrentWidget(self.error_text)
-        for button in (self.rerun, self.copy_id, self.copy_trace, self.open_sim):
-            button.setEnabled(True)
+        for action in (self.rerun, self.copy_id, self.copy_trace, self.open_sim):
+            action.setEnabled(True)
         self.rerun.setEnabled(bool(entry.workflow_id))
         self.track.setEnabled(is_live(entry))
         self.track.setToolTip("" if is_live(entry) else "This run has finished: there is nothing to track.")
@@ -168,8 +168,8 @@ class RunDetail(QWidget):
         self.span_input.set_value(None)
         self.span_output.set_value(None)
         self._set_notice(message)
-        for button in (self.rerun, self.track, self.copy_trace):
-            button.setEnabled(False)
+        for action in (self.rerun, self.track, self.copy_trace):
+            action.setEnabled(False)
         self.copy_id.setEnabled(True)
 
     def _set_notice(self, text: str) -> None:

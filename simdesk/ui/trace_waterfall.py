@@ -183,7 +183,8 @@ class TraceWaterfall(QWidget):
             return
         room = self._x(self._total, width) - self._x(0, width)
         ticks = max(1, min(4, room // 80))  # a label needs about 80 px
-        for i in range(ticks + 1):
+        first = 0 if room >= 80 else 1  # too narrow for two labels: only the run's length
+        for i in range(first, ticks + 1):
             ms = self._total * i / ticks
             x = self._x(ms, width)
             p.setPen(grid)
