@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal, SignalInstance
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
@@ -34,6 +34,8 @@ from simdesk.core.usage import LogEntry
 from simdesk.models.logs import duration_text
 from simdesk.ui.json_view import JsonTreeView
 from simdesk.ui.trace_waterfall import span_tooltip, waterfall_area
+
+NARROW_PX = 640
 
 
 class RunDetail(QWidget):
@@ -85,7 +87,7 @@ class RunDetail(QWidget):
         self.span_tabs = QTabWidget()
         self.span_tabs.addTab(self.span_output, "Output")
         self.span_tabs.addTab(self.span_input, "Input")
-        span_pane = QWidget()
+        self.span_pane = span_pane = QWidget()
         span_layout = QVBoxLayout(span_pane)
         span_layout.setContentsMargins(0, 0, 0, 0)
         span_layout.addWidget(self.span_title)
@@ -103,7 +105,7 @@ class RunDetail(QWidget):
         self.run_tabs.addTab(self.error_text, "Error")
         self.run_tabs.addTab(self.costs, "Cost by model")
 
-        top = QSplitter(Qt.Orientation.Horizontal)
+        self.top = top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(area)
         top.addWidget(span_pane)
         top.setStretchFactor(0, 3)
@@ -122,6 +124,18 @@ class RunDetail(QWidget):
         layout.addWidget(actions)
         layout.addWidget(self.notice)
         layout.addWidget(body, 1)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        # a narrow pane shows the span's input and output in a tab under the waterfall, not beside it
+        narrow = event.size().width() < NARROW_PX
+        if narrow and self.span_pane.parent() is self.top:  # the span joins the tabs below
+            self.run_tabs.insertTab(0, self.span_pane, "Span")
+            self.run_tabs.setCurrentIndex(0)
+        elif not narrow and self.span_pane.parent() is not self.top:
+            self.run_tabs.removeTab(self.run_tabs.indexOf(self.span_pane))
+            self.top.addWidget(self.span_pane)
+            self.top.setSizes([3000, 2000])  # in proportion: the waterfall keeps the most room
 
     # --- what is shown -------------------------------------------------------------------
 
