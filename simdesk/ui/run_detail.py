@@ -135,6 +135,7 @@ class RunDetail(QWidget):
         elif not narrow and self.span_pane.parent() is not self.top:
             self.run_tabs.removeTab(self.run_tabs.indexOf(self.span_pane))
             self.top.addWidget(self.span_pane)
+            self.span_pane.show()  # a page taken out of a tab widget stays hidden
             self.top.setSizes([3000, 2000])  # in proportion: the waterfall keeps the most room
 
     # --- what is shown -------------------------------------------------------------------

@@ -90,3 +90,16 @@ def test_malformed_spans_render_what_can_be_read(qtbot: Any) -> None:
     assert detail.error_text.toPlainText() == "The run failed (the log names no error)."
     assert '"Agent"' in trace_json(entry)
     detail.grab()  # paints without raising
+
+
+def test_a_narrow_detail_moves_the_span_into_a_tab_and_back(qtbot: Any) -> None:
+    detail = RunDetail()
+    qtbot.addWidget(detail)
+    detail.resize(900, 600)
+    detail.show()
+    assert detail.span_pane.parent() is detail.top and detail.run_tabs.indexOf(detail.span_pane) == -1
+    detail.resize(500, 600)
+    qtbot.waitUntil(lambda: detail.run_tabs.indexOf(detail.span_pane) == 0)
+    detail.resize(900, 600)
+    qtbot.waitUntil(lambda: detail.span_pane.parent() is detail.top)
+    assert detail.span_pane.isVisible()
