@@ -17,6 +17,8 @@ from simdesk.sandbox import demo
 from simdesk.sandbox.clock import ManualClock
 from simdesk.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
 from simdesk.services.logs import LogsService
+from tests.app.conftest import app_paths, make_app, memory_keyring  # noqa: F401 - the composed app's fixtures
+from tests.console.conftest import clients  # noqa: F401 - clients on the Qt loop, closed after the test
 
 SEEDED = 10_000
 NAMES = {w.id: w.name for w in demo.WORKFLOWS if w.workspace_id == demo.WS_DEMO}
@@ -31,21 +33,6 @@ def seeded() -> Iterator[RunningSandbox]:
 
 
 @pytest.fixture
-def client_for(arun: Callable[..., Any]) -> Iterator[Callable[..., SimClient]]:
-    """``client_for(sb, key=None)`` → a client closed after the test."""
-    made: list[SimClient] = []
-
-    def make(sb: RunningSandbox, key: str | None = None) -> SimClient:
-        client = SimClient(sb.base_url, key or sb.api_key)
-        made.append(client)
-        return client
-
-    yield make
-    for client in made:
-        arun(client.aclose())
-
-
-@pytest.fixture
 def cache() -> Iterator[LogsCache]:
     store = LogsCache(":memory:")
     yield store
@@ -54,13 +41,15 @@ def cache() -> Iterator[LogsCache]:
 
 @pytest.fixture
 def make_logs(
-    arun: Callable[..., Any], cache: LogsCache, client_for: Callable[..., SimClient]
+    arun: Callable[..., Any],
+    cache: LogsCache,
+    clients: Callable[..., SimClient],  # noqa: F811 - the fixture imported above
 ) -> Iterator[Callable[..., LogsService]]:
     """``make_logs(sb, key=None, **kw)`` → a :class:`LogsService` on that sandbox, closed after."""
     made: list[LogsService] = []
 
     def make(sb: RunningSandbox, key: str | None = None, **kw: Any) -> LogsService:
-        client = client_for(sb, key)
+        client = clients(sb, key)
 
         async def get() -> SimClient:
             return client

@@ -3,16 +3,13 @@ reach the run console (re-run with the same input) and the job tracker (a run st
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-import keyring
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent
 
 from simdesk.api import SimClient
-from simdesk.app import AppContext, compose
+from simdesk.app import AppContext
 from simdesk.core.logs_query import web_logs_url
 from simdesk.core.paths import AppPaths
 from simdesk.core.runs import RunStatus
@@ -20,25 +17,19 @@ from simdesk.core.usage import LogEntry
 from simdesk.sandbox import demo
 from simdesk.sandbox.server import RunningSandbox
 from simdesk.ui.logs_panel import LogsPanel
-from tests.app.conftest import MemoryKeyring
 
 
 @pytest.fixture
-def app_ctx(qapp: Any, qloop: Any, arun: Any, tmp_path: Path, seeded: RunningSandbox) -> Iterator[AppContext]:
-    previous = keyring.get_keyring()
-    keyring.set_keyring(MemoryKeyring())
-    ctx = compose(qapp, AppPaths.under(tmp_path / "data").ensure())
+def app_ctx(
+    make_app: Callable[..., AppContext], app_paths: AppPaths, memory_keyring: Any, seeded: RunningSandbox
+) -> AppContext:
+    ctx = make_app(app_paths)
     ctx.start(environ={"SIM_API_KEY": seeded.api_key, "SIM_BASE_URL": seeded.base_url}, check=False)
-    try:
-        yield ctx
-    finally:
-        arun(ctx.shutdown(), timeout=10_000)
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-        keyring.set_keyring(previous)
+    return ctx
 
 
 def test_the_logs_dock_follows_the_workspace_and_hands_runs_on(
-    app_ctx: AppContext, qtbot: Any, seeded: RunningSandbox, client_for: Callable[..., SimClient], arun: Any
+    app_ctx: AppContext, qtbot: Any, seeded: RunningSandbox, clients: Callable[..., SimClient], arun: Any
 ) -> None:
     ctx = app_ctx
     ctx.install_jobs()
@@ -57,7 +48,7 @@ def test_the_logs_dock_follows_the_workspace_and_hands_runs_on(
     qtbot.waitUntil(lambda: console.workflow is not None and console.workflow.id == demo.ECHO_ID, timeout=10_000)
     assert console.form.parsed().values.get("message") == "again"
 
-    queued = arun(client_for(seeded).execute_async(demo.SLOW_ID, {}))  # the manual clock keeps it going
+    queued = arun(clients(seeded).execute_async(demo.SLOW_ID, {}))  # the manual clock keeps it going
     running = LogEntry(queued.run_id, demo.SLOW_ID, RunStatus.RUNNING, "info", "api", None, None, None, None)
     panel.track_requested.emit(running)  # a run still going becomes a tracked job
     qtbot.waitUntil(lambda: any(j.run_id == queued.run_id for j in ctx.jobs.service.jobs()), timeout=5000)

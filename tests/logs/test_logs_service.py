@@ -41,11 +41,11 @@ def test_cached_rows_first_then_pages_on_demand(
 def test_live_mode_shows_a_new_run_with_one_request_per_poll(
     sandbox: RunningSandbox,
     make_logs: Callable[..., LogsService],
-    client_for: Callable[..., SimClient],
+    clients: Callable[..., SimClient],
     qtbot: Any,
     arun: Any,
 ) -> None:
-    runner = client_for(sandbox)
+    runner = clients(sandbox)
     arun(runner.execute(demo.ECHO_ID, {"message": "before"}))
     parked: asyncio.Future[None] = asyncio.get_event_loop().create_future()
 

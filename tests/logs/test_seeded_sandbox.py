@@ -21,9 +21,9 @@ async def _all(client: SimClient, **filters: Any) -> list[Any]:
 
 
 def test_ten_thousand_runs_page_through_in_order(
-    seeded: RunningSandbox, client_for: Callable[..., SimClient], arun: Any
+    seeded: RunningSandbox, clients: Callable[..., SimClient], arun: Any
 ) -> None:
-    client = client_for(seeded)
+    client = clients(seeded)
     rows = [r for r in arun(_all(client, page_size=1000), timeout=30_000) if r.run_id.startswith("seeded-")]
     assert len(rows) == SEEDED  # (other tests may add runs of their own)
     assert len({r.run_id for r in rows}) == SEEDED
@@ -33,8 +33,8 @@ def test_ten_thousand_runs_page_through_in_order(
     assert 0 < sum(r.status.value == "failed" for r in rows) < SEEDED // 5
 
 
-def test_filters_apply_on_the_server(seeded: RunningSandbox, client_for: Callable[..., SimClient], arun: Any) -> None:
-    client = client_for(seeded)
+def test_filters_apply_on_the_server(seeded: RunningSandbox, clients: Callable[..., SimClient], arun: Any) -> None:
+    client = clients(seeded)
     webhooks = arun(_all(client, triggers=["webhook"], page_size=1000), timeout=30_000)
     assert webhooks and {r.trigger for r in webhooks} == {"webhook"}
     failed = arun(_all(client, level="error", workflow_ids=[demo.ECHO_ID], page_size=1000), timeout=30_000)
@@ -49,9 +49,9 @@ def test_filters_apply_on_the_server(seeded: RunningSandbox, client_for: Callabl
 
 
 def test_one_run_has_nested_spans_like_real_sim(
-    seeded: RunningSandbox, client_for: Callable[..., SimClient], arun: Any
+    seeded: RunningSandbox, clients: Callable[..., SimClient], arun: Any
 ) -> None:
-    client = client_for(seeded)
+    client = clients(seeded)
     entry = arun(client.get_log("seeded-0-000008"))
     raw = entry.raw["traceSpans"]
     assert len(raw) == 1 and raw[0]["name"] == "Workflow Execution" and "durationMs" not in raw[0]["children"][0]
@@ -63,24 +63,22 @@ def test_one_run_has_nested_spans_like_real_sim(
 
 
 def test_a_forgotten_run_and_a_forbidden_workspace_are_refused(
-    seeded: RunningSandbox, client_for: Callable[..., SimClient], arun: Any
+    seeded: RunningSandbox, clients: Callable[..., SimClient], arun: Any
 ) -> None:
-    client = client_for(seeded)
+    client = clients(seeded)
     with pytest.raises(NotFoundError):
         arun(client.get_log("seeded-0-999999"))
     with pytest.raises(PermissionDeniedError):  # Locked Lab refuses personal keys
         arun(_listed(client, demo.WS_LOCKED))
     with pytest.raises(NotFoundError):  # a workspace key sees no other workspace
-        arun(_listed(client_for(seeded, demo.WORKSPACE_KEY), demo.WS_TEAM))
+        arun(_listed(clients(seeded, demo.WORKSPACE_KEY), demo.WS_TEAM))
 
 
 async def _listed(client: SimClient, workspace_id: str) -> list[Any]:
     return [e async for e in client.list_logs(workspace_id)]
 
 
-def test_v1_logs_list_the_seeded_runs_too(
-    seeded: RunningSandbox, client_for: Callable[..., SimClient], arun: Any
-) -> None:
+def test_v1_logs_list_the_seeded_runs_too(seeded: RunningSandbox, clients: Callable[..., SimClient], arun: Any) -> None:
     import httpx
 
     async def first_page() -> Any:

@@ -18,9 +18,9 @@ async def _listed(client: SimClient, **filters: Any) -> list[Any]:
 
 
 def test_v1_lists_and_opens_runs_when_v2_is_off(
-    sandbox_no_v2: RunningSandbox, client_for: Callable[..., SimClient], arun: Any
+    sandbox_no_v2: RunningSandbox, clients: Callable[..., SimClient], arun: Any
 ) -> None:
-    client = client_for(sandbox_no_v2)
+    client = clients(sandbox_no_v2)
     done = arun(client.execute(demo.ECHO_ID, {"message": "over v1"}))
     rows = arun(_listed(client, workflow_ids=[demo.ECHO_ID], page_size=5))
     mine = next(r for r in rows if r.run_id == done.run_id)
