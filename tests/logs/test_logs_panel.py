@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel
+from PySide6.QtCore import QItemSelectionModel, Qt
 
 from simdesk.core.runs import RunStatus
 from simdesk.core.trace import span_tree
 from simdesk.core.usage import LogEntry
+from simdesk.models.logs import Column
 from simdesk.sandbox import demo
 from simdesk.sandbox.server import RunningSandbox
 from simdesk.services.logs import LogsService
@@ -103,3 +104,22 @@ def test_a_narrow_detail_moves_the_span_into_a_tab_and_back(qtbot: Any) -> None:
     detail.resize(900, 600)
     qtbot.waitUntil(lambda: detail.span_pane.parent() is detail.top)
     assert detail.span_pane.isVisible()
+
+
+def test_sorting_and_scrolling_to_the_end(
+    seeded: RunningSandbox, make_logs: Callable[..., LogsService], qtbot: Any
+) -> None:
+    panel = _panel(qtbot, make_logs(seeded))
+    header = panel.table.horizontalHeader()
+    header.setSortIndicator(Column.DURATION, Qt.SortOrder.AscendingOrder)
+    durations = [panel.proxy.entry(panel.proxy.index(r, 0)) for r in range(panel.proxy.rowCount())]
+    values = [e.duration_ms for e in durations if e is not None and e.duration_ms is not None]
+    assert len(values) == panel.proxy.rowCount() and values == sorted(values)
+    header.setSortIndicator(Column.STARTED, Qt.SortOrder.DescendingOrder)  # the rows' own order again
+    assert panel.proxy.sortColumn() == -1
+    panel.show()
+    qtbot.waitUntil(lambda: panel.table.verticalScrollBar().maximum() > 0 and panel.more.isEnabled())
+    held = panel.model.rowCount()
+    bar = panel.table.verticalScrollBar()
+    bar.setValue(bar.maximum())  # the end of the list reads the next page
+    qtbot.waitUntil(lambda: panel.model.rowCount() > held, timeout=10_000)
