@@ -361,16 +361,18 @@ class SimClient:
     # --- logs, usage, health ---------------------------------------------------------------
 
     def list_logs(self, workspace_id: str, **filters: Any) -> AsyncIterator[LogEntry]:
-        """The workspace's run logs across all pages (v2). Filters: ``workflow_ids``,
+        """The workspace's run logs across all pages (v2, or ``/api/v1/logs`` on a server with v2
+        switched off, where ``folder_paths`` cannot be used). Filters: ``workflow_ids``,
         ``folder_paths``, ``triggers``, ``level``, ``start_date``, ``end_date``,
         ``min_duration_ms``, ``max_duration_ms``, ``min_cost``, ``max_cost``, ``model``,
         ``run_id``, ``details``, ``include_trace_spans``, ``include_final_output``, ``order``,
         ``page_size``."""
         return self._account.list_logs(workspace_id, filters)
 
-    async def get_log(self, run_id: str) -> LogEntry:
-        """One run's log with trace spans and final output (v2)."""
-        return await self._account.get_log(run_id)
+    async def get_log(self, run_id: str, workspace_id: str | None = None) -> LogEntry:
+        """One run's log with trace spans and final output. With v2 switched off it is looked up
+        in ``workspace_id``'s ``/api/v1/logs`` (which needs the workspace)."""
+        return await self._account.get_log(run_id, workspace_id)
 
     async def get_usage_limits(self) -> UsageLimits:
         """The key's execution buckets and the user's spend (also updates ``rate_limits``)."""

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from simdesk.app.jobs import JobsWiring
     from simdesk.app.knowledge import KnowledgeWiring
+    from simdesk.app.logs import LogsWiring
     from simdesk.app.usage import UsageWiring
     from simdesk.app.workbench import Workbench
     from simdesk.core.logsetup import RedactionFilter
@@ -67,6 +68,7 @@ class AppContext:
     workbench: Workbench | None = None  # the workflows browser and the run console
     usage: UsageWiring | None = None  # the usage meter: panel, status-bar summary, warnings
     knowledge: KnowledgeWiring | None = None  # the knowledge and workspace panels
+    logs: LogsWiring | None = None  # every run of a workspace, its trace, compare
 
     def start(
         self,
@@ -141,11 +143,12 @@ class AppContext:
         self.profiles.use_demo(running.base_url, running.api_key, activate=activate)
 
     def install_after_paint(self) -> None:
-        """The job tracker, the workbench, the knowledge panels and the usage meter, wired to each
-        other, and started."""
+        """The job tracker, the workbench, the knowledge panels, the logs explorer and the usage
+        meter, wired to each other, and started."""
         jobs = self.install_jobs()
         workbench = self.install_workbench(jobs=jobs.service)  # "Run in background" goes to the tracker
         self.install_knowledge(workbench)  # follows the workspace chosen in the workflows browser
+        self.install_logs(workbench, jobs)  # every run of that workspace, whoever started it
         jobs.begin()  # reattach to unfinished background runs, then poll
         self.install_usage(tray=jobs.tray.tray)  # the meter's warnings and tooltip use the tracker's tray
 
@@ -177,6 +180,17 @@ class AppContext:
         self.knowledge = install_knowledge(self.window, self.profiles, self.pool, workbench.catalogue, self.settings)
         return self.knowledge
 
+    def install_logs(self, workbench: Workbench, jobs: JobsWiring | None = None) -> LogsWiring:
+        """The logs explorer, following ``workbench``'s workspace; runs still going can be handed to
+        ``jobs`` to track."""
+        from simdesk.app.logs import install_logs
+
+        self.logs = install_logs(
+            paths=self.paths, profiles=self.profiles, pool=self.pool, messages=self.messages,
+            window=self.window, workbench=workbench, jobs=jobs,
+        )  # fmt: skip
+        return self.logs
+
     def install_usage(self, tray: QSystemTrayIcon | None = None) -> UsageWiring:
         """The usage meter (panel, status-bar summary, warnings, history), following the active
         profile; its warnings and summary also go to ``tray`` when there is one."""
@@ -202,6 +216,8 @@ class AppContext:
             await self.jobs.aclose()  # stop polling and close the job store before the clients go
         if self.usage is not None:
             await self.usage.aclose()  # stop the meter's refresh and close its history
+        if self.logs is not None:
+            await self.logs.aclose()  # stop live mode, close the logs cache
         if self.workbench is not None:
             await self.workbench.aclose()  # stop a run, commit the run history
         await self.pool.aclose()

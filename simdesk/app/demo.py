@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("simdesk.app")
 
 
+DEMO_SEEDED_LOGS = 2_000  # the demo workspace's log history (simdesk.sandbox.logbook)
+
+
 class DemoSandbox:
     """Starts the sandbox in a background thread (import and bind overlap Qt's start-up)."""
 
@@ -33,7 +36,8 @@ class DemoSandbox:
         try:
             from simdesk.sandbox.server import SandboxConfig, start_sandbox
 
-            sandbox = start_sandbox(SandboxConfig())
+            # runs of every trigger in the logs, as a real workspace has them
+            sandbox = start_sandbox(SandboxConfig(seeded_logs=DEMO_SEEDED_LOGS))
         except BaseException as exc:  # reported where the future is awaited
             self.future.set_exception(exc)
             return

@@ -32,7 +32,7 @@ from simdesk.sandbox.legacy import Denied, resolve_key, scope_denial, usage_limi
 from simdesk.sandbox.model import ApiKey
 from simdesk.sandbox.respond import JSON, legacy_error, rate_headers, v1_rate_limited
 from simdesk.sandbox.state import SandboxState
-from simdesk.sandbox.v2.logs import LogFilter, log_item
+from simdesk.sandbox.v2.logs import LogFilter
 from simdesk.sandbox.v2.workflows import workflow_item
 
 BUCKET = "api-endpoint:v1"  # one bucket for every v1 route (v2 has one per operation)
@@ -257,8 +257,7 @@ async def list_logs(ctx: Ctx) -> Response:
         end=_date(q, "endDate", math.inf),
         level=level,
     )
-    runs = wanted.runs(state, workspace_id)
-    items = [_log(log_item(state, r, workflow=full, spans=spans, final=final)) for r in runs]
+    items = [_log(i) for i in wanted.items(state, workspace_id, workflow=full, spans=spans, final=final)]
     items = [i for i in items if _within(i, bounds)]
     page, last = _keyset_page(items, _log_key, after, limit, descending=order == "desc")
     cursor = _encode({"startedAt": last["startedAt"], "id": last["id"], "order": order}) if last else None

@@ -86,6 +86,13 @@ PANELS: tuple[PanelSpec, ...] = (
         Qt.DockWidgetArea.BottomDockWidgetArea,
     ),
     PanelSpec(
+        "logsPanel",
+        "Logs",
+        "logs",
+        "Every run of a workspace appears here, whoever started it: filter, follow live, open a trace.",
+        Qt.DockWidgetArea.RightDockWidgetArea,
+    ),
+    PanelSpec(
         "knowledgePanel",
         "Knowledge",
         "folder",
@@ -243,8 +250,8 @@ class MainWindow(QMainWindow):
         )
         self.resizeDocks([self._docks["runConsole"], self._docks["jobsPanel"]], [440, 220], Qt.Orientation.Vertical)
         self.resizeDocks([self._docks["jobsPanel"], self._docks["usageMeter"]], [560, 300], Qt.Orientation.Horizontal)
-        # knowledge and workspace as tabs behind the console, which stays in front
-        for name in ("knowledgePanel", "workspacePanel"):
+        # the logs, knowledge and workspace panels share the console's place, as tabs behind it
+        for name in ("logsPanel", "knowledgePanel", "workspacePanel"):
             self.tabifyDockWidget(self._docks["runConsole"], self._docks[name])
         self._docks["runConsole"].raise_()
 

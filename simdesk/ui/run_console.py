@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -316,6 +317,11 @@ class RunConsole(QWidget):
         """Ask the catalogue for a workflow's inputs; the form appears when they arrive."""
         if self.catalogue is not None:
             self.catalogue.load_workflow(workflow_id)
+
+    def open_with_input(self, workflow_id: str, values: Mapping[str, Any]) -> None:
+        """Open a workflow with ``values`` in its form (a run from the logs, to be run again)."""
+        self._pending_input, self._pending_for = dict(values), workflow_id
+        self.open_workflow(workflow_id)
 
     def set_workflow(self, loaded: LoadedWorkflow | None) -> None:
         """Build the form for ``loaded`` and restore its last input and options."""

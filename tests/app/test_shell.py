@@ -31,7 +31,7 @@ def test_window_has_the_four_panels_with_placeholders(make_app: MakeApp, app_pat
     ctx.start(environ={})
     qtbot.waitUntil(lambda: ctx.window.windowHandle().isExposed())
     assert PANEL_NAMES == (
-        "workflowsPanel", "runConsole", "jobsPanel", "usageMeter", "knowledgePanel", "workspacePanel"
+        "workflowsPanel", "runConsole", "jobsPanel", "usageMeter", "logsPanel", "knowledgePanel", "workspacePanel"
     )  # fmt: skip
     for name in PANEL_NAMES:
         dock = ctx.window.findChild(QDockWidget, name)

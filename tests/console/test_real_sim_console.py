@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+
 from simdesk.app.workbench import Workbench
 
 NEEDED = ("SIM_REAL_BASE_URL", "SIM_REAL_API_KEY", "SIM_REAL_WAIT_WORKFLOW_ID")

@@ -192,7 +192,7 @@ class JobTableModel(QAbstractTableModel):
             elif self._jobs[row] != job:
                 self._jobs[row] = job
                 changed.append(row)
-        for first, last in _ranges(changed):
+        for first, last in changed_ranges(changed):
             self.dataChanged.emit(self.index(first, 0), self.index(last, len(Column) - 1))
         if added:
             unique = list({job.id: job for job in added}.values())
@@ -206,7 +206,7 @@ class JobTableModel(QAbstractTableModel):
     def remove(self, job_ids: Iterable[str]) -> None:
         """Drop rows (deleted jobs); bottom-up, one remove per consecutive range."""
         rows = sorted({self._row_of[i] for i in job_ids if i in self._row_of})
-        for first, last in reversed(_ranges(rows)):
+        for first, last in reversed(changed_ranges(rows)):
             self.beginRemoveRows(_ROOT, first, last)
             del self._jobs[first : last + 1]
             self.endRemoveRows()
@@ -248,7 +248,7 @@ class JobTableModel(QAbstractTableModel):
         return counts
 
 
-def _ranges(rows: Iterable[int]) -> list[tuple[int, int]]:
+def changed_ranges(rows: Iterable[int]) -> list[tuple[int, int]]:
     """Consecutive runs of sorted row numbers: [1, 2, 3, 7] → [(1, 3), (7, 7)]."""
     out: list[tuple[int, int]] = []
     for row in sorted(rows):

@@ -8,6 +8,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from simdesk.sandbox import logbook
 from simdesk.sandbox.clock import iso
 from simdesk.sandbox.model import Workflow
 from simdesk.sandbox.runs import cost_of, duration_ms
@@ -158,6 +159,11 @@ class LogFilter:
     start: float = float("-inf")
     end: float = float("inf")
     level: str | None = None
+    min_duration_ms: float | None = None
+    max_duration_ms: float | None = None
+    min_cost: float | None = None
+    max_cost: float | None = None
+    model: str | None = None
 
     def runs(self, state: SandboxState, workspace_id: str) -> list[Run]:
         """The workspace's runs that have a log row (a queued run has none yet) and pass every filter."""
@@ -174,7 +180,39 @@ class LogFilter:
             runs = [r for r in runs if r.id == self.run_id]
         if self.level is not None:
             runs = [r for r in runs if ("error" if r.status(now)[0] == "failed" else "info") == self.level]
+        if self.model is not None:
+            runs = []  # the sandbox's own runs record no model on their log row
         return runs
+
+    def items(
+        self, state: SandboxState, workspace_id: str, *, workflow: bool, spans: bool, final: bool
+    ) -> list[dict[str, Any]]:
+        """The v2 log items of the sandbox's own runs and of its seeded ones (``sandbox.logbook``)."""
+        items = [
+            log_item(state, r, workflow=workflow, spans=spans, final=final) for r in self.runs(state, workspace_id)
+        ]
+        items = [i for i in items if self._within(i)]
+        seed = state.config.seed
+        seeded = logbook.matching(state.logbook, self, workspace_id)
+        if not (workflow or spans or final):
+            return items + [r.basic() for r in seeded]
+        return items + [r.item(workflow=workflow, spans=spans, final=final, seed=seed) for r in seeded]
+
+    def _within(self, item: dict[str, Any]) -> bool:
+        duration, cost = item["totalDurationMs"], item["cost"]["total"] if item["cost"] else None
+        for value, low, high in (
+            (duration, self.min_duration_ms, self.max_duration_ms),
+            (cost, self.min_cost, self.max_cost),
+        ):
+            if low is None and high is None:
+                continue
+            if (
+                value is None
+                or value < (low if low is not None else value)
+                or value > (high if high is not None else value)
+            ):
+                return False
+        return True
 
 
 def _in_folder_paths(paths: list[str]) -> Callable[[Workflow], bool]:
@@ -199,14 +237,28 @@ async def list_logs(ctx: Ctx) -> Response:
         start=start,
         end=end,
         level=level,
+        min_duration_ms=_bound(q, "minDurationMs"),
+        max_duration_ms=_bound(q, "maxDurationMs"),
+        min_cost=_bound(q, "minCost"),
+        max_cost=_bound(q, "maxCost"),
+        model=q.get("model") or None,
     )
     full = details == "full"
     spans, final = full or bool_param(q, "includeTraceSpans"), full or bool_param(q, "includeFinalOutput")
-    items = [log_item(ctx.state, r, workflow=full, spans=spans, final=final) for r in wanted.runs(ctx.state, ws)]
+    items = wanted.items(ctx.state, ws, workflow=full, spans=spans, final=final)
     items = ordered(items, lambda i: (i["startedAt"], i["runId"]), order)
     filters = {k: q.get(k) for k in sorted(LOG_PARAMS - {"limit", "cursor"})}
     page, nxt = paginate(items, {**q, "limit": str(_clamped_limit(q))}, filters, 100, 1000)
     return ctx.ok(page, nextCursor=nxt)
+
+
+def _bound(q: dict[str, str], name: str) -> float | None:
+    if name not in q:
+        return None
+    try:
+        return float(q[name])
+    except ValueError:
+        raise bad_request("Invalid query parameters", [{"path": [name], "message": "Expected number"}]) from None
 
 
 def _clamped_limit(q: dict[str, str]) -> int:
@@ -224,6 +276,9 @@ def _clamped_limit(q: dict[str, str]) -> int:
 async def get_log(ctx: Ctx) -> Response:
     assert ctx.key is not None
     run = ctx.state.runs.get(ctx.request.path_params["runId"])
+    seeded = ctx.state.logbook.get(ctx.request.path_params["runId"])
+    if run is None and seeded is not None and ctx.state.key_may_use(ctx.key, seeded.workflow.workspace_id) is None:
+        return ctx.ok(_seeded_detail(ctx.state, seeded))
     if (
         run is None
         or ctx.state.key_may_use(ctx.key, run.workflow.workspace_id) is not None
@@ -249,3 +304,12 @@ async def get_log(ctx: Ctx) -> Response:
     item["workflowState"] = None
     item["createdAt"] = iso(run.created_at)
     return ctx.ok(item)
+
+
+def _seeded_detail(state: SandboxState, seeded: logbook.SeededRun) -> dict[str, Any]:
+    item = seeded.item(workflow=True, spans=True, final=True, seed=state.config.seed)
+    wf = seeded.workflow
+    item["workflow"].update(folderPath=wf.folder_path, workspaceId=wf.workspace_id)
+    item["workflowState"] = None
+    item["createdAt"] = item["startedAt"]
+    return item
