@@ -163,11 +163,25 @@ CREATE INDEX IF NOT EXISTS batch_rows_state ON batch_rows (batch_id, state, numb
 class BatchStore:
     """Batches on disk (``":memory:"`` for tests that need no file). Call from one thread."""
 
-    def __init__(self, path: Path | str) -> None:
-        # FULL: a row's run id is on disk before its request leaves, whatever happens next
-        self._file = SqliteFile(path, schema=_SCHEMA, version=SCHEMA_VERSION, label="batch list", synchronous="FULL")
-        self._db = self._file.open()
+    def __init__(self, path: Path | str, *, _reader_of: BatchStore | None = None) -> None:
+        if _reader_of is not None:
+            self._file, self._owner = _reader_of._file, False
+            self._db = self._file.connect()
+        else:
+            # FULL: a row's run id is on disk before its request leaves, whatever happens next
+            self._file = SqliteFile(
+                path, schema=_SCHEMA, version=SCHEMA_VERSION, label="batch list", synchronous="FULL"
+            )
+            self._owner = True
+            self._db = self._file.open()
         self.path = self._file.path
+
+    def reader(self) -> BatchStore:
+        """A connection of its own to the same file, for another thread (an export while the
+        batch runs); close it when done. An in-memory store has no second connection: itself."""
+        if self.path == ":memory:":
+            return self
+        return BatchStore(self.path, _reader_of=self)
 
     @property
     def problem(self) -> StoreProblem | None:
@@ -178,7 +192,8 @@ class BatchStore:
         """Close the database (safe to call twice)."""
         with contextlib.suppress(sqlite3.ProgrammingError):
             self._db.close()
-        self._file.cleanup()
+        if self._owner:
+            self._file.cleanup()
 
     def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         return transaction(self._db, "BEGIN IMMEDIATE")
@@ -372,17 +387,27 @@ class BatchStore:
         return Counts(by_state, float(cost))
 
     def rows(
-        self, batch_id: str, *, states: Sequence[RowState] = (), offset: int = 0, limit: int = -1
+        self,
+        batch_id: str,
+        *,
+        states: Sequence[RowState] = (),
+        text: str = "",
+        offset: int = 0,
+        limit: int = -1,
     ) -> list[BatchRow]:
-        """Rows in table order, optionally only those in ``states``."""
-        where, params = "batch_id = ?", [batch_id]
-        if states:
-            where += f" AND state IN ({','.join('?' * len(states))})"
-            params += [s.value for s in states]
+        """Rows in table order, optionally only those in ``states`` whose input, output or error
+        contains ``text`` (case-insensitive for ASCII)."""
+        where, params = _row_filter(batch_id, states, text)
         cur = self._db.execute(
             f"SELECT * FROM batch_rows WHERE {where} ORDER BY number LIMIT ? OFFSET ?", (*params, limit, offset)
         )
         return [_row(cur.description, r) for r in cur.fetchall()]
+
+    def count_rows(self, batch_id: str, *, states: Sequence[RowState] = (), text: str = "") -> int:
+        """How many rows :meth:`rows` would give with the same filter."""
+        where, params = _row_filter(batch_id, states, text)
+        (n,) = self._db.execute(f"SELECT COUNT(*) FROM batch_rows WHERE {where}", params).fetchone()
+        return int(n)
 
     def iter_rows(self, batch_id: str, *, page: int = 1000) -> Iterator[BatchRow]:
         """Every row in table order, a page at a time (for exports of any size)."""
@@ -397,6 +422,18 @@ class BatchStore:
                 return
             yield from rows
             after = rows[-1].number
+
+
+def _row_filter(batch_id: str, states: Sequence[RowState], text: str) -> tuple[str, list[object]]:
+    where, params = "batch_id = ?", [batch_id]
+    if states:
+        where += f" AND state IN ({','.join('?' * len(states))})"
+        params += [s.value for s in states]
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where += " AND (input LIKE ? ESCAPE '\\' OR output LIKE ? ESCAPE '\\' OR error LIKE ? ESCAPE '\\')"
+        params += [pattern] * 3
+    return where, list(params)
 
 
 def _json_or_none(value: Any) -> str | None:

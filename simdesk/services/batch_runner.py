@@ -159,6 +159,12 @@ class BatchRunner:
             self._resume.set()
             self._report()
 
+    def recount(self) -> None:
+        """Take the row counts from the store again (rows were put back in the queue from outside)."""
+        stored = self.store.counts(self.batch.id)
+        self._counts, self._cost = dict(stored.by_state), stored.cost
+        self._report()
+
     async def cancel(self) -> None:
         """Stop: cancel the rows in flight (on Sim too) and mark the waiting rows cancelled."""
         self._cancelled = True
@@ -198,6 +204,9 @@ class BatchRunner:
         while await self._may_go_on():
             if not queue:
                 queue.extend(self.store.next_waiting(self.batch.id, self.concurrency * 4, after))
+                if not queue and after:
+                    after = 0  # rows put back (retry) may be numbered below the last read
+                    continue
                 if not queue:
                     if not self._in_flight:
                         if not self.paused:
