@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from simdesk.services.messages import MessageBus
     from simdesk.services.profiles import ProfileService
     from simdesk.services.settings import Settings
+    from simdesk.ui.batches_install import BatchesWiring
     from simdesk.ui.jobs_install import JobsWiring
     from simdesk.ui.main_window import MainWindow
     from simdesk.ui.theme import ThemeController
@@ -150,6 +151,7 @@ class AppContext:
     jobs: JobsWiring | None = None  # the job tracker (issue 6): panel, service, tray (after the first paint)
     usage: UsageWiring | None = None  # the usage meter (issue 7): panel, status-bar summary, warnings
     workbench: Workbench | None = None  # the workflows browser and the run console (issue 5)
+    batches: BatchesWiring | None = None  # batch runs: panel, service, status-bar progress
 
     def start(
         self,
@@ -249,6 +251,18 @@ class AppContext:
         if self.jobs is not None:  # "Run in background" hands runs to the job tracker (issue 6)
             self.workbench.runs.set_job_handoff(self.jobs.service.handoff)
 
+    def install_batches(self) -> None:
+        """Batch runs: panel, service, status-bar progress; after the jobs (their tray notifies
+        when a batch ends) and the workbench (a row opens in its console)."""
+        from simdesk.ui.batches_install import install_batches
+
+        tray = self.jobs.tray if self.jobs is not None else None
+        self.batches = install_batches(
+            paths=self.paths, profiles=self.profiles, pool=self.pool, messages=self.messages, window=self.window,
+            workbench=self.workbench,
+            notify=(lambda title, text: tray.notify(title, text, "", "")) if tray is not None else None,
+        )  # fmt: skip
+
     async def shutdown(self, *, cancel_tasks: bool = True) -> None:
         """Cancel pending work, close every HTTP client, save the layout, close the window."""
         from simdesk.services.eventloop import cancel_pending
@@ -262,6 +276,8 @@ class AppContext:
             await self.jobs.aclose()  # stop polling and close the job store before the clients go
         if self.usage is not None:
             await self.usage.aclose()  # stop the meter's refresh and close its history
+        if self.batches is not None:
+            await self.batches.aclose()  # stop the runners where they are; resumed at the next start
         if self.workbench is not None:
             await self.workbench.aclose()  # stop a run, commit the run history
         await self.pool.aclose()
@@ -435,6 +451,7 @@ async def run_app(ctx: AppContext, args: argparse.Namespace) -> int:
         else:
             ctx.install_jobs()  # the jobs panel, notifications and the tray
             ctx.install_workbench()  # the workflows browser and the run console
+            ctx.install_batches()  # the batches panel (batches left running show paused)
             if ctx.jobs is not None:
                 ctx.jobs.begin()  # reattach to unfinished background runs, then poll
             if ctx.usage is not None:

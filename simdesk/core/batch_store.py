@@ -164,6 +164,7 @@ class BatchStore:
     """Batches on disk (``":memory:"`` for tests that need no file). Call from one thread."""
 
     def __init__(self, path: Path | str, *, _reader_of: BatchStore | None = None) -> None:
+        self._file: SqliteFile
         if _reader_of is not None:
             self._file, self._owner = _reader_of._file, False
             self._db = self._file.connect()

@@ -105,7 +105,10 @@ class NewBatchDialog(QDialog):
         self.workflow.setObjectName("batchWorkflow")
         self.workflow.setEditable(True)  # a workflow id not in the list can be typed
         self.workflow.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.workflow.lineEdit().setPlaceholderText("A workflow id")
+        typed = self.workflow.lineEdit()
+        assert typed is not None  # an editable combo has one
+        typed.setPlaceholderText("A workflow id")
+        self.workflow_edit = typed
         for wf_id, name in workflows:
             self.workflow.addItem(f"{name} ({wf_id})" if name and name != wf_id else wf_id, wf_id)
         if current:
@@ -181,7 +184,7 @@ class NewBatchDialog(QDialog):
 
     def _wire(self) -> None:
         self.workflow.activated.connect(lambda _i: self.workflow_changed())
-        self.workflow.lineEdit().editingFinished.connect(self.workflow_changed)
+        self.workflow_edit.editingFinished.connect(self.workflow_changed)
         self.browse.clicked.connect(self._browse)
         self.path.editingFinished.connect(self.source_changed)
         self._paste_timer = QTimer(self)

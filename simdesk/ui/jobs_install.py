@@ -8,6 +8,7 @@ main window, and :meth:`JobsWiring.aclose` stops polling and closes the store at
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,22 @@ if TYPE_CHECKING:
     from simdesk.ui.main_window import MainWindow
 
 PANEL = "jobsPanel"
+
+
+def profile_clients(profiles: ProfileService, pool: ClientPool, what_fails: str) -> Callable[[str], Awaitable[Any]]:
+    """The pooled client of a profile by name (shared connections and request budget); a profile
+    that is gone or whose key cannot be read raises :class:`ProfileProblem`, ending "…, ``what_fails``"."""
+
+    async def client_for(name: str) -> Any:
+        profile = profiles.get(name)
+        if profile is None:
+            raise ProfileProblem(f"The profile “{name}” no longer exists, {what_fails}.")
+        try:
+            return await pool.client(profile)
+        except SecretStoreUnavailable as exc:
+            raise ProfileProblem(str(exc)) from exc
+
+    return client_for
 
 
 @dataclass
@@ -61,15 +78,7 @@ def install_jobs(
 ) -> JobsWiring:
     """Build the job tracker's parts and plug them into ``window``."""
 
-    async def client_for(name: str) -> Any:
-        profile = profiles.get(name)
-        if profile is None:
-            raise ProfileProblem(f"The profile “{name}” no longer exists, so its runs cannot be checked.")
-        try:
-            return await pool.client(profile)
-        except SecretStoreUnavailable as exc:
-            raise ProfileProblem(str(exc)) from exc
-
+    client_for = profile_clients(profiles, pool, "so its runs cannot be checked")
     store = JobStore.in_dir(paths.data)
     if store.problem is not None:  # set aside or session-only: the person learns where their file is
         messages.send_error(store.problem.message)
