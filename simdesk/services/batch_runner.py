@@ -203,7 +203,9 @@ class BatchRunner:
         queue: deque[BatchRow] = deque()
         while await self._may_go_on():
             if not queue:
-                queue.extend(self.store.next_waiting(self.batch.id, self.concurrency * 4, after))
+                fetched = self.store.next_waiting(self.batch.id, self.concurrency * 4, after)
+                # a row just handed to its task is still "waiting" in the store until the task runs
+                queue.extend(row for row in fetched if row.number not in self._in_flight)
                 if not queue and after:
                     after = 0  # rows put back (retry) may be numbered below the last read
                     continue

@@ -17,6 +17,7 @@ an exception (failures arrive as ``failed(str)``).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
@@ -315,10 +316,9 @@ class BatchService(QObject):
             self.failed.emit(f"Batch “{batch.workflow_name}” stopped: {_say(exc)}")
         finally:
             self._runners.pop(batch.id, None)
-        final = self.progress(batch.id)
-        if final is not None:
-            if runner.progress().stopped_reason:
-                final = runner.progress()
+        stored = self.store.get(batch.id)
+        if stored is not None:  # the runner's figures (pace, reason), with the state as stored
+            final = dataclasses.replace(runner.progress(), state=stored.state)
             self._latest[batch.id] = final
             self._dirty.add(batch.id)
             self._flush()

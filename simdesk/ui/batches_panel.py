@@ -71,9 +71,7 @@ def save_results(parent: QWidget, suggested: str) -> str:
 
 def progress_line(progress: BatchProgress) -> str:
     """ "done 420 · failed 3 · running 8 · waiting 569"."""
-    return (
-        f"done {progress.done} · failed {progress.failed} · running {progress.running} · waiting {progress.waiting}"
-    )
+    return f"done {progress.done} · failed {progress.failed} · running {progress.running} · waiting {progress.waiting}"
 
 
 def pace_line(progress: BatchProgress) -> str:
@@ -334,9 +332,7 @@ class BatchesPanel(QWidget):
         self.resume_button.setEnabled(
             batch is not None and not ingesting and (runner_paused or (not running and batch.state in open_states))
         )
-        self.cancel_button.setEnabled(
-            batch is not None and not ingesting and (running or batch.state in open_states)
-        )
+        self.cancel_button.setEnabled(batch is not None and not ingesting and (running or batch.state in open_states))
         self.remove_button.setEnabled(batch is not None and not running and not ingesting)
         self.retry_button.setEnabled(batch is not None and not ingesting)
         self.export_button.setEnabled(batch is not None and not ingesting)

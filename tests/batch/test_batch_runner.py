@@ -16,19 +16,10 @@ from simdesk.core.batch_mapping import auto_map, row_input
 from simdesk.core.batch_store import BatchState, BatchStore, RowState, RunMode
 from simdesk.core.catalogue import WorkflowInput
 from simdesk.sandbox import demo
-from simdesk.sandbox.clock import RealClock
-from simdesk.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
+from simdesk.sandbox.server import RunningSandbox
 from simdesk.services.batch_runner import BatchProgress, BatchRunner
 
 ECHO_INPUTS = (WorkflowInput("message", "string"),)
-
-
-@pytest.fixture(scope="module")
-def realtime_sandbox() -> Iterator[RunningSandbox]:
-    """Async runs move on the real clock here (queued for no time, echoed at once)."""
-    sb = start_sandbox(SandboxConfig(clock=RealClock(), pace=0.0, queue_delay_s=0.0, plan="enterprise"))
-    yield sb
-    sb.stop()
 
 
 @pytest.fixture
