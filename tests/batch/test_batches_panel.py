@@ -13,8 +13,8 @@ import pytest
 from PySide6.QtWidgets import QComboBox
 
 from simdesk.api import SimClient
-from simdesk.core.budget import RequestBudget
 from simdesk.core.batch_store import BatchState, BatchStore, RowState, RunMode
+from simdesk.core.budget import RequestBudget
 from simdesk.sandbox import demo
 from simdesk.sandbox.server import RunningSandbox
 from simdesk.services.batch_runner import BatchProgress
@@ -99,7 +99,8 @@ def test_a_table_runs_from_the_panel_with_bad_rows_flagged_and_never_sent(
     assert [row.number for row in bad] == [7]
     assert "tags" in bad[0].summary()
     assert "1 of the first 30 rows have problems" in dialog.notes.text()
-    assert dialog.preview_table.item(6, 3).text() == bad[0].summary()
+    cell = dialog.preview_table.item(6, 3)
+    assert cell is not None and cell.text() == bad[0].summary()
     assert set(h.sb.state.runs) == before
     # The concurrency is capped at what the plan's sync bucket holds, and says why
     qtbot.waitUntil(lambda: "bucket" in dialog.concurrency.toolTip())
