@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -32,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from simdesk.core import jobs_format as fmt
 from simdesk.core.batch_store import Batch, BatchState, RowState
-from simdesk.models.batch_rows import BatchRowsModel
+from simdesk.models.batch_rows import BatchRowsModel, Fixed
 from simdesk.services.batch_runner import BatchProgress
 from simdesk.services.batches import BatchService
 from simdesk.ui.batch_new import ChooseFile, NewBatchDialog, choose_table
@@ -54,6 +55,7 @@ STATE_WORDS = {
     BatchState.CANCELLED: "cancelled",
     BatchState.FINISHED: "finished",
 }
+FIXED_WIDTHS = {Fixed.ROW: 56, Fixed.STATUS: 84, Fixed.DURATION: 76, Fixed.COST: 64}
 EMPTY_HINT = (
     "Run one workflow once per row of a table: choose “New batch…”, pick a CSV, TSV, JSON Lines or "
     "JSON file (or paste rows from a spreadsheet), check which column fills each input, and start. "
@@ -142,8 +144,10 @@ class BatchesPanel(QWidget):
         self.remove_button.setToolTip("Forget this batch and its results (not the runs on Sim)")
         top = QHBoxLayout()
         top.addWidget(self.picker, 1)
-        top.addWidget(self.new_button)
-        top.addWidget(self.remove_button)
+        top.addStretch(0)
+        for button in (self.new_button, self.remove_button):
+            button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+            top.addWidget(button)
 
         self.bar = QProgressBar()
         self.bar.setObjectName("batchProgress")
@@ -202,20 +206,31 @@ class BatchesPanel(QWidget):
         self.table.setWordWrap(False)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setDefaultSectionSize(110)
+        self.table.horizontalHeader().setDefaultSectionSize(130)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.model.modelReset.connect(self._fit_columns)
         self.empty = QLabel(EMPTY_HINT)
         self.empty.setObjectName("batchesEmpty")
         self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
+        self.details = QWidget()  # everything about the batch shown (hidden while there is none)
+        inner = QVBoxLayout(self.details)
+        inner.setContentsMargins(0, 0, 0, 0)
+        inner.addLayout(controls)
+        inner.addLayout(figures)
+        inner.addWidget(self.notice)
+        inner.addLayout(tools)
+        inner.addWidget(self.table, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addLayout(controls)
-        layout.addLayout(figures)
-        layout.addWidget(self.notice)
-        layout.addLayout(tools)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.details, 1)
         layout.addWidget(self.empty, 1)
+
+    def _fit_columns(self) -> None:
+        header = self.table.horizontalHeader()
+        for column, width in FIXED_WIDTHS.items():
+            header.resizeSection(column, width)
 
     def _wire(self) -> None:
         s = self.service
@@ -258,7 +273,9 @@ class BatchesPanel(QWidget):
         self.picker.blockSignals(False)
         has = bool(batches)
         self.empty.setVisible(not has)
-        self.table.setVisible(has)
+        self.details.setVisible(has)
+        self.picker.setVisible(has)
+        self.remove_button.setVisible(has)
         if self.current_id() != self.model.batch_id:
             self.show_batch(self.current_id())
         else:
@@ -300,6 +317,9 @@ class BatchesPanel(QWidget):
             self.notice.hide()
             self._update_buttons()
             return
+        at = self.picker.findData(batch.id)
+        if at >= 0:  # the state in the title follows pause, resume and the end
+            self.picker.setItemText(at, self._title(batch))
         total = progress.counts.total
         self.bar.setRange(0, max(total, 1))
         self.bar.setValue(progress.counts.settled)
@@ -313,6 +333,8 @@ class BatchesPanel(QWidget):
             self._say(f"Paused: {progress.stopped_reason}")
         elif batch.state is BatchState.PAUSED and not running:
             self._say("This batch was stopped before it finished. Resume continues with the rows not yet run.")
+        elif progress.state is BatchState.PAUSED and progress.waiting:
+            self._say("Paused: no new rows start. Resume continues with the rows not yet run.")
         else:
             self.notice.hide()
         self._update_buttons()
