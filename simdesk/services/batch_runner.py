@@ -190,7 +190,11 @@ class BatchRunner:
         with working_at(Priority.BATCH):
             self.store.set_state(self.batch.id, BatchState.RUNNING)
             await self._recover()
-            await self._dispatch()
+            try:
+                await self._dispatch()
+            except asyncio.CancelledError:
+                await self._abandon()
+                raise
         if self._cancelled:
             await self._cancel_done.wait()
         elif self._stopped_reason is None and not self.paused:
@@ -225,6 +229,14 @@ class BatchRunner:
             self._in_flight[row.number] = asyncio.create_task(self._run_row(row), name=f"batch-row-{row.number}")
         if self._in_flight:
             await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+
+    async def _abandon(self) -> None:
+        """The run itself was cancelled (the app quits): stop the rows in flight where they are.
+        Their ids are committed and they stay ``sending``, so the next run looks them up."""
+        tasks = list(self._in_flight.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _may_go_on(self) -> bool:
         """Wait while paused; False once cancelled (cancel() wakes a paused batch to end it)."""
