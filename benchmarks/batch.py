@@ -34,11 +34,9 @@ Four measurements, each against an embedded sandbox over loopback:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -48,7 +46,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks import quick
+from benchmarks import quick, sandbox_process
 from benchmarks.budget import CountingTransport
 from simdesk.api import SimClient
 from simdesk.api.retry import RetryPolicy
@@ -157,30 +155,6 @@ def pacing(n: int, plan: str = "free") -> tuple[PacedResult, float]:
 
 
 # --- throughput, in real time ----------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def sandbox_process(*flags: str) -> Iterator[str]:
-    """``simdesk sandbox --port N [flags]`` in a process of its own (its own interpreter, as Sim is
-    a server of its own: no GIL shared with the client); yields its URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "simdesk", "sandbox", "--port", str(port), "--api-key", demo.DEMO_KEY, *flags]
-    proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        assert proc.stderr is not None
-        for line in proc.stderr:  # uvicorn says when it listens
-            if "Uvicorn running on" in line:
-                break
-        else:
-            raise RuntimeError(f"simdesk sandbox exited ({proc.wait()})")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        if proc.stderr is not None:
-            proc.stderr.close()
 
 
 async def runner_seconds(base_url: str, store: BatchStore, batch: Batch) -> float:

@@ -27,7 +27,10 @@ def run_then_kill(
     """
     command = [sys.executable, "-m", module, *args]
     environ = {**os.environ, **(env or {}), "PYTHONPATH": str(REPO)}
-    pipes = {"stdout": subprocess.PIPE} if read == "stdout" else {"stderr": subprocess.PIPE}
+    # the other stream is dropped: a benchmark's stdout carries only its JSON
+    pipes = (
+        {"stdout": subprocess.PIPE} if read == "stdout" else {"stderr": subprocess.PIPE, "stdout": subprocess.DEVNULL}
+    )
     child = subprocess.Popen(command, cwd=REPO, env=environ, text=True, **pipes)  # type: ignore[call-overload]
     watched = child.stdout if read == "stdout" else child.stderr
     lines: list[str] = []
