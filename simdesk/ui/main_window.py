@@ -79,17 +79,17 @@ PANELS: tuple[PanelSpec, ...] = (
         Qt.DockWidgetArea.BottomDockWidgetArea,
     ),
     PanelSpec(
-        "batchesPanel",
-        "Batches",
-        "batches",
-        "Run one workflow over a table of inputs (CSV, JSON Lines…) and follow every row here.",
-        Qt.DockWidgetArea.BottomDockWidgetArea,
-    ),
-    PanelSpec(
         "usageMeter",
         "Usage",
         "meter",
         "Rate limits and usage for the active profile appear here, with time to reset.",
+        Qt.DockWidgetArea.BottomDockWidgetArea,
+    ),
+    PanelSpec(
+        "batchesPanel",
+        "Batches",
+        "batches",
+        "Run one workflow over a table of inputs (CSV, JSON Lines…) and follow every row here.",
         Qt.DockWidgetArea.BottomDockWidgetArea,
     ),
 )

@@ -30,7 +30,7 @@ def test_window_has_the_five_panels_with_placeholders(make_app: MakeApp, app_pat
     ctx = make_app(app_paths)
     ctx.start(environ={})
     qtbot.waitUntil(lambda: ctx.window.windowHandle().isExposed())
-    assert PANEL_NAMES == ("workflowsPanel", "runConsole", "jobsPanel", "batchesPanel", "usageMeter")
+    assert PANEL_NAMES == ("workflowsPanel", "runConsole", "jobsPanel", "usageMeter", "batchesPanel")
     for name in PANEL_NAMES:
         dock = ctx.window.findChild(QDockWidget, name)
         assert dock is not None and dock.widget() is not None
@@ -118,7 +118,7 @@ def test_menus_and_shortcuts(make_app: MakeApp, app_paths: AppPaths) -> None:
     assert window.profiles_action.shortcut() == QKeySequence("Ctrl+,")
     assert window.refresh_action.shortcut() == QKeySequence("F5")
     focus_keys = sorted(a.shortcut().toString() for a in window.actions() if a.text().startswith("Go to "))
-    assert focus_keys == ["Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4"]
+    assert focus_keys == ["Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4", "Ctrl+5"]
 
 
 @pytest.mark.parametrize(("key", "panel"), [(Qt.Key.Key_1, "workflowsPanel"), (Qt.Key.Key_4, "usageMeter")])
