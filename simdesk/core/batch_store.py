@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from simdesk.core.batch_mapping import RowInput
+from simdesk.core.input_form import FILE_MARKER
 from simdesk.core.sqlite_store import SqliteFile, StoreProblem, transaction
 
 DEFAULT_FILE_NAME = "batches.sqlite3"
@@ -261,7 +262,7 @@ class BatchStore:
             state = RowState.WAITING if row.ok else RowState.INVALID
             error = None if row.ok else row.summary()
             chunk.append(
-                (batch_id, row.number, state.value, json.dumps(row.values), error, "INVALID_INPUT" if error else None)
+                (batch_id, row.number, state.value, _input_json(row.values), error, "INVALID_INPUT" if error else None)
             )
             if len(chunk) >= _INSERT_CHUNK:
                 added += self._insert(chunk)
@@ -456,6 +457,24 @@ def _row_filter(batch_id: str, states: Sequence[RowState], text: str) -> tuple[s
     return where, list(params)
 
 
+def _input_json(values: dict[str, Any]) -> str:
+    """A row's input as stored: a local file (a ``Path``, as the client sends it) as its marker."""
+    return json.dumps(
+        values, default=lambda value: {FILE_MARKER: str(value)} if isinstance(value, Path) else str(value)
+    )
+
+
+def _input_from_json(text: str) -> dict[str, Any]:
+    """A stored input as the client sends it: file markers back to ``Path``."""
+    values = json.loads(text)
+    return {
+        key: [Path(v[FILE_MARKER]) for v in value]
+        if isinstance(value, list) and value and all(isinstance(v, dict) and FILE_MARKER in v for v in value)
+        else value
+        for key, value in values.items()
+    }
+
+
 def _json_or_none(value: Any) -> str | None:
     return None if value is None else json.dumps(value, default=str)
 
@@ -489,7 +508,7 @@ def _row(description: Any, row: Sequence[Any]) -> BatchRow:
         batch_id=d["batch_id"],
         number=d["number"],
         state=RowState(d["state"]),
-        input=json.loads(d["input"]),
+        input=_input_from_json(d["input"]),
         run_id=d["run_id"],
         attempts=d["attempts"],
         started_at=d["started_at"],

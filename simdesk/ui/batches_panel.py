@@ -63,6 +63,10 @@ EMPTY_HINT = (
 )
 
 
+def _is_paths(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, Path) for v in value)
+
+
 def save_results(parent: QWidget, suggested: str) -> str:
     """The save dialog for results (tests pass their own)."""
     path, _ = QFileDialog.getSaveFileName(
@@ -422,7 +426,9 @@ class BatchesPanel(QWidget):
         batch = self.service.get(self.current_id())
         if row is None or batch is None:
             return False
-        self.open_in_console.emit(batch.workflow_id, dict(row.input))
+        # local files go to the form as their paths
+        values = {k: [str(v) for v in value] if _is_paths(value) else value for k, value in row.input.items()}
+        self.open_in_console.emit(batch.workflow_id, values)
         return True
 
     def export(self) -> None:
