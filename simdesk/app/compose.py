@@ -25,6 +25,7 @@ from simdesk.core.profiles import ProfileError, profile_from_env
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
+    from simdesk.app.batches import BatchesWiring
     from simdesk.app.jobs import JobsWiring
     from simdesk.app.knowledge import KnowledgeWiring
     from simdesk.app.logs import LogsWiring
@@ -69,6 +70,7 @@ class AppContext:
     usage: UsageWiring | None = None  # the usage meter: panel, status-bar summary, warnings
     knowledge: KnowledgeWiring | None = None  # the knowledge and workspace panels
     logs: LogsWiring | None = None  # every run of a workspace, its trace, compare
+    batches: BatchesWiring | None = None  # batch runs: panel, service, status-bar progress
 
     def start(
         self,
@@ -143,12 +145,13 @@ class AppContext:
         self.profiles.use_demo(running.base_url, running.api_key, activate=activate)
 
     def install_after_paint(self) -> None:
-        """The job tracker, the workbench, the knowledge panels, the logs explorer and the usage
-        meter, wired to each other, and started."""
+        """The job tracker, the workbench, the knowledge panels, the logs explorer, the batches and
+        the usage meter, wired to each other, and started."""
         jobs = self.install_jobs()
         workbench = self.install_workbench(jobs=jobs.service)  # "Run in background" goes to the tracker
         self.install_knowledge(workbench)  # follows the workspace chosen in the workflows browser
         self.install_logs(workbench, jobs)  # every run of that workspace, whoever started it
+        self.install_batches(workbench, jobs)  # batches left running come back paused
         jobs.begin()  # reattach to unfinished background runs, then poll
         self.install_usage(tray=jobs.tray.tray)  # the meter's warnings and tooltip use the tracker's tray
 
@@ -191,6 +194,19 @@ class AppContext:
         )  # fmt: skip
         return self.logs
 
+    def install_batches(self, workbench: Workbench | None = None, jobs: JobsWiring | None = None) -> BatchesWiring:
+        """Batch runs: panel, service, status-bar progress. A row opens in ``workbench``'s console;
+        the end of a batch is told through ``jobs``' tray when the window is not in front."""
+        from simdesk.app.batches import install_batches
+
+        tray = jobs.tray if jobs is not None else None
+        self.batches = install_batches(
+            paths=self.paths, profiles=self.profiles, pool=self.pool, messages=self.messages, window=self.window,
+            workbench=workbench,
+            notify=(lambda title, text: tray.notify(title, text, "", "")) if tray is not None else None,
+        )  # fmt: skip
+        return self.batches
+
     def install_usage(self, tray: QSystemTrayIcon | None = None) -> UsageWiring:
         """The usage meter (panel, status-bar summary, warnings, history), following the active
         profile; its warnings and summary also go to ``tray`` when there is one."""
@@ -218,6 +234,8 @@ class AppContext:
             await self.usage.aclose()  # stop the meter's refresh and close its history
         if self.logs is not None:
             await self.logs.aclose()  # stop live mode, close the logs cache
+        if self.batches is not None:
+            await self.batches.aclose()  # stop the runners where they are; resumed at the next start
         if self.workbench is not None:
             await self.workbench.aclose()  # stop a run, commit the run history
         await self.pool.aclose()

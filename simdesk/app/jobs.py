@@ -52,23 +52,31 @@ class JobsWiring:
         await self.service.aclose()
 
 
-def client_getter(profiles: ProfileService, pool: ClientPool) -> Callable[[str], Awaitable[SimClient]]:
-    """The tracker's ``client_for``: a profile's open client, or a :class:`ProfileProblem` that
-    says in words what is wrong (the profile is gone, the keyring is locked)."""
+def profile_clients(
+    profiles: ProfileService, pool: ClientPool, what_fails: str, *, remedy: str = ""
+) -> Callable[[str], Awaitable[SimClient]]:
+    """The pooled client of a profile by name (shared connections and request budget); a profile
+    that is gone or whose key cannot be read raises :class:`ProfileProblem` that says so in words:
+    "Profile “x” no longer exists, ``what_fails``. ``remedy``"."""
 
     async def client_for(name: str) -> SimClient:
         profile = profiles.get(name)
         if profile is None:
-            raise ProfileProblem(
-                f"{missing_profile(name)}, so its runs cannot be checked. Their stored results are kept: "
-                "attach them to another profile or delete them in Jobs."
-            )
+            raise ProfileProblem(f"{missing_profile(name)}, {what_fails}.{' ' + remedy if remedy else ''}")
         try:
             return await pool.client(profile)
         except SecretStoreUnavailable as exc:
             raise ProfileProblem(str(exc)) from exc
 
     return client_for
+
+
+def client_getter(profiles: ProfileService, pool: ClientPool) -> Callable[[str], Awaitable[SimClient]]:
+    """The job tracker's ``client_for`` (see :func:`profile_clients`)."""
+    return profile_clients(
+        profiles, pool, "so its runs cannot be checked",
+        remedy="Their stored results are kept: attach them to another profile or delete them in Jobs.",
+    )  # fmt: skip
 
 
 def install_jobs(

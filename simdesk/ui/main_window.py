@@ -106,6 +106,13 @@ PANELS: tuple[PanelSpec, ...] = (
         "The workspace's members, your permission level and its MCP servers appear here.",
         Qt.DockWidgetArea.RightDockWidgetArea,
     ),
+    PanelSpec(
+        "batchesPanel",
+        "Batches",
+        "batches",
+        "Run one workflow over a table of inputs (CSV, JSON Lines…) and follow every row here.",
+        Qt.DockWidgetArea.BottomDockWidgetArea,
+    ),
 )
 PANEL_NAMES = tuple(p.object_name for p in PANELS)
 
@@ -242,9 +249,11 @@ class MainWindow(QMainWindow):
             dock.setProperty("focusAction", focus)
             self._docks[spec.object_name] = dock
             self.addDockWidget(spec.area, dock)
-        # Workflows on the left, the console filling the rest; jobs and usage side by side below it.
+        # Workflows on the left, the console filling the rest; jobs (with batches in a tab) and usage below it.
         self.splitDockWidget(self._docks["runConsole"], self._docks["jobsPanel"], Qt.Orientation.Vertical)
         self.splitDockWidget(self._docks["jobsPanel"], self._docks["usageMeter"], Qt.Orientation.Horizontal)
+        self.tabifyDockWidget(self._docks["jobsPanel"], self._docks["batchesPanel"])  # batches share the jobs' place
+        self._docks["jobsPanel"].raise_()
         self.resizeDocks(
             [self._docks["workflowsPanel"], self._docks["runConsole"]], [320, 860], Qt.Orientation.Horizontal
         )

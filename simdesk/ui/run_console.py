@@ -381,6 +381,16 @@ class RunConsole(QWidget):
         if self.workflow is not None and self._options_profile:
             self.runs.remember_options(self._options_profile, self.workflow.id, self.options.options())
 
+    def load_input(self, workflow_id: str, values: Mapping[str, Any]) -> None:
+        """Put ``values`` in the form of ``workflow_id`` (opening that workflow first if needed),
+        ready to run: a batch row or a past run the person wants to try again."""
+        if self.workflow is not None and self.workflow.id == workflow_id:
+            self.form.set_values(from_jsonable(values))
+            return
+        self._pending_input = dict(values)
+        self._pending_for = workflow_id
+        self.open_workflow(workflow_id)
+
     def _fit_input(self, fields: int, free_form: bool) -> None:
         """Give the input as much height as its fields need (the transcript gets the rest)."""
         total = max(self.split.height(), 400)
@@ -459,9 +469,7 @@ class RunConsole(QWidget):
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(header.started_at))
             self.show_notice(f"Reopened the run of {header.workflow_name} from {when} (from the local history).")
             if self.workflow is None or self.workflow.id != header.workflow_id:
-                self._pending_input = dict(header.input)
-                self._pending_for = header.workflow_id
-                self.open_workflow(header.workflow_id)
+                self.load_input(header.workflow_id, header.input)
 
     def _cleared(self) -> None:
         """No run to show: an empty transcript, result and wire view."""

@@ -26,17 +26,18 @@ def activate(qtbot: Any, window: QWidget) -> None:
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
 
 
-def test_window_has_the_four_panels_with_placeholders(make_app: MakeApp, app_paths: AppPaths, qtbot: Any) -> None:
+def test_window_has_the_five_panels_with_placeholders(make_app: MakeApp, app_paths: AppPaths, qtbot: Any) -> None:
     ctx = make_app(app_paths)
     ctx.start(environ={})
     qtbot.waitUntil(lambda: ctx.window.windowHandle().isExposed())
     assert PANEL_NAMES == (
-        "workflowsPanel", "runConsole", "jobsPanel", "usageMeter", "logsPanel", "knowledgePanel", "workspacePanel"
+        "workflowsPanel", "runConsole", "jobsPanel", "usageMeter", "logsPanel", "knowledgePanel", "workspacePanel",
+        "batchesPanel",
     )  # fmt: skip
     for name in PANEL_NAMES:
         dock = ctx.window.findChild(QDockWidget, name)
         assert dock is not None and dock.widget() is not None
-        assert dock.isVisible() or ctx.window.tabifiedDockWidgets(dock)  # a tab behind the console
+        assert dock.isVisible() or ctx.window.tabifiedDockWidgets(dock)  # a tab behind the console or the jobs
     # A panel whose issue has not landed yet shows a placeholder saying what will appear there.
     placeholder = PanelPlaceholder("Workflows", PANELS[0].hint, PANELS[0].icon)
     try:

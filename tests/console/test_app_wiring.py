@@ -233,3 +233,45 @@ def test_a_background_run_reopened_from_the_history_is_followed_too(
     jobs.service.request_refresh([job.id])
     qtbot.waitUntil(lambda: bench.console.result.pill.text() == "✓ Completed", timeout=10_000)
     assert bench.console.result.output() is not None
+
+
+def test_batches_in_the_app_use_the_open_workflow_show_progress_and_open_rows_in_the_console(
+    app_ctx: AppContext, qtbot: Any, tmp_path: Path
+) -> None:
+    from simdesk.ui.batches_panel import BatchesPanel
+
+    ctx = app_ctx
+    jobs = ctx.install_jobs()
+    ctx.install_batches(ctx.install_workbench(jobs=jobs.service), jobs)  # as after the first paint
+    bench, wiring = ctx.workbench, ctx.batches
+    assert bench is not None and wiring is not None
+    panel = ctx.window.dock("batchesPanel").widget()
+    assert isinstance(panel, BatchesPanel) and panel is wiring.panel
+    bench.console.open_workflow(demo.ECHO_ID)
+    qtbot.waitUntil(lambda: bench.console.workflow is not None, timeout=10_000)
+    dialog = panel.new_batch()
+    assert dialog is not None and dialog.workflow_id() == demo.ECHO_ID  # the console's workflow
+    table = tmp_path / "rows.csv"
+    table.write_text("message\n" + "".join(f"hello {i}\n" for i in range(12)))
+    qtbot.waitUntil(lambda: dialog.shape is not None, timeout=10_000)
+    dialog.set_file(table)
+    qtbot.waitUntil(dialog.start_button.isEnabled, timeout=10_000)
+    shown: list[str] = []  # what the status bar said while the batch ran (after its own slot)
+    wiring.service.progress_changed.connect(
+        lambda _p: shown.append(wiring.status.text()) if wiring.status.isVisibleTo(ctx.window.status) else None
+    )
+    dialog.start_button.click()
+    qtbot.waitUntil(lambda: bool(wiring.service.active), timeout=10_000)
+    batch_id = wiring.service.active[0].batch_id
+    wiring.service.pause(batch_id)  # held for a moment, so the status bar shows it
+    qtbot.waitUntil(lambda: bool(shown), timeout=5000)
+    assert shown[-1].startswith("Batch ") and shown[-1].split(" ")[1].endswith("/12")
+    with qtbot.waitSignal(wiring.service.batch_ended, timeout=20_000):
+        wiring.service.resume(batch_id)
+    # the end is told: in the status bar when the window is in front, else as a notification
+    qtbot.waitUntil(lambda: "Batch finished" in ctx.window.status.message.text(), timeout=5000)
+    assert "12 done" in ctx.window.status.message.text()
+    qtbot.waitUntil(lambda: not wiring.status.isVisibleTo(ctx.window.status))
+    panel.table.selectRow(3)
+    assert panel.open_selected()
+    qtbot.waitUntil(lambda: bench.console.form.parsed().values.get("message") == "hello 3", timeout=5000)
