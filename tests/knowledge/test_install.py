@@ -21,7 +21,7 @@ def test_panels_follow_the_profile_and_workspace(
     qtbot: Any, make_app: MakeApp, app_paths: AppPaths, sandbox: RunningSandbox, memory_keyring: Any
 ) -> None:
     ctx = make_app(app_paths)
-    ctx.install_workbench()
+    ctx.install_knowledge(ctx.install_workbench())
     assert ctx.knowledge is not None and ctx.workbench is not None
     assert isinstance(ctx.window.dock("knowledgePanel").widget(), KnowledgePanel)
     panel = ctx.window.dock("workspacePanel").widget()
