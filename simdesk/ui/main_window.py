@@ -115,6 +115,10 @@ PANELS: tuple[PanelSpec, ...] = (
     ),
 )
 PANEL_NAMES = tuple(p.object_name for p in PANELS)
+# Tabs behind the console that start hidden: their tables, traces and search forms need more height
+# than a 1024x600 window leaves beside the console, the jobs and the usage meter. View → Show …,
+# their Ctrl+number or Go to … opens them, as a tab behind the console.
+ON_DEMAND_PANELS = ("logsPanel", "knowledgePanel", "workspacePanel")
 
 
 class MainWindow(QMainWindow):
@@ -249,20 +253,23 @@ class MainWindow(QMainWindow):
             dock.setProperty("focusAction", focus)
             self._docks[spec.object_name] = dock
             self.addDockWidget(spec.area, dock)
-        # Workflows on the left, the console filling the rest; jobs (with batches in a tab) and usage below it.
+        # Workflows on the left, the console filling the rest; jobs and usage (with batches in a tab) below it.
         self.splitDockWidget(self._docks["runConsole"], self._docks["jobsPanel"], Qt.Orientation.Vertical)
         self.splitDockWidget(self._docks["jobsPanel"], self._docks["usageMeter"], Qt.Orientation.Horizontal)
-        self.tabifyDockWidget(self._docks["jobsPanel"], self._docks["batchesPanel"])  # batches share the jobs' place
-        self._docks["jobsPanel"].raise_()
+        # batches share the usage meter's place: a tab there costs no height (the jobs are taller)
+        self.tabifyDockWidget(self._docks["usageMeter"], self._docks["batchesPanel"])
+        self._docks["usageMeter"].raise_()
         self.resizeDocks(
             [self._docks["workflowsPanel"], self._docks["runConsole"]], [320, 860], Qt.Orientation.Horizontal
         )
         self.resizeDocks([self._docks["runConsole"], self._docks["jobsPanel"]], [440, 220], Qt.Orientation.Vertical)
         self.resizeDocks([self._docks["jobsPanel"], self._docks["usageMeter"]], [560, 300], Qt.Orientation.Horizontal)
         # the logs, knowledge and workspace panels share the console's place, as tabs behind it
-        for name in ("logsPanel", "knowledgePanel", "workspacePanel"):
+        for name in ON_DEMAND_PANELS:
             self.tabifyDockWidget(self._docks["runConsole"], self._docks[name])
         self._docks["runConsole"].raise_()
+        for name in ON_DEMAND_PANELS:
+            self._docks[name].hide()
 
     def _build_menus(self) -> None:
         menus = self.menuBar()
@@ -374,8 +381,8 @@ class MainWindow(QMainWindow):
     def reset_layout(self) -> None:
         """Put the docks back as built."""
         self.restoreState(self._default_state, WINDOW_STATE_VERSION)
-        for dock in self._docks.values():
-            dock.show()
+        for name, dock in self._docks.items():
+            dock.setVisible(name not in ON_DEMAND_PANELS)
         self.notice.hide()
 
     # --- actions ----------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QDockWid
 from simdesk.app import AppContext
 from simdesk.core.paths import AppPaths
 from simdesk.core.profiles import DEMO_PROFILE
-from simdesk.ui.main_window import PANEL_NAMES, PANELS
+from simdesk.ui.main_window import ON_DEMAND_PANELS, PANEL_NAMES, PANELS
 from simdesk.ui.placeholder import PanelPlaceholder
 from tests.app.conftest import files_containing
 
@@ -37,7 +37,12 @@ def test_window_has_the_five_panels_with_placeholders(make_app: MakeApp, app_pat
     for name in PANEL_NAMES:
         dock = ctx.window.findChild(QDockWidget, name)
         assert dock is not None and dock.widget() is not None
-        assert dock.isVisible() or ctx.window.tabifiedDockWidgets(dock)  # a tab behind the console or the jobs
+        if name in ON_DEMAND_PANELS:  # hidden until asked for, then a tab behind the console
+            assert not dock.isVisible()
+            ctx.window.focus_panel(name)
+            assert dock.isVisible() and dock in ctx.window.tabifiedDockWidgets(ctx.window.dock("runConsole"))
+        else:
+            assert dock.isVisible() or ctx.window.tabifiedDockWidgets(dock)  # batches: a tab behind the usage meter
     # A panel whose issue has not landed yet shows a placeholder saying what will appear there.
     placeholder = PanelPlaceholder("Workflows", PANELS[0].hint, PANELS[0].icon)
     try:
