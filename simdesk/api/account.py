@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncGenerator, Sequence
 from datetime import date, datetime
-from typing import Literal, TypedDict
+from typing import Any, Literal, TypedDict
 
 from simdesk.api import parse_catalogue, wire
-from simdesk.api.errors import AuthenticationError, FeatureUnavailableError, SimError
+from simdesk.api.catalogue import V1_BUCKET
+from simdesk.api.errors import AuthenticationError, FeatureUnavailableError, NotFoundError, SimError
 from simdesk.api.messages import user_message
-from simdesk.api.pages import AsyncPager, pages
+from simdesk.api.pages import AsyncPager, Fetch, fetcher, gated, walk
 from simdesk.api.query import build
 from simdesk.api.responses import object_of
 from simdesk.api.session import Session
@@ -72,6 +73,10 @@ LOG_FILTERS = {
 }
 
 
+# /api/v1/logs (servers with v2 switched off): folders by id only, the run id is `executionId`
+V1_LOG_FILTERS = {k: v for k, v in LOG_FILTERS.items() if k != "folder_paths"} | {"run_id": "executionId"}
+
+
 class Account:
     """The account operations of :class:`simdesk.api.SimClient` (see its methods for docs)."""
 
@@ -80,17 +85,53 @@ class Account:
 
     def list_logs(self, workspace_id: str, filters: LogFilters) -> AsyncPager[LogEntry]:
         params = {"workspaceId": workspace_id, **build(filters, LOG_FILTERS, what="list_logs")}
+        v2 = fetcher(self.s, "/api/v2/logs", params, "v2 logs.list")
+
+        async def first_v2() -> tuple[bool, Any]:
+            return True, await v2(None)
+
+        def v1() -> Fetch:
+            if filters.get("folder_paths"):
+                raise FeatureUnavailableError(
+                    "Filtering logs by folder needs Sim's v2 API, which is switched off on this server"
+                )
+            v1_params = {"workspaceId": workspace_id, **build(filters, V1_LOG_FILTERS, what="list_logs")}
+            return fetcher(self.s, "/api/v1/logs", v1_params, V1_BUCKET)
+
+        async def first_v1() -> tuple[bool, Any]:
+            return False, await v1()(None)
 
         async def generate() -> AsyncGenerator[LogEntry, None]:
-            async for page in pages(self.s, "/api/v2/logs", params, "v2 logs.list", feature="Logs"):
+            # the first page settles the surface; a cursor only makes sense on the route that made it
+            on_v2, first = await self.s.either(first_v2, first_v1, feature="Logs")
+            if on_v2:
+                async for page in walk(gated(self.s, v2, "Logs"), first, "/api/v2/logs"):
+                    for item in page:
+                        yield parse_catalogue.log_entry(item)
+                return
+            async for page in walk(v1(), first, "/api/v1/logs"):
                 for item in page:
-                    yield parse_catalogue.log_entry(item)
+                    yield parse_catalogue.v1_log_entry(item)
 
         return generate()
 
-    async def get_log(self, run_id: str) -> LogEntry:
-        data = await self.s.v2_data(f"/api/v2/logs/{segment(run_id)}", bucket="v2 logs.get", feature="Logs")
-        return parse_catalogue.log_entry(data)
+    async def get_log(self, run_id: str, workspace_id: str | None = None) -> LogEntry:
+        async def from_v2() -> LogEntry:
+            data = await self.s.v2_data(f"/api/v2/logs/{segment(run_id)}", bucket="v2 logs.get", feature="Logs")
+            return parse_catalogue.log_entry(data)
+
+        async def from_v1() -> LogEntry:
+            if workspace_id is None:
+                raise FeatureUnavailableError(
+                    "Opening a run's log without its workspace needs Sim's v2 API, which is switched off on this server"
+                )
+            found = self.list_logs(workspace_id, {"run_id": run_id, "details": "full", "include_trace_spans": True,
+                                                  "include_final_output": True})  # fmt: skip
+            async for entry in found:
+                return entry
+            raise NotFoundError(f"No log of run {run_id} in this workspace", status=404)
+
+        return await self.s.either(from_v2, from_v1, feature="Logs")
 
     async def get_usage_limits(self) -> UsageLimits:
         reply = await self.s.call("GET", "/api/users/me/usage-limits", bucket=None)

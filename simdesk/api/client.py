@@ -22,6 +22,8 @@ import httpx
 from simdesk.api.account import Account, LogFilters
 from simdesk.api.bounded import MAX_BODY_BYTES
 from simdesk.api.catalogue import Catalogue
+from simdesk.api.directory import Directory
+from simdesk.api.knowledge import Knowledge
 from simdesk.api.pages import AsyncPager
 from simdesk.api.query import build
 from simdesk.api.retry import RetryPolicy
@@ -41,9 +43,18 @@ from simdesk.core.catalogue import (
     WorkflowSummary,
     Workspace,
 )
+from simdesk.core.knowledge import (
+    KnowledgeBase,
+    KnowledgeDocument,
+    SearchRequest,
+    SearchResults,
+    TagDefinition,
+    TagFilter,
+)
 from simdesk.core.rates import RateLimits
 from simdesk.core.runs import AsyncReceipt, CancelResult, Job, Run, RunResult, Surface
 from simdesk.core.usage import BillingStatus, ConnectionCheck, Health, LogEntry, UsageLimits
+from simdesk.core.workspace_access import KeyKind, McpServer, McpTool, Member
 
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_RUN_TIMEOUT_S = 3300.0  # a little over Sim's longest sync cap (3000 s on paid plans)
@@ -116,6 +127,8 @@ class SimClient:
         self._runs = Runs(self._session, run_timeout=run_timeout)
         self._catalogue = Catalogue(self._session)
         self._account = Account(self._session)
+        self._knowledge = Knowledge(self._session)
+        self._directory = Directory(self._session)
 
     def __repr__(self) -> str:
         return f"SimClient({self.base_url!r}, key={'set' if self._session.has_key else 'none'})"
@@ -355,13 +368,15 @@ class SimClient:
     # --- logs, usage, health ---------------------------------------------------------------
 
     def list_logs(self, workspace_id: str, **filters: Unpack[LogFilters]) -> AsyncPager[LogEntry]:
-        """The workspace's run logs across all pages (v2), filtered as :class:`LogFilters` says
+        """The workspace's run logs across all pages (v2, or ``/api/v1/logs`` on a server with v2
+        switched off, where ``folder_paths`` cannot be used), filtered as :class:`LogFilters` says
         (e.g. ``client.list_logs(ws, workflow_ids=[wf], level="error", page_size=20)``)."""
         return self._account.list_logs(workspace_id, filters)
 
-    async def get_log(self, run_id: str) -> LogEntry:
-        """One run's log with trace spans and final output (v2)."""
-        return await self._account.get_log(run_id)
+    async def get_log(self, run_id: str, workspace_id: str | None = None) -> LogEntry:
+        """One run's log with trace spans and final output. With v2 switched off it is looked up
+        in ``workspace_id``'s ``/api/v1/logs`` (which needs the workspace)."""
+        return await self._account.get_log(run_id, workspace_id)
 
     async def get_usage_limits(self) -> UsageLimits:
         """The key's execution buckets and the user's spend (also updates ``rate_limits``)."""
@@ -378,3 +393,57 @@ class SimClient:
     async def check_connection(self) -> ConnectionCheck:
         """Health, then the key, then v2 detection: a result a settings dialog can show."""
         return await self._account.check_connection()
+
+    # --- knowledge bases ---------------------------------------------------------------------
+
+    async def list_knowledge_bases(self, workspace_id: str) -> list[KnowledgeBase]:
+        """The workspace's knowledge bases (v1: works with v2 on or off)."""
+        return await self._knowledge.list_bases(workspace_id)
+
+    async def get_knowledge_base(self, workspace_id: str, knowledge_base_id: str) -> KnowledgeBase:
+        """One knowledge base of the workspace (v1)."""
+        return await self._knowledge.get_base(workspace_id, knowledge_base_id)
+
+    async def list_tag_definitions(self, workspace_id: str, knowledge_base_id: str) -> list[TagDefinition]:
+        """The base's tags: display name, slot and field type (v2)."""
+        return await self._knowledge.tag_definitions(workspace_id, knowledge_base_id)
+
+    async def list_documents(
+        self,
+        workspace_id: str,
+        knowledge_base_id: str,
+        *,
+        tag_filters: tuple[TagFilter, ...] = (),
+        search: str | None = None,
+    ) -> list[KnowledgeDocument]:
+        """The base's documents, all pages. With v2 they carry their tags and may be filtered by
+        tag on the server; with v2 off they come from v1 without tags (``tags`` is ``None``)."""
+        return await self._knowledge.list_documents(
+            workspace_id, knowledge_base_id, tag_filters=tag_filters, search=search
+        )
+
+    async def search_knowledge(self, workspace_id: str, request: SearchRequest) -> SearchResults:
+        """Search one or more bases (v1). A request Sim would refuse raises
+        :class:`ValidationError` with Sim's message before anything is sent; a query counts
+        against usage, so a search is not retried once it may have reached the server."""
+        return await self._knowledge.search(workspace_id, request)
+
+    # --- members, MCP, key -------------------------------------------------------------------
+
+    async def list_members(self, workspace_id: str) -> list[Member]:
+        """The workspace's members with their levels (v2)."""
+        return await self._directory.list_members(workspace_id)
+
+    async def list_mcp_servers(self, workspace_id: str) -> list[McpServer]:
+        """The workspace's MCP servers (v2); header values are never sent by Sim."""
+        return await self._directory.list_mcp_servers(workspace_id)
+
+    async def list_mcp_tools(self, workspace_id: str, server_id: str, *, refresh: bool = False) -> list[McpTool]:
+        """A server's tools with their input schemas (v2). Sim connects to the server for this
+        and refuses it to a workspace-scoped key; ``refresh`` skips Sim's short tool cache."""
+        return await self._directory.list_mcp_tools(workspace_id, server_id, refresh=refresh)
+
+    async def key_kind(self) -> KeyKind:
+        """Whether the key is personal or workspace-scoped (one v1 request; see
+        :mod:`simdesk.api.directory`)."""
+        return await self._directory.key_kind()

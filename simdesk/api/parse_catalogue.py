@@ -186,6 +186,15 @@ def log_entry(data: Any) -> LogEntry:
     )
 
 
+def v1_log_entry(data: Any) -> LogEntry:
+    """A ``/api/v1/logs`` item: the run id is ``executionId`` and there is no status, only the
+    level (a row is written when the run ends: ``error`` is a failed run, else it completed)."""
+    body = wire.obj(data)
+    run_id = wire.required(body, "executionId", "v1 log entry")
+    status = "failed" if body.get("level") == "error" else "completed"
+    return replace(log_entry({**body, "runId": run_id, "status": status}), raw=body)
+
+
 def health(data: Any) -> Health:
     """``/api/health``."""
     body = wire.obj(data)

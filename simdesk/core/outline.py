@@ -15,8 +15,10 @@ from typing import Any
 
 from simdesk.core.spans import Span, block_spans
 
-# Block types whose text streams token by token (CONTRACT §6.2); others emit their value once.
+# Block types whose text streams token by token; others emit their value once.
 STREAMING_TYPES = frozenset({"agent"})
+# What a stream shows by default: each agent's text and each Response block's reply.
+DEFAULT_OUTPUTS = {"agent": "content", "response": "data"}
 # Start blocks only echo the run's input: named (a selected output may be keyed by their id) but
 # not offered as outputs to pick.
 _START_TYPES = frozenset({"starter", "start_trigger", "api_trigger"})
@@ -62,8 +64,10 @@ class WorkflowOutline:
         return first + rest
 
     def default_selectors(self) -> list[str]:
-        """What to stream when the user picked nothing: every agent's ``content``."""
-        return [f"{b.name}.content" for b in self.blocks if b.streams and "content" in b.outputs]
+        """What to stream when the user picked nothing: every agent's ``content`` and every
+        Response block's ``data``."""
+        picks = ((b, DEFAULT_OUTPUTS.get(b.type)) for b in self.blocks)
+        return [f"{b.name}.{key}" for b, key in picks if key is not None and key in b.outputs]
 
     def to_json(self) -> list[dict[str, Any]]:
         """JSON-ready form."""

@@ -340,9 +340,15 @@ class RunHistory:
         rows = self._query("WHERE key = ?", (key,))
         return rows[0] if rows else None
 
-    def last(self, profile: str | None = None) -> RunRecord | None:
-        """The most recently started run (of ``profile`` if given)."""
-        rows = self.recent(profile=profile, limit=1)
+    def last(self, profile: str | None = None, workflow_id: str | None = None) -> RunRecord | None:
+        """The most recently started run (of ``profile`` and ``workflow_id`` if given)."""
+        rows = self.recent(profile=profile, workflow_id=workflow_id, limit=1)
+        return rows[0] if rows else None
+
+    def of_run(self, profile: str, run_id: str) -> RunRecord | None:
+        """The newest run with Sim's ``run_id`` on ``profile`` (after the pending writes)."""
+        self.flush()
+        rows = self._query("WHERE profile = ? AND run_id = ? ORDER BY started_at DESC LIMIT 1", (profile, run_id))
         return rows[0] if rows else None
 
     def recent(self, *, profile: str | None = None, workflow_id: str | None = None, limit: int = 20) -> list[RunRecord]:

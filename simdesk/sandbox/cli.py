@@ -57,6 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="drop v2's per-IP pre-auth limit (600, then 300/min), for load tests from one address",
     )
+    p.add_argument(
+        "--seeded-logs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="add N finished runs of every trigger kind to the Demo workspace's logs",
+    )
     p.add_argument("--control", action="store_true", help="expose /__sandbox/faults, /usage and /clock")
     p.add_argument("--public-url", help="the origin the server puts into statusUrl and resume links")
     p.add_argument(
@@ -86,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         control=args.control,
         public_url=args.public_url,
         job_ids=args.job_ids,
+        seeded_logs=max(0, args.seeded_logs),
     )
     print(f"simdesk sandbox on http://{args.host}:{args.port}  plan={args.plan}  v2={'on' if args.v2 else 'off'}")
     print(f"  personal keys: {', '.join(keys)}   workspace key: {WORKSPACE_KEY}", flush=True)

@@ -18,6 +18,7 @@ from simdesk.sandbox import demo
 from simdesk.sandbox.buckets import PLAN_RATES, BucketState, TokenBuckets
 from simdesk.sandbox.clock import Clock, RealClock, iso
 from simdesk.sandbox.faults import FaultKnobs
+from simdesk.sandbox.logbook import Logbook
 from simdesk.sandbox.model import ApiKey, Plan, Workflow, Workspace
 
 Surface = Literal["legacy", "v2"]
@@ -71,6 +72,7 @@ class SandboxConfig:
     # legacy async job ids: "database" = `workflow-execution:<executionId>` as Sim without trigger.dev
     # gives them (tests/fixtures/sim-0.8.9/async-execute.body); "hosted" = trigger.dev style run ids
     job_ids: Literal["hosted", "database"] = "database"
+    seeded_logs: int = 0  # finished runs of every trigger kind in the Demo workspace's logs (sandbox.logbook)
 
 
 @dataclass
@@ -185,6 +187,7 @@ class SandboxState:
         self.base_cost = self.initial_cost = round(self.rng.uniform(1.0, 6.0), 2)
         self.settled_cost = 0.0
         self._unsettled: set[str] = set()
+        self.logbook = Logbook(self.config.seeded_logs, self.config.seed, self.clock.now())
 
     # --- plans and limits ------------------------------------------------------------------
 

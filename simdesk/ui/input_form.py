@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QMimeData, Qt, QTimer, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFontDatabase, QPalette
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -47,18 +47,7 @@ from simdesk.core.input_form import (
     parse_json_input,
 )
 from simdesk.ui.json_view import JsonHighlighter
-from simdesk.ui.theme import Role, error_text_style, role
-
-
-def _error_chip_style(palette: QPalette) -> str:
-    return (
-        f"color: palette(bright-text); background: {role(Role.ERROR_CHIP_BG, palette)};"
-        " border-radius: 3px; padding: 2px 6px;"
-    )
-
-
-def _invalid_style(palette: QPalette) -> str:
-    return f"border: 2px solid {role(Role.INVALID_BORDER, palette)}; border-radius: 3px;"
+from simdesk.ui.theme import set_tone
 
 
 def _mono(widget: QWidget) -> None:
@@ -192,8 +181,7 @@ class _Field:
     def show_error(self, message: str | None) -> None:
         self.error.setText(message or "")
         self.error.setVisible(bool(message))
-        self.editor.setStyleSheet(_invalid_style(self.editor.palette()) if message else "")
-        self.editor.setProperty("invalid", bool(message))
+        set_tone(self.editor, "true" if message else "", "invalid")
 
 
 class InputForm(QWidget):
@@ -226,7 +214,7 @@ class InputForm(QWidget):
         self.summary = QLabel()
         self.summary.setObjectName("inputSummary")
         self.summary.setWordWrap(True)
-        self.summary.setStyleSheet(_error_chip_style(self.palette()))
+        set_tone(self.summary, "errorBar")
         self.summary.hide()
 
         self.form_page = QWidget()
@@ -248,7 +236,7 @@ class InputForm(QWidget):
         self.json_error = QLabel()
         self.json_error.setObjectName("jsonError")
         self.json_error.setWordWrap(True)
-        self.json_error.setStyleSheet(_error_chip_style(self.palette()))
+        set_tone(self.json_error, "errorBar")
         self.json_error.hide()
         json_page = QWidget()
         json_layout = QVBoxLayout(json_page)
@@ -336,7 +324,7 @@ class InputForm(QWidget):
         error = QLabel()
         error.setObjectName(f"error_{spec.name}")
         error.setWordWrap(True)
-        error.setStyleSheet(error_text_style(self.palette()))
+        set_tone(error, "error")
         error.hide()
         cell = QWidget()
         cell_layout = QVBoxLayout(cell)

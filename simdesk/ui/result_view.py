@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWi
 
 from simdesk.core.transcript import Outcome
 from simdesk.ui.json_view import JsonTreeView
-from simdesk.ui.theme import RUN_PILL, RUN_PILL_OTHER, Role, role
+from simdesk.ui.theme import RUN_PILL, RUN_PILL_OTHER, Role, role, set_tone
 
 _WORDS = {
     "completed": "✓ Completed",
@@ -25,7 +25,7 @@ _WORDS = {
 
 
 def pill_style(status: str, palette: QPalette) -> str:
-    """Stylesheet of a status pill for ``status``."""
+    """Stylesheet of a status pill for ``status`` (the text says the status too, never the colour alone)."""
     fill = RUN_PILL.get(status, RUN_PILL_OTHER).on(palette)
     return (
         f"background: {fill}; color: {role(Role.PILL_TEXT, palette)}; border-radius: 9px;"
@@ -108,7 +108,7 @@ class ResultView(QWidget):
             if outcome.request_id:
                 parts.append(f"x-request-id {outcome.request_id}")
             self.error.setText("\n".join(parts))
-            self.error.setStyleSheet(f"color: {role(Role.RUN_ERROR_TEXT, self.palette())};")
+            set_tone(self.error, "error")
             self.error.show()
         else:
             self.error.hide()

@@ -17,11 +17,11 @@ from PySide6.QtCore import QObject, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 
-from simdesk.core import jobs_format as fmt
-from simdesk.core.jobs import Job, JobStatus
-from simdesk.services.jobs import JobService, latest
+from simdesk.core.jobs import format as fmt
+from simdesk.core.jobs.model import Job, JobStatus
+from simdesk.services.jobs.service import JobService, latest
 from simdesk.services.notifications import JobNotifier
-from simdesk.ui.jobs_badges import paint_glyph, status_color
+from simdesk.ui.jobs.badges import paint_glyph, status_color
 from simdesk.ui.theme import ROLES, Role
 
 MENU_SIZE = 8

@@ -55,7 +55,8 @@ class WorkflowDelegate(QStyledItemDelegate):
         badge_w = metrics.horizontalAdvance(badge.value) + 14
         line_h = QFontMetrics(opt.font).height()
         badge_rect = QRect(rect.right() - badge_w, rect.top() + 1, badge_w, line_h - 1)
-        shades = WORKFLOW_BADGE[badge.value]
+        # the badge's text names the state, so colour is never the only cue
+        shades = WORKFLOW_BADGE.get(badge.value, WORKFLOW_BADGE["Unknown"])
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(shades.fill.color(palette))

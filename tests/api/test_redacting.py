@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from simdesk.api import SimClient
-from simdesk.core.jobs import JobStatus, job_status
+from simdesk.core.jobs.model import JobStatus, job_status
 from simdesk.core.runs import Run, RunStatus
 from simdesk.sandbox import demo
 from simdesk.sandbox.clock import ManualClock

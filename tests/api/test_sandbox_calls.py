@@ -164,10 +164,9 @@ def test_v2_only_calls_say_so_when_v2_is_off(sandbox_no_v2: RunningSandbox, conn
             for call in calls:
                 with pytest.raises(FeatureUnavailableError):
                     await call
-            # list_workflows falls back to v1 (test_list_workflows_v1.py)
-            for listing in (c.list_runs(demo.ECHO_ID), c.list_logs(demo.WS_DEMO)):
-                with pytest.raises(FeatureUnavailableError, match="v2 API"):
-                    await anext(listing)
+            # list_workflows and list_logs fall back to v1 (test_list_workflows_v1.py, tests/logs/test_v1_logs.py)
+            with pytest.raises(FeatureUnavailableError, match="v2 API"):
+                await anext(c.list_runs(demo.ECHO_ID))
 
     run(main())
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib
 import re
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
+from benchmarks import sandbox_process
 from simdesk.sandbox import demo
 from simdesk.sandbox.clock import parse_iso
 from simdesk.sandbox.server import RunningSandbox
@@ -244,26 +244,8 @@ def test_sdk_on_a_gated_server_gets_not_found(sdk: ModuleType, gated_sb: Running
 def cli_sandbox(request: pytest.FixtureRequest) -> Iterator[str]:
     """``simdesk sandbox --port N --api-key sk-sim-demo [extra flags]`` in a subprocess; yields its URL."""
     flags: list[str] = getattr(request, "param", [])
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "simdesk", "sandbox", "--port", str(port), "--api-key", demo.DEMO_KEY, *flags]
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        assert proc.stderr is not None
-        log = []
-        for line in proc.stderr:  # uvicorn says when it listens; no polling, no sleeping
-            log.append(line)
-            if "Uvicorn running on" in line:
-                break
-        else:
-            pytest.fail(f"simdesk sandbox exited ({proc.wait()}):\n{''.join(log)}")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        if proc.stderr is not None:
-            proc.stderr.close()
+    with sandbox_process(*flags) as url:
+        yield url
 
 
 def test_cli_sandbox_answers_the_sdk(sdk: ModuleType, cli_sandbox: str, watcher: SdkWatcher) -> None:

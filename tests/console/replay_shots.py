@@ -20,9 +20,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtWidgets import QApplication
 
 from simdesk.api import SimClient
+from simdesk.app.workbench import build_workbench
 from simdesk.services.eventloop import AppEventLoop
 from simdesk.ui.theme import ThemeController
-from simdesk.ui.workbench import build_workbench
 from tests.console.screenshots import _until
 from tests.console.test_replayed_streams import ECHO, serve_echo
 from tests.support.replay import ReplayServer

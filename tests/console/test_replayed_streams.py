@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from simdesk.app.workbench import Workbench
 from simdesk.core.transcript import Outcome
-from simdesk.ui.workbench import Workbench
 from tests.support.replay import ReplayServer, replaying
 
 ECHO = "39fdddb4-dda5-4aae-b0ef-cf38ab4c0838"  # the Echo workflow the captures were taken from

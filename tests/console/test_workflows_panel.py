@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from simdesk.api import AsyncPager, SimClient
+from simdesk.app.workbench import Workbench
 from simdesk.core.catalogue import WorkflowSummary
 from simdesk.models.workflow_tree import KNOWN_TITLE, KindRole, SortKey, StatusRole, WorkflowRole
 from simdesk.sandbox import demo
 from simdesk.sandbox.server import RunningSandbox
 from simdesk.services.run_modes import RunRequest
-from simdesk.ui.workbench import Workbench
 
 MakeBench = Callable[..., Workbench]
 OPS = ("Nightly Report", "Flaky Fetch", "Expense Approval", "Big Export")

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from simdesk.core.jobs_policy import PollPolicy
-from simdesk.core.jobs_store import JobStore
+from simdesk.core.jobs.policy import PollPolicy
+from simdesk.core.jobs.store import JobStore
 from simdesk.sandbox.server import RunningSandbox
 from simdesk.testing.virtual_time import VirtualTime
 from tests.support.jobs import PROFILE, Harness, ServiceRig, vtime_on

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simdesk.core.jobs import JobStatus
+from simdesk.core.jobs.model import JobStatus
 from simdesk.sandbox.demo import APPROVAL_ID, ECHO_ID, SLOW_ID
 from tests.support.jobs import PROFILE, ServiceRig
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from simdesk.core.jobs import JobError, JobStatus, Origin
+from simdesk.core.jobs.model import JobError, JobStatus, Origin
 from simdesk.sandbox.clock import ManualClock
 from simdesk.sandbox.demo import APPROVAL_ID, ECHO_ID, FAILING_ID, SLOW_ID, WS_DEMO
 from simdesk.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox

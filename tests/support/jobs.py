@@ -18,11 +18,11 @@ import httpx
 
 from simdesk.api import RetryPolicy, SimClient
 from simdesk.core.budget import RequestBudget
-from simdesk.core.jobs_policy import PollPolicy
-from simdesk.core.jobs_store import JobStore
+from simdesk.core.jobs.policy import PollPolicy
+from simdesk.core.jobs.store import JobStore
 from simdesk.core.scheduler import Hold, JobChange
 from simdesk.sandbox.server import RunningSandbox
-from simdesk.services.jobs_tracker import JobTracker
+from simdesk.services.jobs.tracker import JobTracker
 from simdesk.testing.virtual_time import VirtualTime
 
 
@@ -159,7 +159,7 @@ class ServiceRig:
     """A :class:`JobService` on the sandbox in virtual time, with its settings."""
 
     def __init__(self, sb: RunningSandbox, store: JobStore, vtime: VirtualTime, settings: Any) -> None:
-        from simdesk.services.jobs import JobService
+        from simdesk.services.jobs.service import JobService
 
         self.sb = sb
         self.vtime = vtime

@@ -50,6 +50,15 @@ def self_hosted() -> Iterator[RunningSandbox]:
     sb.stop()
 
 
+@pytest.fixture(scope="module")
+def billing_off() -> Iterator[RunningSandbox]:
+    """A self-hosted Sim with billing off as real Sim v0.8.9 reports it: a spend limit of 99 999
+    and 200 000 credits (tests/fixtures/sim-0.8.9/usage-limits.body), the plan's rate limits kept."""
+    sb = start_sandbox(SandboxConfig(clock=ManualClock(), self_hosted=True))
+    yield sb
+    sb.stop()
+
+
 @pytest.fixture
 def make_meter(qtbot: Any, arun: Callable[..., Any]) -> Iterator[Callable[..., Meter]]:
     """``make_meter(sandbox)``: a meter whose clock is the sandbox's, closed after the test."""
