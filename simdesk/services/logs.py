@@ -27,7 +27,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from simdesk.api import SimClient
+from simdesk.api import AsyncPager, SimClient
 from simdesk.api.errors import FeatureUnavailableError, NotFoundError, SimError
 from simdesk.api.messages import user_message
 from simdesk.core.budget import Priority, working_at
@@ -90,7 +90,7 @@ class LogsService(QObject):
         self.query: LogQuery | None = None
         self.rows: dict[str, LogEntry] = {}  # what the view holds, by run id
         self.last_updated: float | None = None
-        self._walk: AsyncIterator[LogEntry] | None = None
+        self._walk: AsyncPager[LogEntry] | None = None
         self._walk_done = True
         self._tasks = TaskSet()
         self._fetching: asyncio.Future[Any] | None = None
@@ -189,7 +189,7 @@ class LogsService(QObject):
         if self._fetching is not None and not self._fetching.done():
             self._fetching.cancel()  # the walk it reads ends with it
         elif self._walk is not None:
-            self._spawn(_close(self._walk))
+            self._spawn(self._walk.aclose())  # closed on the loop, not by the garbage collector
         self._walk = None
         self._walk_done = True
 
@@ -233,7 +233,7 @@ class LogsService(QObject):
             try:
                 fresh = await _one_page(walk)  # one request per poll, whatever the backlog
             finally:
-                await _close(walk)
+                await walk.aclose()
         except SimError as exc:
             if generation == self.generation:
                 self.failed.emit(_list_message(exc))
@@ -342,13 +342,6 @@ async def _one_page(walk: AsyncIterator[LogEntry]) -> list[LogEntry]:
         if len(page) >= PAGE_SIZE:
             break
     return page
-
-
-async def _close(walk: AsyncIterator[LogEntry]) -> None:
-    """Close a walk left half way on the loop (not by the garbage collector, outside it)."""
-    close = getattr(walk, "aclose", None)
-    if close is not None:
-        await close()
 
 
 def _list_message(exc: SimError) -> str:

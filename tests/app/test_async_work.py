@@ -18,7 +18,7 @@ STARTS_TASKS = re.compile(r"\b(asyncSlot|ensure_future|create_task)\b")
 def _lines(folder: str, pattern: re.Pattern[str]) -> list[str]:
     return [
         f"{path.relative_to(ROOT)}:{number}"
-        for path in sorted((ROOT / folder).glob("*.py"))
+        for path in sorted((ROOT / folder).rglob("*.py"))
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
         if pattern.search(line)
     ]

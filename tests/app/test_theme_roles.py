@@ -21,7 +21,7 @@ HEX = re.compile(r"#[0-9a-fA-F]{3}(?:[0-9a-fA-F]{3})?\b")
 def test_no_widget_module_writes_a_colour_of_its_own() -> None:
     found = {
         f"{path.name}:{number}": line.strip()
-        for path in sorted(UI.glob("*.py"))
+        for path in sorted(UI.rglob("*.py"))
         if path.name != "theme.py"
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
         if HEX.search(line) or 'QColor("' in line
