@@ -33,6 +33,9 @@ SPAN_WINDOW_S = 14 * 86400.0
 PREFIX = "seeded-"
 
 
+_START_TYPES = frozenset({"starter", "start_trigger", "api_trigger"})
+
+
 @dataclass(frozen=True)
 class SeededRun:
     """One seeded log row (everything the list shows; spans are made on demand)."""
@@ -93,44 +96,61 @@ class SeededRun:
         children: list[dict[str, Any]] = []
         clock = [0.0]
 
-        def block(name: str, kind: str, ms: float, *, at: float | None = None, **extra: Any) -> dict[str, Any]:
+        def block(
+            name: str, kind: str, ms: float, *, at: float | None = None, block_id: str | None = None, **extra: Any
+        ) -> dict[str, Any]:
             start = clock[0] if at is None else at
             span: dict[str, Any] = {
-                "id": f"b-{name.lower().replace(' ', '-')}-{int(t0 + start)}",
+                "id": f"{block_id or 'step-' + name.lower().replace(' ', '-')}-{int(t0 + start)}",
                 "name": name,
                 "type": kind,
                 "duration": ms,
                 "startTime": iso((t0 + start) / 1000),
                 "endTime": iso((t0 + start + ms) / 1000),
                 "status": "success",
-                "blockId": f"b-{name.lower().replace(' ', '-')}",
                 "relativeStartMs": start,
                 "children": [],
                 "executionOrder": len(children) + 1,
                 **extra,
             }
+            if block_id is not None:  # steps inside the loop and the parallel are no block of the workflow
+                span["blockId"] = block_id
             if at is None:
                 clock[0] += ms
             return span
 
-        children.append(block("Start", "starter", 1.0, input=self.input(), output=self.input()))
-        tokens = rng.randint(200, 3000)
-        agent_ms = max(5.0, self.duration_ms * 0.5)
+        # the workflow's own blocks, so what an app learns from these logs (block names, outputs)
+        # is true of the workflow
+        blocks = [b for b in self.workflow.blocks if b.type not in _START_TYPES]
+        start = next((b for b in self.workflow.blocks if b.type in _START_TYPES), None)
         children.append(
             block(
-                "Agent", "agent", agent_ms,
-                model=self.model,
-                tokens={"prompt": tokens // 3, "completion": tokens - tokens // 3, "total": tokens},
-                cost={"input": self.cost / 3, "output": self.cost * 2 / 3, "total": self.cost},
-                input={"prompt": f"Handle request {self.index}"},
-                output={"content": f"Answer {self.index}", "model": self.model},
+                start.name if start else "Start", "starter", 1.0, block_id=start.id if start else None,
+                input=self.input(), output=self.input(),
             )
         )  # fmt: skip
+        tokens = rng.randint(200, 3000)
+        share = max(5.0, self.duration_ms * 0.5) / max(1, len(blocks) - 1)
+        for n, b in enumerate(blocks[:-1]):
+            extra: dict[str, Any] = {"output": {"value": f"{b.name} of run {self.index}"}}
+            if b.type == "agent" and n == 0:
+                extra = {
+                    "model": self.model,
+                    "tokens": {"prompt": tokens // 3, "completion": tokens - tokens // 3, "total": tokens},
+                    "cost": {"input": self.cost / 3, "output": self.cost * 2 / 3, "total": self.cost},
+                    "input": {"prompt": f"Handle request {self.index}"},
+                    "output": {"content": f"Answer {self.index}", "model": self.model},
+                }
+            children.append(block(b.name, b.type, share, block_id=b.id, **extra))
         if self.index % 4 == 0:
             children.append(self._loop(block, clock, rng, self.duration_ms))
             children.append(self._parallel(block, clock, rng, self.duration_ms))
         rest = max(1.0, self.duration_ms - clock[0])  # the spans add up to the row's totalDurationMs
-        last = block("Respond", "response", rest, output=self.final_output())
+        final = blocks[-1] if blocks else None
+        last = block(
+            final.name if final else "Respond", final.type if final else "response", rest,
+            block_id=final.id if final else None, output=self.final_output(),
+        )  # fmt: skip
         if self.status == "failed":
             last.update(status="error", output={"error": "Upstream answered 502"}, errorMessage="Upstream answered 502")
         children.append(last)

@@ -360,10 +360,15 @@ class MainWindow(QMainWindow):
         geometry = as_bytes(self._settings.get(WINDOW_GEOMETRY))
         state = as_bytes(self._settings.get(WINDOW_STATE))
         restored = False
-        if not geometry.isEmpty():
-            restored = self.restoreGeometry(geometry)
+        # the docks first: the window's minimum size depends on them, and a geometry restored
+        # against the default layout's larger minimum would keep the default height
         if not state.isEmpty():
-            restored = self.restoreState(state, WINDOW_STATE_VERSION) and restored
+            restored = self.restoreState(state, WINDOW_STATE_VERSION)
+        layout = self.layout()
+        if layout is not None:  # the minimum follows the restored docks only once the layout re-runs
+            layout.activate()
+        if not geometry.isEmpty():
+            restored = self.restoreGeometry(geometry) and (restored or state.isEmpty())
         # restoreState brings back the notice bar's saved visibility; show it only for a message
         # of this run.
         self.notice.setVisible(bool(self.notice.text.text()))

@@ -72,7 +72,7 @@ def test_open_run_reads_the_trace_or_says_the_run_is_gone(
         service.open_run("seeded-0-000004")
     entry, trace = ready.args
     assert isinstance(trace, Trace) and entry.run_id == "seeded-0-000004"
-    assert trace.roots[0].name == "Workflow Execution" and len(trace.blocks()) > 5
+    assert trace.roots[0].name == "Workflow Execution" and len(trace.blocks()) >= 2
     with qtbot.waitSignal(service.detail_failed, timeout=10_000) as failed:
         service.open_run("no-such-run")
     assert failed.args == ["no-such-run", FORGOTTEN]
