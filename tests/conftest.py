@@ -48,7 +48,7 @@ def _reset_shared_sandboxes(request: pytest.FixtureRequest) -> Iterator[None]:
             request.getfixturevalue(name).reset()
 
 
-# STYLE.md pattern 13: one session-scoped qasync loop, a per-test error collector, and `arun`.
+# One session-scoped qasync loop, a per-test error collector, and `arun`.
 @pytest.fixture(scope="session")
 def _qloop(qapp: Any) -> Iterator[Any]:
     import qasync

@@ -1,4 +1,4 @@
-"""Logs, usage, billing, health and the "Test connection" check (CONTRACT §9, §11, §13)."""
+"""Logs, usage, billing, health and the "Test connection" check (sim-api.md §9, §11, §13)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""Browsing what the key can see: workspaces, folders, workflows, inputs, deployments (§8).
+"""Browsing what the key can see: workspaces, folders, workflows, inputs, deployments (sim-api.md §8).
 
 All of it is v2 except ``get_workflow_status``, whose legacy route works on every deployment, and
-``list_workflows``, which reads the ungated ``/api/v1/workflows`` when v2 is switched off (§8.3).
+``list_workflows``, which reads the ungated ``/api/v1/workflows`` when v2 is switched off (sim-api.md §8.3).
 On such a server the rest raise :class:`FeatureUnavailableError`.
 """
 
@@ -24,7 +24,7 @@ from simdesk.core.catalogue import (
     Workspace,
 )
 
-V1_BUCKET = "v1"  # every v1 route draws on one request bucket (CONTRACT §3.1)
+V1_BUCKET = "v1"  # every v1 route draws on one request bucket (sim-api.md §3.1)
 _LISTING = "Listing workflows"
 
 

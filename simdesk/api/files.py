@@ -1,12 +1,12 @@
 """Preparing a run's input: local files become inline data URLs; the body is sized before sending.
 
 Anywhere in the input, a :class:`pathlib.Path`, a binary file object (anything with ``read()``)
-or a :class:`FileInput` becomes Sim's file value (CONTRACT §12)::
+or a :class:`FileInput` becomes Sim's file value (sim-api.md §12)::
 
     {"type": "file", "data": "data:<mime>;base64,<…>", "name": "report.pdf", "mime": "application/pdf"}
 
 The mime type is guessed from the name (a file object's ``content_type`` wins), not defaulted to
-``application/octet-stream`` for everything (the official SDK's §14 flaw 10). Sim converts these
+``application/octet-stream`` for everything (the official SDK's sim-api.md §14 item 10). Sim converts these
 only in ``file[]`` fields at the top level of the input. Plain strings are never taken for paths.
 
 Sim refuses request bodies over 10 MiB (413); :func:`encode_body` checks the size first and

@@ -1,5 +1,5 @@
-"""Walking cursor-paginated lists: v2's (``{"data": [...], "nextCursor": "…" | null}``, §8.2) and
-v1's (``nextCursor`` left out on the last page, §8.3).
+"""Walking cursor-paginated lists: v2's (``{"data": [...], "nextCursor": "…" | null}``, sim-api.md §8.2) and
+v1's (``nextCursor`` left out on the last page, sim-api.md §8.3).
 
 A walk keeps its filters fixed: v2 cursors are only valid with the same filters. The v2 lists exist
 only on v2; through :func:`pages` (or :func:`gated`) a server with v2 switched off raises

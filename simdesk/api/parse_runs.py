@@ -1,6 +1,6 @@
 """Reading runs, receipts, jobs and cancel answers from either surface into :mod:`simdesk.core.runs`.
 
-The legacy surface reports the same runs as v2 in other words (CONTRACT §4, §7): ``executionId``
+The legacy surface reports the same runs as v2 in other words (sim-api.md §4, §7): ``executionId``
 for ``runId``, an error *string* instead of ``{code, message}``, ``finalOutput`` for ``output``,
 ``metadata.duration`` for ``durationMs``. Each reader here takes one shape.
 """

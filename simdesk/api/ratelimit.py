@@ -1,10 +1,10 @@
-"""Reading rate-limit headers, tolerantly (CONTRACT §3.2).
+"""Reading rate-limit headers, tolerantly (sim-api.md §3.2).
 
 ``X-RateLimit-Limit`` is bucket capacity, ``-Remaining`` whole tokens left, ``-Reset`` an ISO 8601
 timestamp (older deployments and docs use epoch seconds, so digits are accepted too), and
 ``Retry-After`` integer seconds (an HTTP-date or a fraction is accepted too). A value that does
 not parse is treated as absent: a malformed header never raises (the official SDK's ``ValueError``
-escapes, CONTRACT §14 flaw 6).
+escapes, sim-api.md §14 item 6).
 """
 
 from __future__ import annotations

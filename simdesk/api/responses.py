@@ -1,7 +1,7 @@
 """Reading Sim's answers: JSON bodies, the two error envelopes, and status → error mapping.
 
 v2 errors are ``{"error": {"code", "message", "details?"}}``; legacy errors are
-``{"error": "<text>", "code"?: …}`` (CONTRACT §0, §5.3, §4.5). Anything else with an error
+``{"error": "<text>", "code"?: …}`` (sim-api.md §0, §5.3, §4.5). Anything else with an error
 status is still mapped by status; a body that is not JSON at all (a proxy's HTML page) becomes a
 :class:`ProtocolError` that keeps the status, so a 502 page is still seen as transient.
 """

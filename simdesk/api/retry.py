@@ -1,10 +1,10 @@
 """When to try a request again, and how long to wait: small pure functions over a policy.
 
-The rules (CONTRACT §3.3, §15):
+The rules (sim-api.md §3.3, §15):
 
 * 429 and 503 wait ``max(Retry-After, backoff) × (1 + jitter)`` with jitter in
   ``[0, policy.jitter]``: never less than the server asked (the official SDK jitters the wait
-  *down* by up to 25 %, §14 flaw 2). A wait longer than ``policy.max_wait`` is not slept: the
+  *down* by up to 25 %, sim-api.md §14 item 2). A wait longer than ``policy.max_wait`` is not slept: the
   error is raised with its ``retry_after`` so the app can say when to come back.
 * A request that certainly never left (connect error or connect timeout) is retried, whatever it
   was.
@@ -15,7 +15,7 @@ The rules (CONTRACT §3.3, §15):
   409 and client-side deadline timeouts are never retried.
 
 ``Retry-After`` is read from the failing response only (a stale value from an earlier response is
-never reused, §14 flaw 2). Tests inject ``sleep`` and ``random`` to check the timing exactly.
+never reused, sim-api.md §14 item 2). Tests inject ``sleep`` and ``random`` to check the timing exactly.
 """
 
 from __future__ import annotations

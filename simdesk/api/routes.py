@@ -1,4 +1,4 @@
-"""Which path, headers and body each run operation uses on each surface (CONTRACT §4, §5, §7, §10).
+"""Which path, headers and body each run operation uses on each surface (sim-api.md §4, §5, §7, §10).
 
 v2 takes the input under ``input`` and modes in the body (``async``, ``stream``). Legacy takes
 the *whole body minus control fields* as the input (files are converted only at its top level),

@@ -1,10 +1,10 @@
 """Running workflows and following runs, on whichever surface the server offers.
 
 Every execute attempt sends its own run id (``X-Run-Id`` on v2, ``X-Execution-Id`` on legacy,
-CONTRACT §15), so an attempt whose answer was lost can be looked up instead of repeated: when
+sim-api.md §15), so an attempt whose answer was lost can be looked up instead of repeated: when
 the outcome is unknown (connection dropped after sending, a proxy's 5xx, an ambiguous enqueue)
 the run is polled by that id first, and only if it does not exist is a new attempt made, with a
-new id. A retry therefore never runs a workflow twice (§14 flaw 4).
+new id. A retry therefore never runs a workflow twice (sim-api.md §14 item 4).
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ class Runs:
                 deadline=deadline,
                 run_id=run_id,
                 accept=accept,
-                also=(execution_bucket,),  # a run spends an execution token too (budget, issue 7)
+                also=(execution_bucket,),  # a run spends an execution token too (budget)
             )
             return parse(reply)
         except SimError as error:

@@ -13,7 +13,7 @@ retry loop, rate-limit bookkeeping and v2 detection.
 * httpx errors are turned into :class:`APIConnectionError` / :class:`APITimeoutError`, telling
   apart the failures where the request certainly never left (safe to repeat).
 * Each answer's ``X-RateLimit-*`` goes into :attr:`Session.rate_limits` under the call's bucket.
-* v2 is detected once (CONTRACT §0): the first v2 answer that is not the gate's 404 proves v2
+* v2 is detected once (sim-api.md §0): the first v2 answer that is not the gate's 404 proves v2
   is on; a gate 404 switches this session to the legacy routes for good.
 """
 
@@ -314,7 +314,7 @@ class Session:
         self._pause_on(error)
         return error
 
-    # --- the request budget (issue 7) ----------------------------------------------------
+    # --- the request budget ----------------------------------------------------
 
     def _budgeted(
         self, bucket: str | None, also: Sequence[str], release_after: float | None = None
@@ -358,7 +358,7 @@ class Session:
             raise GateClosed("The v2 API is switched off on this server", status=404)
 
     def _refund_unmetered(self, path: str, reply: Reply, bucket: str | None, also: Sequence[str]) -> None:
-        """Give back what the server did not take (CONTRACT §3.3 order: auth → gate → request
+        """Give back what the server did not take (sim-api.md §3.3 order: auth → gate → request
         bucket → usage → execution bucket): all of it for a 401 or v2's gate 404, the execution
         token for any other refusal before the quota checks (4xx but 429)."""
         assert self.budget is not None

@@ -1,8 +1,8 @@
-"""Turning the payloads of Sim's execution stream into typed events (CONTRACT §6).
+"""Turning the payloads of Sim's execution stream into typed events (sim-api.md §6).
 
 Transport (bytes → UTF-8 text → lines → SSE events, with code points and CRLFs split across
 network reads) is the job of httpx and :mod:`simdesk.api.sse_text`; this module starts from each
-event's ``data`` string, so it can be tested by feeding strings. The rules of §6.4: ``[DONE]``
+event's ``data`` string, so it can be tested by feeding strings. The rules of sim-api.md §6.4: ``[DONE]``
 quoted or bare ends the stream; unparsable payloads and unknown ``event`` values are skipped;
 text is accumulated per block (``chunk_reset`` discards it); nothing after the first terminal
 frame counts.

@@ -1,7 +1,7 @@
 """Base URLs, path segments and run ids.
 
 The hosted API lives at ``https://www.sim.ai``; the apex host answers ``/api/**`` with a 301
-(CONTRACT §1), so that is not the default. A trailing ``/`` is dropped. Plain ``http://`` is
+(sim-api.md §1), so that is not the default. A trailing ``/`` is dropped. Plain ``http://`` is
 accepted only for loopback hosts unless the caller opts in, because the key would travel in clear
 text. Run ids are ours to choose (``^[A-Za-z0-9._:-]{1,128}$``); each attempt gets a fresh one.
 """

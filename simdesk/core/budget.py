@@ -1,6 +1,6 @@
 """One request budget per profile: every request of the app asks it first, so none meets a 429.
 
-Sim meters requests in token buckets (CONTRACT §3.1): a bucket starts full with
+Sim meters requests in token buckets (sim-api.md §3.1): a bucket starts full with
 ``capacity = 2 × per_minute``, each request takes one token, and ``per_minute`` tokens come back
 *stepwise*, once per 60 s window, at ``reset_at``. :class:`RequestBudget` keeps a local model of
 each bucket, fed by what the server reports (:meth:`RequestBudget.observe`: response headers and
@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("simdesk.core.budget")
 
-WINDOW_S = 60.0  # Sim refills once per minute (CONTRACT §3.1)
+WINDOW_S = 60.0  # Sim refills once per minute (sim-api.md §3.1)
 IDLE_EXPIRY_S = 120.0  # an unused bucket is forgotten: full again, new window on next use
 STALE_TOLERANCE_S = 1.0  # reset stamps are ISO with ms: closer than this is "the same window"
 INFLIGHT_TTL_S = 30.0  # an admitted request never settled stops counting as in flight after this

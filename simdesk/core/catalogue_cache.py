@@ -3,7 +3,7 @@
 One JSON file per profile under ``<data dir>/catalogue/``. What comes back from
 :meth:`CatalogueCache.load` is marked ``cached=True`` with the time it was fetched; the browser
 shows it as such until a refresh replaces it. Workflow ids typed by hand on a server without the
-v2 catalogue (CONTRACT §8.1) are kept here too, with their last known deployment status.
+v2 catalogue (sim-api.md §8.1) are kept here too, with their last known deployment status.
 """
 
 from __future__ import annotations

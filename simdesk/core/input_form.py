@@ -3,11 +3,11 @@
 A form gives each field as the widget holds it (text for strings, numbers and JSON, a bool for a
 checkbox, a list of paths for ``file[]``); the raw JSON editor gives one JSON text. Both come out
 as :class:`ParsedInput`: the values to send, or a reason per field (``"$json"`` for the editor's
-own syntax errors, with line and column). Nothing with an error is ever sent (CONTRACT §4.5/§5.3
+own syntax errors, with line and column). Nothing with an error is ever sent (sim-api.md §4.5/§5.3
 would refuse much of it anyway, but only after a round trip and with a less useful message).
 
 File fields hold :class:`LocalFile` values; :func:`to_wire` turns them into paths for the client
-(which inlines them, CONTRACT §12) and :func:`to_jsonable` into a small marker for the history
+(which inlines them, sim-api.md §12) and :func:`to_jsonable` into a small marker for the history
 and presets, so neither stores file contents.
 """
 

@@ -1,6 +1,6 @@
 """What the usage meter shows, computed without Qt from what the server reported.
 
-Sim reports two kinds of limits (CONTRACT §3, §11): the *execution* buckets (sync and async runs,
+Sim reports two kinds of limits (sim-api.md §3, §11): the *execution* buckets (sync and async runs,
 from ``usage-limits``) and the v2 *request* buckets (one per operation, from ``X-RateLimit-*``
 on every v2 answer). Between reports the meter projects a bucket forward the way Sim refills it:
 ``per_minute`` tokens at each ``reset_at``, stepwise, capped at the burst. So the countdown

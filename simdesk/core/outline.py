@@ -1,8 +1,8 @@
 """What a workflow's blocks are called and what they output, learned from its runs' trace spans.
 
-Sim's API does not list a workflow's blocks (CONTRACT §8.2 gives only ``inputs``), yet the
+Sim's API does not list a workflow's blocks (sim-api.md §8.2 gives only ``inputs``), yet the
 ``selectedOutputs`` picker needs ``<blockName>.<path>`` selectors and the stream view wants block
-names instead of ids. Both are in the trace spans of a run's log (§9): each span has the block's
+names instead of ids. Both are in the trace spans of a run's log (sim-api.md §9): each span has the block's
 id, name, type and output. An outline is kept per workflow (in the presets file) and refreshed
 after runs.
 """

@@ -1,6 +1,6 @@
 """Rate-limit state: what the server last said about each bucket, and who wants to know.
 
-Sim meters requests in token buckets (CONTRACT §3). Every v1/v2 response carries the state of
+Sim meters requests in token buckets (sim-api.md §3). Every v1/v2 response carries the state of
 the bucket it drew from in ``X-RateLimit-*`` headers; ``/api/users/me/usage-limits`` reports the
 execution buckets. :class:`RateLimits` keeps the latest :class:`RateLimitState` per bucket name
 and tells observers about every change, so a meter in the UI can follow it live.

@@ -1,6 +1,6 @@
 """Runs of a workflow as the app sees them, whichever Sim API surface reported them.
 
-Sim has two surfaces (legacy and v2, CONTRACT §0) that describe the same runs differently; the
+Sim has two surfaces (legacy and v2, sim-api.md §0) that describe the same runs differently; the
 client turns both into these types. A run's ``status`` is one :class:`RunStatus`; legacy job
 states (``pending``/``processing``) map onto the same enum.
 """
@@ -200,7 +200,7 @@ LARGE_VALUE_KEY = "__simLargeValueRef"
 
 
 def is_large_value_ref(value: object) -> bool:
-    """True for Sim's placeholder for an output value too large to inline (CONTRACT §1).
+    """True for Sim's placeholder for an output value too large to inline (sim-api.md §1).
 
     It is not a download link; show it as a placeholder (its ``size`` and ``preview``)."""
     return isinstance(value, Mapping) and value.get(LARGE_VALUE_KEY) is True

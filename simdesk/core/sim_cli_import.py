@@ -9,7 +9,7 @@ The CLI keeps AWS-style INI files (``packages/sim-cli/src/config/profile.ts``, `
 
 ``SIM_CONFIG_DIR`` moves both files; ``SIM_CONFIG_FILE`` / ``SIM_CREDENTIALS_FILE`` move each.
 Repeated sections merge, first value wins (as the CLI reads them). The CLI's default endpoint is
-``https://sim.ai``, whose ``/api`` answers with a 301 to ``www`` (CONTRACT §1): imported
+``https://sim.ai``, whose ``/api`` answers with a 301 to ``www`` (sim-api.md §1): imported
 profiles point at ``https://www.sim.ai`` instead.
 
 Importing never edits the CLI's files: the report tells the user that the plaintext file still

@@ -2,11 +2,11 @@
 
 Each snippet repeats the run as the console made it: same workflow, same input, same mode
 (sync, stream or async), same ``selectedOutputs`` and agent-event toggles, against the same
-server and API surface (v2, or the legacy routes when v2 is switched off, CONTRACT §0).
+server and API surface (v2, or the legacy routes when v2 is switched off, sim-api.md §0).
 
 The key never appears in full: :func:`mask_key` keeps its kind prefix and last four characters.
 Inline files are too big to paste; cURL and the CLI get a short placeholder in their place,
-the Python snippet opens the file from disk (the SDK encodes it, CONTRACT §14).
+the Python snippet opens the file from disk (the SDK encodes it, sim-api.md §14).
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def _pasteable(value: Any) -> Any:
 def _body(spec: RunSpec) -> dict[str, Any]:
     inp = _pasteable(dict(spec.input))
     if spec.surface == "legacy":
-        body: dict[str, Any] = dict(inp)  # legacy: the body minus control fields *is* the input (§4.1)
+        body: dict[str, Any] = dict(inp)  # legacy: the body minus control fields *is* the input (sim-api.md §4.1)
     else:
         body = {"input": inp}
     if spec.mode == "stream":

@@ -1,4 +1,4 @@
-"""The typed events of a streamed run (CONTRACT §6.3).
+"""The typed events of a streamed run (sim-api.md §6.3).
 
 A stream is a sequence of non-terminal events (:class:`Chunk`, :class:`ChunkReset`,
 :class:`Thinking`, :class:`ToolCall`, :class:`StreamError`) that ends with exactly one terminal

@@ -1,6 +1,6 @@
 """Usage warnings the user sets: each fires once when its line is crossed, not on every refresh.
 
-Two kinds (issue 7): spend against the period's limit (default 50 %, 80 %, 95 %) and a bucket
+Two kinds: spend against the period's limit (default 50 %, 80 %, 95 %) and a bucket
 nearly empty (default 10 % of its burst or less). A warning re-arms only when the figure falls
 back clearly below its line (a new billing period, a refilled bucket), so a value hovering on the
 line does not notify again and again. The set of crossed lines is plain data, so the service can

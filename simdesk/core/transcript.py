@@ -1,5 +1,5 @@
 """A streamed run as a person reads it: answer text per block, thinking and tool lanes, errors,
-and the result at the end (CONTRACT §6.3).
+and the result at the end (sim-api.md §6.3).
 
 :class:`Transcript` applies stream events in order and reports what changed as a short list of
 :data:`Change` values, so a view repaints only those parts. Memory is bounded whatever the stream

@@ -83,7 +83,7 @@ class Health:
 
 @dataclass(frozen=True, slots=True)
 class ConnectionCheck:
-    """What a settings dialog shows after "Test connection" (CONTRACT §13).
+    """What a settings dialog shows after "Test connection" (sim-api.md §13).
 
     Each step is ``None`` when it was not reached. ``problem`` holds the error that stopped the
     check (a :class:`simdesk.api.SimError`), ``message`` a sentence for the user.

@@ -1,4 +1,4 @@
-"""Token buckets as Sim implements them (CONTRACT.md §3.1).
+"""Token buckets as Sim implements them (sim-api.md §3.1).
 
 A bucket starts full with ``capacity = 2 × rate``; each request takes one token; ``rate`` tokens
 come back once per whole 60 s window counted from the bucket's first use (stepwise, not
@@ -16,7 +16,7 @@ from simdesk.sandbox.clock import Clock
 WINDOW_S = 60.0
 IDLE_EXPIRY_S = 120.0
 
-# per-minute rates by plan (CONTRACT.md §3.1)
+# per-minute rates by plan (sim-api.md §3.1)
 PLAN_RATES: dict[str, dict[str, int]] = {
     "free": {"sync": 50, "async": 200, "api-endpoint": 30},
     "pro": {"sync": 150, "async": 1000, "api-endpoint": 100},

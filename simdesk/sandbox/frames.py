@@ -1,4 +1,4 @@
-"""Turn a run's timeline into the frames of Sim's execution stream (CONTRACT.md §6.2, §6.3).
+"""Turn a run's timeline into the frames of Sim's execution stream (sim-api.md §6.2, §6.3).
 
 Pure: no I/O, no clock. :class:`FrameBuilder` is told each step as it happens and returns the
 frames (dicts) to send for it; :meth:`FrameBuilder.final` gives the terminal frame's payload.

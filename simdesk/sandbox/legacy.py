@@ -1,7 +1,7 @@
 """The legacy surface: ``/api/workflows/...``, ``/api/jobs``, ``/api/resume``, usage limits.
 
-Bare JSON objects, ``{"error": "<text>"}`` errors, no ``X-RateLimit-*`` headers (CONTRACT.md §4, §7,
-§8.1, §10, §11).
+Bare JSON objects, ``{"error": "<text>"}`` errors, no ``X-RateLimit-*`` headers (sim-api.md §4, §7,
+sim-api.md §8.1, §10, §11).
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ class Denied(Exception):
 def resolve_key(
     state: SandboxState, request: Request, *, public_ok: bool = False, missing: str = "Unauthorized"
 ) -> ApiKey | None:
-    """Resolve ``X-API-Key``; Bearer is never a key channel (§2). No key: ``None`` if ``public_ok``,
+    """Resolve ``X-API-Key``; Bearer is never a key channel (sim-api.md §2). No key: ``None`` if ``public_ok``,
     else a 401 saying ``missing`` (v1 words it "API key required")."""
     value = request.headers.get("x-api-key")
     if value:
@@ -380,7 +380,7 @@ def _csv(value: str | None) -> list[str]:
 def legacy_execution(state: SandboxState, run: Run, include_output: bool, selected: list[str]) -> dict[str, Any]:
     now = state.clock.now()
     status, ended = run.status(now)
-    if status == "redacting":  # not in this route's status set (§7.2); the run has no end recorded yet
+    if status == "redacting":  # not in this route's status set (sim-api.md §7.2); the run has no end recorded yet
         status = "running"
     started_at, ended_at = reported_times(run, status, ended)
     return {

@@ -104,7 +104,7 @@ def rate_headers(bucket: BucketState | None) -> dict[str, str]:
 
 
 def v1_rate_limited(bucket: BucketState, now: float) -> Response:
-    """v1's empty request bucket (CONTRACT §8.3): ``retryAfter`` is the refill time in epoch ms."""
+    """v1's empty request bucket (sim-api.md §8.3): ``retryAfter`` is the refill time in epoch ms."""
     headers = {**rate_headers(bucket), "Retry-After": str(retry_after_seconds(bucket, now))}
     reset = iso(bucket.reset_at)
     return legacy_error(

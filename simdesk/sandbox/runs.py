@@ -86,7 +86,7 @@ _DATA_URL = re.compile(r"^data:(?P<mime>[^;,]*)(?P<params>(;[^;,]*)*),(?P<data>.
 
 
 def convert_files(workflow: Workflow, values: dict[str, Any], run_hint: str) -> dict[str, Any]:
-    """Upload inline files of declared ``file[]`` fields at the top level (§12)."""
+    """Upload inline files of declared ``file[]`` fields at the top level (sim-api.md §12)."""
     file_fields = {i["name"] for i in workflow.inputs if i.get("type") == "file[]"}
     out = dict(values)
     for name in file_fields & set(values):

@@ -1,4 +1,4 @@
-"""The v1 surface: ``GET /api/v1/workflows`` and ``GET /api/v1/logs`` (CONTRACT.md §8.3, §3).
+"""The v1 surface: ``GET /api/v1/workflows`` and ``GET /api/v1/logs`` (sim-api.md §8.3, §3).
 
 Ungated: both answer whether the ``v2-api`` flag is on or off. Each request goes the way Sim's v1
 middleware takes it: ``X-API-Key`` (401 ``{"error"}`` without rate headers: no bucket was

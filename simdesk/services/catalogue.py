@@ -7,7 +7,7 @@ if it is still listed, else the profile's default workspace, else the first; a r
 workspace the server no longer lists is forgotten without a word. Every page of workflows is
 loaded (cursor pagination is the client's). On a server with the v2 API switched off no
 workspace can be listed: the profile's remembered or default workspace is still listed, flat,
-through the ungated v1 route (CONTRACT §8.3), :attr:`CatalogueService.unavailable` says what is
+through the ungated v1 route (sim-api.md §8.3), :attr:`CatalogueService.unavailable` says what is
 missing, and workflow ids typed by the user are checked with the legacy ``status`` route and
 remembered.
 
@@ -216,7 +216,7 @@ class CatalogueService(QObject):
 
     async def _refresh_without_v2(self, client: SimClient) -> None:
         """No workspace list: the remembered or default workspace is still listed through the
-        ungated v1 route (CONTRACT §8.3), flat, when the profile names one."""
+        ungated v1 route (sim-api.md §8.3), flat, when the profile names one."""
         workspace_id = self.memory.get(self._profile) or self._default_workspace
         if workspace_id is None:
             self._set_unavailable(LEGACY_REASON)

@@ -1,6 +1,6 @@
 """Connection checks per profile, and the live rate-limit feed for the status bar.
 
-``check(name)`` runs the client's ``check_connection()`` (CONTRACT §13: health, key check, v2
+``check(name)`` runs the client's ``check_connection()`` (sim-api.md §13: health, key check, v2
 detection) on the profile's pooled client; ``test(profile, key)`` does the same for a profile
 being edited, on a throwaway client, so "Test connection" works before anything is saved.
 Results are :class:`simdesk.core.usage.ConnectionCheck` values, delivered by signal.

@@ -1,4 +1,4 @@
-"""Two channels (STYLE pattern 11): a short sentence for the user, the details for the log.
+"""Two channels: a short sentence for the user, the details for the log.
 
 Anything may call :meth:`MessageBus.error` / :meth:`MessageBus.info`; the main window shows
 them without blocking (a notice bar, the status bar). Messages sent before a window is listening

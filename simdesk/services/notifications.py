@@ -2,7 +2,7 @@
 
 A notification is sent when a background run completes, fails, pauses for input (or, if the
 user wants, is cancelled) *while the window is not the active one*: someone looking at the app
-does not need a pop-up (PRODUCT §3 "Notifications / tray"). Each outcome can be switched off in
+does not need a pop-up. Each outcome can be switched off in
 the settings. When many runs end in one poll (a batch of a thousand finishing together), one
 summary goes out instead of a flood. The tray (:mod:`simdesk.ui.tray`) shows what this decides;
 clicking it opens the job.

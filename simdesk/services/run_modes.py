@@ -7,7 +7,7 @@ Qt keeps the rules readable in one place:
   loop every few milliseconds, so a burst of thousands of frames cannot freeze the window.
 * **Sync** waits for the run's result. **Background** queues the run and polls it.
 * **Stop** asks Sim to cancel *before* the connection closes (closing first would make Sim record
-  the run as failed with "Client cancelled request", CONTRACT §6.1), then waits until Sim reports
+  the run as failed with "Client cancelled request", sim-api.md §6.1), then waits until Sim reports
   a terminal status, so the console shows what the server confirmed, not what it hoped.
 """
 

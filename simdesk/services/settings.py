@@ -1,4 +1,4 @@
-"""Typed settings over QSettings (STYLE pattern 9): every option declared once, here.
+"""Typed settings over QSettings: every option declared once, here.
 
 Preferences (what the user chose: theme, active profile) and window state (geometry, dock
 layout) live in two separate INI files, so resetting the layout never loses a preference and a

@@ -40,7 +40,7 @@ DEFAULT_INTERVAL_S = 60.0
 MIN_INTERVAL_S = 5.0
 REFILL_GRACE_S = 1.0  # ask usage-limits this long after a refill, so the server has done it
 
-# --- preferences (STYLE pattern 9) -------------------------------------------------------------
+# --- preferences ---------------------------------------------------------------------------------
 REFRESH_INTERVAL = Opt("usage/refresh_interval_s", DEFAULT_INTERVAL_S, float, doc="usage-limits refresh")
 SPEND_WARNINGS = Opt("usage/spend_warnings", "50, 80, 95", str, doc="warn at these % of the spend limit")
 BUCKET_LOW = Opt("usage/bucket_low_percent", 10.0, float, doc="warn when a bucket is down to this %")

@@ -1,4 +1,4 @@
-"""The pool's client factory with one request budget per profile (issue 7).
+"""The pool's client factory with one request budget per profile.
 
 Kept apart from :mod:`simdesk.services.usage` so the composition root can name it at start-up
 without importing the meter, the client or httpx: all of that loads with the first client.

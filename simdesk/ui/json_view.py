@@ -2,7 +2,7 @@
 
 The tree fills lazily: a node's children are made when it is first expanded, and big arrays and
 objects show their first :data:`PAGE` entries with a "show more" row, so a 20 000-row output opens
-at once. Sim's placeholder for values too large to inline (``__simLargeValueRef``, CONTRACT §1)
+at once. Sim's placeholder for values too large to inline (``__simLargeValueRef``, sim-api.md §1)
 is shown as one row with its size and preview, never as a link.
 """
 

@@ -1,4 +1,4 @@
-"""``benchmarks/client.py`` in its quick form: it runs, and reports every key issue 3 names."""
+"""``benchmarks/client.py`` in its quick form: it runs, and reports every key the client's figures are read from."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """``SimClient.list_workflows`` on a server with v2 switched off: it reads Sim's ungated
-``/api/v1/workflows`` (CONTRACT §8.3) and yields the same summaries, against the embedded sandbox
+``/api/v1/workflows`` (sim-api.md §8.3) and yields the same summaries, against the embedded sandbox
 over loopback. Every client records the paths it asks for, so the tests see which surface it used."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The client polls through v2's transient ``redacting`` to the run's outcome (CONTRACT.md §7.3, §17)."""
+"""The client polls through v2's transient ``redacting`` to the run's outcome (sim-api.md §7.3, §17)."""
 
 from __future__ import annotations
 

@@ -517,7 +517,7 @@ def test_list_runs_and_logs_on_v2(sandbox: RunningSandbox, connect: Connect) -> 
             assert [entry.run_id for entry in one] == [ids[0]]
             log = await c.get_log(ids[0])
             assert log.run_id == ids[0] and log.workflow_name == "Echo" and log.status is RunStatus.COMPLETED
-            # the SDK never fills these (§14 flaw 9)
+            # the SDK never fills these (sim-api.md §14 item 9)
             assert log.trace_spans and log.final_output == {"message": "", "n": 0}
             with pytest.raises(TypeError, match="colour"):
                 c.list_logs(demo.WS_DEMO, colour="red")  # type: ignore[call-arg]  # what mypy would refuse too

@@ -263,7 +263,7 @@ def test_a_storm_longer_than_the_retries_surfaces_a_rate_limit_error(sandbox: Ru
 def test_busy_answers_are_retried_after_retry_after(
     any_sandbox: RunningSandbox, connect: Connect, clock: FakeClock, knob: str
 ) -> None:
-    """All carry ``Retry-After: 5`` except legacy's concurrency 429, which has no headers (§3.2)."""
+    """All carry ``Retry-After: 5`` except legacy's concurrency 429, which has no headers (sim-api.md §3.2)."""
     any_sandbox.faults.update({knob: 1, "path_filter": "/execute"})
     before = runs_of(any_sandbox, demo.ECHO_ID)
 

@@ -43,7 +43,7 @@ def test_window_has_the_five_panels_with_placeholders(make_app: MakeApp, app_pat
             assert dock.isVisible() and dock in ctx.window.tabifiedDockWidgets(ctx.window.dock("runConsole"))
         else:
             assert dock.isVisible() or ctx.window.tabifiedDockWidgets(dock)  # batches: a tab behind the usage meter
-    # A panel whose issue has not landed yet shows a placeholder saying what will appear there.
+    # A panel not installed yet shows a placeholder saying what will appear there.
     placeholder = PanelPlaceholder("Workflows", PANELS[0].hint, PANELS[0].icon)
     try:
         hint = placeholder.findChild(QLabel, "placeholderHint")

@@ -1,4 +1,4 @@
-"""Rules only CONTRACT.md states: response headers (§1, §3.2, §5.2, §6.1) and SSE frames (§6).
+"""Rules only docs/sim-api.md states: response headers (sim-api.md §1, §3.2, §5.2, §6.1) and SSE frames (sim-api.md §6).
 
 The OpenAPI files say nothing about these, so they are checked here for every response the
 conformance tests see: :func:`check_headers` on every exchange, :class:`SseChecker` fed the raw
@@ -46,7 +46,7 @@ def _details_code(body: Any) -> str | None:
 
 
 def check_headers(ex: Exchange) -> list[str]:
-    """Header rules of CONTRACT.md for one exchange."""
+    """Header rules of docs/sim-api.md for one exchange."""
     problems: list[str] = []
     h = ex.headers
     path = ex.path
@@ -54,7 +54,7 @@ def check_headers(ex: Exchange) -> list[str]:
     if not path.startswith("/api/") or not api_body or 300 <= ex.status < 400:
         # a redirect from the apex host, or a proxy's HTML error page, is not the API talking
         return problems
-    # §1: x-request-id on every API response except /api/health
+    # sim-api.md §1: x-request-id on every API response except /api/health
     if path == "/api/health":
         if "x-request-id" in h:
             problems.append("/api/health must not carry x-request-id")
@@ -67,7 +67,7 @@ def check_headers(ex: Exchange) -> list[str]:
             problems.append(f"{name} missing")
     if ex.media_type == "application/json" and "content-length" in h:
         problems.append("JSON answer has Content-Length; Sim sends it chunked")
-    # §3.2: Retry-After is integer seconds, never an HTTP-date
+    # sim-api.md §3.2: Retry-After is integer seconds, never an HTTP-date
     retry = h.get("retry-after")
     if retry is not None and not re.fullmatch(r"\d+", retry):
         problems.append(f"Retry-After {retry!r} is not integer seconds")
@@ -82,11 +82,11 @@ def check_headers(ex: Exchange) -> list[str]:
     elif v1:
         problems += _check_v1_headers(ex, present)
     elif present:
-        problems.append(f"legacy route carries {', '.join(present)} (§3.2: none on legacy routes)")
+        problems.append(f"legacy route carries {', '.join(present)} (sim-api.md §3.2: none on legacy routes)")
     if not v2 and path.endswith("/execute") and ex.status == 429 and ex.media_type == "application/json":
         message = _error_message(ex.body) or ""
         if message.startswith(LEGACY_NO_HEADER_429) and retry is not None:
-            problems.append("legacy execution-bucket/concurrency 429 must carry no headers (§3.3)")
+            problems.append("legacy execution-bucket/concurrency 429 must carry no headers (sim-api.md §3.3)")
         if isinstance(ex.body, dict) and ex.body.get("code") == "ADMISSION_GATE_CAPACITY" and retry != "5":
             problems.append("legacy capacity 429 must carry Retry-After: 5")
     if sse:
@@ -110,10 +110,11 @@ def _check_rate_header_values(h: Any) -> list[str]:
 
 
 def _check_v1_headers(ex: Exchange, present: list[str]) -> list[str]:
-    """§3.2 'v1 routes': X-RateLimit-* on success and 429, Retry-After on 429; a 401 never reached the bucket."""
+    """sim-api.md §3.2 'v1 routes': X-RateLimit-* on success and 429, Retry-After on 429; a 401
+    never reached the bucket."""
     problems = []
     if ex.status in (200, 429) and len(present) != len(RATE_HEADERS):
-        problems.append(f"v1 {ex.status} without X-RateLimit-Limit/Remaining/Reset (§3.2)")
+        problems.append(f"v1 {ex.status} without X-RateLimit-Limit/Remaining/Reset (sim-api.md §3.2)")
     if ex.status == 401 and present:
         problems.append("v1 401 carries X-RateLimit-* although no bucket was consulted")
     if ex.status == 429:
@@ -122,7 +123,9 @@ def _check_v1_headers(ex: Exchange, present: list[str]) -> list[str]:
         retry_at = ex.body.get("retryAfter") if isinstance(ex.body, dict) else None
         reset = ex.headers.get("x-ratelimit-reset")
         if reset and ISO_MS_RE.match(reset) and retry_at != _epoch_ms(reset):
-            problems.append(f"v1 429 retryAfter {retry_at!r} is not X-RateLimit-Reset {reset} in epoch ms (§8.3)")
+            problems.append(
+                f"v1 429 retryAfter {retry_at!r} is not X-RateLimit-Reset {reset} in epoch ms (sim-api.md §8.3)"
+            )
     return problems
 
 
@@ -140,21 +143,21 @@ def _check_v2_headers(ex: Exchange, present: list[str], sse: bool) -> list[str]:
         problems.append(f"v2 401 WWW-Authenticate is {h.get('www-authenticate')!r}")
     gate = ex.status == 404 and message == "Not found"
     pre_admission = ex.status in (401, 413, 502, 503) or gate
-    # the request bucket is per key (§3.1); an anonymous public-API call has none to report
+    # the request bucket is per key (sim-api.md §3.1); an anonymous public-API call has none to report
     keyed = bool(ex.request_headers.get("x-api-key"))
     if keyed and not pre_admission and len(present) != len(RATE_HEADERS):
-        problems.append("admitted v2 response without X-RateLimit-Limit/Remaining/Reset (§3.2)")
+        problems.append("admitted v2 response without X-RateLimit-Limit/Remaining/Reset (sim-api.md §3.2)")
     if ex.status == 429 and "retry-after" not in h:
         problems.append("v2 429 without Retry-After")
     if ex.status == 503:
         ambiguous = _details_code(ex.body) == "ASYNC_ENQUEUE_AMBIGUOUS"
         if ambiguous and "retry-after" in h:
-            problems.append("503 ASYNC_ENQUEUE_AMBIGUOUS must not carry Retry-After (§5.3)")
+            problems.append("503 ASYNC_ENQUEUE_AMBIGUOUS must not carry Retry-After (sim-api.md §5.3)")
         if not ambiguous and h.get("retry-after") != "5":
-            problems.append("v2 503 must carry Retry-After: 5 (§16.22)")
+            problems.append("v2 503 must carry Retry-After: 5 (sim-api.md §16.22)")
     execute = ex.path.endswith("/execute") and ex.method.upper() == "POST"
     if execute and sse and "x-run-id" in h:
-        problems.append("v2 stream response must not carry X-Run-Id (§5.2)")
+        problems.append("v2 stream response must not carry X-Run-Id (sim-api.md §5.2)")
     if execute and not sse and ex.status in (200, 202):
         run_id = (ex.body or {}).get("data", {}).get("runId") if isinstance(ex.body, dict) else None
         if h.get("x-run-id") != run_id:
@@ -166,7 +169,7 @@ def _check_sse_headers(ex: Exchange) -> list[str]:
     problems = []
     h = ex.headers
     if ex.status != 200:
-        problems.append(f"SSE with status {ex.status} (§6.1: always 200 once streaming)")
+        problems.append(f"SSE with status {ex.status} (sim-api.md §6.1: always 200 once streaming)")
     if h.get("cache-control") != "no-cache":
         problems.append(f"SSE Cache-Control {h.get('cache-control')!r}, expected 'no-cache'")
     if h.get("x-accel-buffering") != "no":
@@ -179,7 +182,7 @@ def _check_sse_headers(ex: Exchange) -> list[str]:
     return problems
 
 
-# --- SSE frames (§6.3) ---------------------------------------------------------------------------
+# --- SSE frames (sim-api.md §6.3) ---------------------------------------------------------------------------
 
 _STR = {"type": "string"}
 _ID = {"type": "string", "minLength": 1}
@@ -229,17 +232,17 @@ DONE = "[DONE]"
 
 
 class SseViolation(AssertionError):
-    """The stream broke a rule of CONTRACT.md §6."""
+    """The stream broke a rule of sim-api.md §6."""
 
 
 class SseChecker:
-    """Parses an execution stream incrementally (§6.4) and holds it to §6.1–§6.3.
+    """Parses an execution stream incrementally (sim-api.md §6.4) and holds it to sim-api.md §6.1–sim-api.md §6.3.
 
     ``feed`` raw bytes as they arrive (a code point or a frame may straddle chunks), ``finish``
     when the body ended. Violations raise :class:`SseViolation` at once (``strict``) and are
     kept in ``violations``. ``frames`` holds the parsed payloads (dicts, and ``"[DONE]"``).
-    Accepted deviations the CONTRACT allows a stream to have: ``\\r\\n`` line endings and a bare
-    ``[DONE]`` (§6.1 "accept both"; §16.7 asks the sandbox to produce them on request).
+    Accepted deviations docs/sim-api.md allows a stream to have: ``\\r\\n`` line endings and a bare
+    ``[DONE]`` (sim-api.md §6.1 "accept both"; sim-api.md §16.7 asks the sandbox to produce them on request).
     """
 
     def __init__(
@@ -328,7 +331,7 @@ class SseChecker:
                 return
         line = lines[0]
         if not line.startswith("data: "):
-            self._fail(f"frame line does not start with 'data: ': {line[:80]!r} (§6.1)")
+            self._fail(f"frame line does not start with 'data: ': {line[:80]!r} (sim-api.md §6.1)")
             return
         payload = line[len("data: ") :]
         if self._done:
@@ -343,7 +346,7 @@ class SseChecker:
             self._fail(f"frame is not JSON: {payload[:120]!r}")
             return
         if json.dumps(value, separators=(",", ":"), ensure_ascii=False) != payload:
-            self._fail(f"frame JSON is not compact: {payload[:120]!r} (§6.1)")
+            self._fail(f"frame JSON is not compact: {payload[:120]!r} (sim-api.md §6.1)")
         if value == DONE:
             self._on_done()
             return
@@ -353,7 +356,7 @@ class SseChecker:
     def _on_done(self) -> None:
         self.frames.append(DONE)
         if self._terminal is None:
-            self._fail("[DONE] before any terminal frame (§6.3: after exactly one terminal frame)")
+            self._fail("[DONE] before any terminal frame (sim-api.md §6.3: after exactly one terminal frame)")
         self._done = True
 
     def _check_frame(self, frame: Any) -> None:
@@ -371,17 +374,17 @@ class SseChecker:
             path = "/".join(str(p) for p in error.absolute_path)
             self._fail(f"{event or 'chunk'} frame at /{path}: {error.message}")
         if event in ("chunk_reset", "thinking", "tool") and not self.protocol:
-            self._fail(f"{event} frame without the X-Sim-Stream-Protocol header (§6.3)")
+            self._fail(f"{event} frame without the X-Sim-Stream-Protocol header (sim-api.md §6.3)")
         if event == "thinking" and not self.include_thinking:
-            self._fail("thinking frame without includeThinking (§6.3)")
+            self._fail("thinking frame without includeThinking (sim-api.md §6.3)")
         if event == "tool" and not self.include_tool_calls:
-            self._fail("tool frame without includeToolCalls (§6.3)")
+            self._fail("tool frame without includeToolCalls (sim-api.md §6.3)")
         if event is None:
             block = frame.get("blockId")
             if isinstance(block, str) and block not in self._emitters:
                 chunk = frame.get("chunk", "")
                 if self._emitters and not chunk.startswith("\n\n"):
-                    self._fail(f"first chunk of a second block {block!r} lacks the '\\n\\n' prefix (§6.2)")
+                    self._fail(f"first chunk of a second block {block!r} lacks the '\\n\\n' prefix (sim-api.md §6.2)")
                 self._emitters.append(block)
         if event in TERMINAL_EVENTS:
             self._terminal = frame
@@ -393,7 +396,7 @@ class SseChecker:
         return self._terminal
 
     def text_by_block(self) -> dict[str, str]:
-        """Accumulated answer text per block, honouring ``chunk_reset`` (§6.4)."""
+        """Accumulated answer text per block, honouring ``chunk_reset`` (sim-api.md §6.4)."""
         out: dict[str, str] = {}
         for frame in self.frames:
             if not isinstance(frame, dict):

@@ -1,20 +1,20 @@
-"""KNOWN_DIFFERENCES: the one place listing where the sandbox follows CONTRACT.md, not the OpenAPI text.
+"""KNOWN_DIFFERENCES: the one place listing where the sandbox follows docs/sim-api.md, not the OpenAPI text.
 
-CONTRACT.md (``shared/sim-api/CONTRACT.md``) was written from Sim's server code; where the code and
-the published OpenAPI files disagree, "the code wins" (its §17, plus remarks in §4–§13). The
+docs/sim-api.md was written from Sim's server code and checked against a real Sim; where the server
+and the published OpenAPI files disagree, the server wins (sim-api.md §17, plus remarks in §4–§13). The
 sandbox reproduces the code's behaviour, so a response that falls under one of these entries is
-checked against the small schema below, written by hand from CONTRACT.md, instead of the OpenAPI
+checked against the small schema below, written by hand from docs/sim-api.md, instead of the OpenAPI
 response schema. Everything not listed here is held to the OpenAPI files as they are.
 
 Each :class:`Difference` names the routes and statuses it covers, what the OpenAPI text says,
-what the server does (with the CONTRACT.md section), and the schema used. Flags:
+what the server does (with the docs/sim-api.md section), and the schema used. Flags:
 
 * ``only_where_undocumented``: applies only when the OpenAPI text has no response for that
   status and media type (e.g. legacy error statuses the core spec leaves out).
 * ``opt_in``: applies only when a test declares the case for one exchange (a Response block's
   reply is arbitrary JSON; nothing in the exchange itself tells it apart from a broken body).
 * ``schema is None`` with ``media_type = text/event-stream``: the body is an SSE stream whose frames
-  ``contract.SseChecker`` checks against CONTRACT.md §6.3.
+  ``contract.SseChecker`` checks against sim-api.md §6.3.
 
 The first matching entry wins, so specific entries come before general ones.
 """
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 SSE = "text/event-stream"
 
-# --- building blocks (CONTRACT.md §1: ISO 8601 UTC with milliseconds and Z) -------------------
+# --- building blocks (sim-api.md §1: ISO 8601 UTC with milliseconds and Z) -------------------
 
 ISO_MS = {"type": "string", "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"}
 ISO_MS_OR_NULL = {"anyOf": [ISO_MS, {"type": "null"}]}
@@ -41,7 +41,7 @@ RUN_ID = {"type": "string", "pattern": r"^[A-Za-z0-9._:-]{1,128}$"}
 UPPER_SNAKE = {"type": "string", "pattern": r"^[A-Z0-9]+(_[A-Z0-9]+)*$"}
 
 LEGACY_ERROR: dict[str, Any] = {
-    "$comment": "CONTRACT §0: legacy error body {error: <string>, …maybe code}",
+    "$comment": "sim-api.md §0: legacy error body {error: <string>, …maybe code}",
     "type": "object",
     "required": ["error"],
     "properties": {
@@ -53,7 +53,7 @@ LEGACY_ERROR: dict[str, Any] = {
 }
 
 LEGACY_FAILED_RUN: dict[str, Any] = {
-    "$comment": "CONTRACT §4.2: {success:false, output:<partial or absent>, error:<msg>, metadata:{…}}",
+    "$comment": "sim-api.md §4.2: {success:false, output:<partial or absent>, error:<msg>, metadata:{…}}",
     "type": "object",
     "required": ["success", "error"],
     "properties": {
@@ -86,7 +86,7 @@ EXECUTION_BUCKET: dict[str, Any] = {
 }
 
 USAGE_LIMITS: dict[str, Any] = {
-    "$comment": "CONTRACT §11 and §17 'Usage limits shape'",
+    "$comment": "sim-api.md §11 and §17 'Usage limits shape'",
     "type": "object",
     "required": ["success", "rateLimit", "usage", "storage"],
     "additionalProperties": False,
@@ -238,7 +238,7 @@ V2_SYNC_RESULT: dict[str, Any] = {
 }
 
 WORKFLOW_STATUS: dict[str, Any] = {
-    "$comment": "CONTRACT §8.1: isPublished is no longer returned",
+    "$comment": "sim-api.md §8.1: isPublished is no longer returned",
     "type": "object",
     "required": ["isDeployed", "deployedAt", "needsRedeployment"],
     "additionalProperties": False,
@@ -250,14 +250,14 @@ WORKFLOW_STATUS: dict[str, Any] = {
 }
 
 HEALTH: dict[str, Any] = {
-    "$comment": "CONTRACT §13",
+    "$comment": "sim-api.md §13",
     "type": "object",
     "required": ["status", "timestamp"],
     "properties": {"status": {"const": "ok"}, "timestamp": ISO_MS},
 }
 
 V2_GATE_NOT_FOUND: dict[str, Any] = {
-    "$comment": "CONTRACT §0: exactly {error:{code:NOT_FOUND, message:'Not found'}}",
+    "$comment": "sim-api.md §0: exactly {error:{code:NOT_FOUND, message:'Not found'}}",
     "type": "object",
     "required": ["error"],
     "additionalProperties": False,
@@ -271,9 +271,9 @@ V2_GATE_NOT_FOUND: dict[str, Any] = {
     },
 }
 
-ANYTHING: dict[str, Any] = {"$comment": "CONTRACT §4.2: a Response block's data, any JSON"}
+ANYTHING: dict[str, Any] = {"$comment": "sim-api.md §4.2: a Response block's data, any JSON"}
 
-# --- v1 (CONTRACT §8.3; no OpenAPI text at all): shapes of Sim's v1 route handlers ---------------
+# --- v1 (sim-api.md §8.3; no OpenAPI text at all): shapes of Sim's v1 route handlers ---------------
 
 
 def _record(properties: dict[str, Any], optional: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -294,7 +294,7 @@ def _without(schema: dict[str, Any], name: str) -> dict[str, Any]:
 _V1_EXECUTION_LIMIT = _without(EXECUTION_BUCKET, "isLimited")  # usage-limits' buckets, minus isLimited
 _USAGE = USAGE_LIMITS["properties"]["usage"]
 
-# CONTRACT §8.3 limits: the execution buckets (no isLimited) and usage with isExceeded
+# sim-api.md §8.3 limits: the execution buckets (no isLimited) and usage with isExceeded
 V1_LIMITS = _record(
     {
         "workflowExecutionRateLimit": _record({"sync": _V1_EXECUTION_LIMIT, "async": _V1_EXECUTION_LIMIT}),
@@ -360,7 +360,7 @@ def v1_list(item: dict[str, Any]) -> dict[str, Any]:
     return _record({**properties, "limits": V1_LIMITS}, optional=("nextCursor",))
 
 
-# CONTRACT §8.3: 429 {error:'Rate limit exceeded', message, retryAfter:<epoch ms>}
+# sim-api.md §8.3: 429 {error:'Rate limit exceeded', message, retryAfter:<epoch ms>}
 V1_RATE_LIMITED = _record(
     {
         "error": {"const": "Rate limit exceeded"},
@@ -369,7 +369,7 @@ V1_RATE_LIMITED = _record(
     }
 )
 
-# CONTRACT §8.3 'Errors {error}'; a 400 adds the schema issues in details
+# sim-api.md §8.3 'Errors {error}'; a 400 adds the schema issues in details
 V1_ERROR = _record(
     {
         "error": {"type": "string", "minLength": 1},
@@ -387,7 +387,7 @@ class Difference:
     """One place where the server (and so the sandbox) differs from the OpenAPI text."""
 
     id: str
-    contract: str  # the CONTRACT.md section(s) that say so
+    contract: str  # the docs/sim-api.md section(s) that say so
     openapi_says: str
     server_does: str
     routes: tuple[tuple[str, str], ...]  # (METHOD or "*", path template; "/**" = any rest)
@@ -448,15 +448,15 @@ V1_DIFFERENCES = tuple(
         schema=schema,
     )
     for name, contract, routes, statuses, schema, server_does in (
-        ("workflows", "§8.3", V1_ROUTES[:1], frozenset({200}), v1_list(V1_WORKFLOW),
+        ("workflows", "sim-api.md §8.3", V1_ROUTES[:1], frozenset({200}), v1_list(V1_WORKFLOW),
          "200 {data:[{id, name, description, folderId, workspaceId, isDeployed, deployedAt, runCount, lastRunAt, "
          "createdAt, updatedAt}], nextCursor?, limits}, whether v2 is on or off"),
-        ("logs", "§8.3 '/api/v1/logs also exists'", V1_ROUTES[1:], frozenset({200}), v1_list(V1_LOG),
+        ("logs", "sim-api.md §8.3 '/api/v1/logs also exists'", V1_ROUTES[1:], frozenset({200}), v1_list(V1_LOG),
          "200 {data:[{id, workflowId, executionId, deploymentVersionId, level, trigger, startedAt, endedAt, "
          "totalDurationMs, cost, files, workflow?, finalOutput?, traceSpans?}], nextCursor?, limits}; no status"),
-        ("rate-limited", "§8.3, §3.2 'v1 routes'", V1_ROUTES, frozenset({429}), V1_RATE_LIMITED,
+        ("rate-limited", "sim-api.md §8.3, §3.2 'v1 routes'", V1_ROUTES, frozenset({429}), V1_RATE_LIMITED,
          "429 {error:'Rate limit exceeded', message, retryAfter:<epoch ms>} with X-RateLimit-* and Retry-After"),
-        ("errors", "§8.3 'Errors {error}'", V1_ROUTES, None, V1_ERROR,
+        ("errors", "sim-api.md §8.3 'Errors {error}'", V1_ROUTES, None, V1_ERROR,
          "401/400/403/5xx answer {error: <string>} (a 400 adds details), never the v2 envelope"),
     )
 )  # fmt: skip
@@ -464,7 +464,7 @@ V1_DIFFERENCES = tuple(
 KNOWN_DIFFERENCES: tuple[Difference, ...] = (
     Difference(
         id="legacy-response-block",
-        contract="§4.2 'Response block', §16.18",
+        contract="sim-api.md §4.2 'Response block', sim-api.md §16.18",
         openapi_says="execute answers an ExecutionResult (200) or AsyncExecutionResult (202)",
         server_does="a deployed workflow that ran a Response block answers with that block's "
         "status, headers and JSON data, no envelope (declared per test: opt-in)",
@@ -474,10 +474,10 @@ KNOWN_DIFFERENCES: tuple[Difference, ...] = (
     ),
     Difference(
         id="legacy-execute-sse",
-        contract="§4.4, §6, §17 'SSE completion frame' / 'SSE terminator'",
+        contract="sim-api.md §4.4, §6, §17 'SSE completion frame' / 'SSE terminator'",
         openapi_says="200 is application/json only; the guides show a final "
         '{"event":"done",…,"metadata":{"duration"}} frame and a bare data: [DONE]',
-        server_does="stream:true / X-Stream-Response answers 200 text/event-stream; frames per §6.3: "
+        server_does="stream:true / X-Stream-Response answers 200 text/event-stream; frames per sim-api.md §6.3: "
         'terminal {"event":"final","data":{success,output,status?}}, or {"event":"error"} when a block '
         'fails (no final; fail-legacy-stream.body), then data: "[DONE]" (quoted)',
         routes=(LEGACY_EXECUTE,),
@@ -486,9 +486,9 @@ KNOWN_DIFFERENCES: tuple[Difference, ...] = (
     ),
     Difference(
         id="v2-execute-sse-frames",
-        contract="§5.2 'Stream 200', §6.3, §17 'SSE completion frame' / 'SSE terminator'",
+        contract="sim-api.md §5.2 'Stream 200', sim-api.md §6.3, §17 'SSE completion frame' / 'SSE terminator'",
         openapi_says="200 text/event-stream with schema {type: string} (frames undescribed)",
-        server_does="frames per §6.3 (final, not done, or error when a block fails; quoted [DONE]); "
+        server_does="frames per sim-api.md §6.3 (final, not done, or error when a block fails; quoted [DONE]); "
         "no X-Run-Id, no run id in frames (fail-v2-stream.body)",
         routes=(("POST", "/api/v2/workflows/{id}/execute"),),
         statuses=frozenset({200}),
@@ -496,7 +496,7 @@ KNOWN_DIFFERENCES: tuple[Difference, ...] = (
     ),
     Difference(
         id="legacy-execute-sync-duration",
-        contract="§4.2; real Sim v0.8.9 capture sync-execute.body",
+        contract="sim-api.md §4.2; real Sim v0.8.9 capture sync-execute.body",
         openapi_says="metadata.duration is an integer",
         server_does="metadata.duration is fractional milliseconds (15.125469999969937)",
         routes=(LEGACY_EXECUTE,),
@@ -505,7 +505,7 @@ KNOWN_DIFFERENCES: tuple[Difference, ...] = (
     ),
     Difference(
         id="v2-execute-sync-duration",
-        contract="§5.2; real Sim v0.8.9 captures v2-execute-sync.body, fail-v2-sync.body",
+        contract="sim-api.md §5.2; real Sim v0.8.9 captures v2-execute-sync.body, fail-v2-sync.body",
         openapi_says="durationMs is an integer",
         server_does="durationMs of a sync result is fractional milliseconds (22.376154000055976)",
         routes=(("POST", "/api/v2/workflows/{id}/execute"), ("POST", "/api/v2/workflows/{id}/runs/{runId}/resume")),
@@ -514,7 +514,7 @@ KNOWN_DIFFERENCES: tuple[Difference, ...] = (
     ),
     Difference(
         id="legacy-execute-failed-run",
-        contract="§4.2, §16.16, §16.17, §17 'Failed run HTTP status'",
+        contract="sim-api.md §4.2, §16.16, §16.17, §17 'Failed run HTTP status'",
         openapi_says="execute documents 200/202/401/404/429 only",
         server_does="a run that fails answers 500 (or a passed-through 4xx), a sync timeout 408, "
         "with {success:false, output?, error, metadata}",
@@ -524,7 +524,7 @@ KNOWN_DIFFERENCES: tuple[Difference, ...] = (
     ),
     Difference(
         id="legacy-execute-500",
-        contract="§4.2, §4.3 'Enqueue failures', §17 'Failed run HTTP status'",
+        contract="sim-api.md §4.2, §4.3 'Enqueue failures', sim-api.md §17 'Failed run HTTP status'",
         openapi_says="500 not documented for execute",
         server_does="500 for a failed run ({success:false,error,output?,metadata}) or "
         '{"error":"Failed to queue async execution"}',
@@ -534,7 +534,7 @@ KNOWN_DIFFERENCES: tuple[Difference, ...] = (
     ),
     Difference(
         id="legacy-execute-499",
-        contract="§4.2 'Client disconnect'",
+        contract="sim-api.md §4.2 'Client disconnect'",
         openapi_says="499 not documented",
         server_does='{"success":false,"error":"Client cancelled request"}; the run is recorded cancelled '
         "(slow-sync-disconnect-status.body)",
@@ -548,7 +548,7 @@ KNOWN_DIFFERENCES: tuple[Difference, ...] = (
     ),
     Difference(
         id="legacy-execute-error-statuses",
-        contract="§4.5, §3.3, §17 'Execute error statuses (core spec)'",
+        contract="sim-api.md §4.5, §3.3, §17 'Execute error statuses (core spec)'",
         openapi_says="execute documents 200/202/401/404/429 only",
         server_does="also 400, 402, 403, 409, 413, 503 with the legacy envelope {error, code?, executionId?, details?}",
         routes=(LEGACY_EXECUTE,),
@@ -557,7 +557,7 @@ KNOWN_DIFFERENCES: tuple[Difference, ...] = (
     ),
     Difference(
         id="legacy-job-status",
-        contract="§7.1, §17 'Job status'",
+        contract="sim-api.md §7.1, §17 'Job status'",
         openapi_says="status ∈ queued|processing|…; metadata {startedAt, completedAt, duration}; "
         "estimatedDuration; output is the workflow output",
         server_does="status ∈ pending|processing|completed|failed|cancelled (never queued); metadata "
@@ -570,7 +570,7 @@ KNOWN_DIFFERENCES: tuple[Difference, ...] = (
     ),
     Difference(
         id="usage-limits-shape",
-        contract="§11, §17 'Usage limits shape'",
+        contract="sim-api.md §11, §17 'Usage limits shape'",
         openapi_says="core spec omits rateLimit; the guides show rateLimit.sync/async.{isLimited, "
         "limit, remaining, resetAt}",
         server_does="rateLimit {sync, async: {isLimited, requestsPerMinute, maxBurst, remaining, "
@@ -581,7 +581,7 @@ KNOWN_DIFFERENCES: tuple[Difference, ...] = (
     ),
     Difference(
         id="legacy-undocumented-error-statuses",
-        contract="§7.1, §7.2, §7.4, §10, §11 (error lists)",
+        contract="sim-api.md §7.1, §7.2, §7.4, §10, sim-api.md §11 (error lists)",
         openapi_says="each legacy route documents a few error statuses (e.g. jobs 401/403/404)",
         server_does="also 403, 409 (cancel on a completed run), 500, 503 …, always the legacy envelope {error, code?}",
         routes=LEGACY_READ_ROUTES,
@@ -590,7 +590,7 @@ KNOWN_DIFFERENCES: tuple[Difference, ...] = (
     ),
     Difference(
         id="legacy-workflow-status",
-        contract="§8.1, §17 'Workflow status'",
+        contract="sim-api.md §8.1, §17 'Workflow status'",
         openapi_says="GET /api/workflows/{id}/status is not in the OpenAPI files (the TS SDK type "
         "still has isPublished)",
         server_does="{isDeployed, deployedAt|null, needsRedeployment}; never isPublished",
@@ -600,7 +600,7 @@ KNOWN_DIFFERENCES: tuple[Difference, ...] = (
     ),
     Difference(
         id="legacy-workflow-status-errors",
-        contract="§8.1",
+        contract="sim-api.md §8.1",
         openapi_says="route not described",
         server_does='401 {"error":"Unauthorized"}, 404 {"error":"Workflow not found",'
         '"code":"WORKFLOW_NOT_FOUND","requestId":"<x-request-id>"} (wskey-foreign-status.body), '
@@ -610,7 +610,7 @@ KNOWN_DIFFERENCES: tuple[Difference, ...] = (
     ),
     Difference(
         id="health",
-        contract="§13",
+        contract="sim-api.md §13",
         openapi_says="GET /api/health is not in the OpenAPI files",
         server_does='200 {"status":"ok","timestamp":"<ISO>"}, no auth, no x-request-id',
         routes=(("GET", "/api/health"),),
@@ -620,7 +620,7 @@ KNOWN_DIFFERENCES: tuple[Difference, ...] = (
     *V1_DIFFERENCES,
     Difference(
         id="v2-unknown-path",
-        contract="§0 'Availability', §16.4",
+        contract="sim-api.md §0 'Availability', sim-api.md §16.4",
         openapi_says="only the documented v2 paths exist",
         server_does='any other /api/v2/* path answers 404 {"error":{"code":"NOT_FOUND",'
         '"message":"Not found"}} (the same body as the v2 gate)',
@@ -631,8 +631,8 @@ KNOWN_DIFFERENCES: tuple[Difference, ...] = (
     ),
 )
 
-# --- §17 rows that are behaviour, not a response schema ----------------------------------------
-# Where each of CONTRACT.md §17's other rows is held to the server's behaviour. (The schema rows
+# --- sim-api.md §17 rows that are behaviour, not a response schema ----------------------------------------
+# Where each of sim-api.md §17's other rows is held to the server's behaviour. (The schema rows
 # are the KNOWN_DIFFERENCES above.)
 SECTION_17_BEHAVIOUR: dict[str, str] = {
     "SSE errors": "contract.FRAME_SCHEMAS (stream_error, error, chunk_reset, thinking, tool); test_edge_08, _10",

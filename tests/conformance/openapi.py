@@ -18,8 +18,8 @@ which 3.1 / JSON Schema ignores; it is translated to ``anyOf: [<schema>, {"type"
 load so ``"endedAt": null`` validates as the document means it to.
 
 Before any of that the validator consults :data:`differences.KNOWN_DIFFERENCES`: where
-CONTRACT.md says the real server differs from the OpenAPI text, the response is checked against
-the hand-written CONTRACT.md schema of that difference instead. ``validate`` returns a list of
+docs/sim-api.md says the real server differs from the OpenAPI text, the response is checked against
+the hand-written docs/sim-api.md schema of that difference instead. ``validate`` returns a list of
 human-readable violations (empty = conforms).
 """
 

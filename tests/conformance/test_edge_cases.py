@@ -1,7 +1,7 @@
-"""CONTRACT.md §16, "Edge cases a faithful sandbox must reproduce": one test group per item.
+"""sim-api.md §16, "Edge cases a faithful sandbox must reproduce": one test group per item.
 
-Tests are named ``test_edge_NN_…`` after the §16 item they cover. Every response also passes the
-checked client's validation (OpenAPI + known differences + CONTRACT header/SSE rules).
+Tests are named ``test_edge_NN_…`` after the sim-api.md §16 item they cover. Every response also passes the
+checked client's validation (OpenAPI + known differences + the header and SSE rules of docs/sim-api.md).
 """
 
 from __future__ import annotations
@@ -202,7 +202,7 @@ def test_edge_04_unknown_v2_paths_and_legacy_on_gated_server(
 def test_edge_05_v2_request_bucket_per_operation(client: ConformanceClient, sb: RunningSandbox) -> None:
     first = client.get("/api/v2/workspaces")
     limit, remaining, reset = rate_headers(first)
-    assert (limit, remaining) == (60, 59)  # free: 30/min, capacity 2× (§3.1)
+    assert (limit, remaining) == (60, 59)  # free: 30/min, capacity 2× (sim-api.md §3.1)
     for expected in range(58, -1, -1):
         assert rate_headers(client.get("/api/v2/workspaces"))[1] == expected
     limited = client.get("/api/v2/workspaces")

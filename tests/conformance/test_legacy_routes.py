@@ -1,6 +1,6 @@
-"""Every legacy route with realistic calls (CONTRACT §4, §7.1, §7.2, §8.1, §10, §11, §13).
+"""Every legacy route with realistic calls (sim-api.md §4, §7.1, §7.2, §8.1, sim-api.md §10, §11, §13).
 
-The edge cases of §16 are in ``test_edge_cases.py``; the checked client validates every response.
+The edge cases of sim-api.md §16 are in ``test_edge_cases.py``; the checked client validates every response.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def test_execute_stream_via_header(client: ConformanceClient) -> None:
         headers={"X-Stream-Response": "true"},
     )
     assert response.headers["content-type"].startswith("text/event-stream")
-    assert "x-execution-id" not in response.headers  # §4.4: the run id is reported nowhere
+    assert "x-execution-id" not in response.headers  # sim-api.md §4.4: the run id is reported nowhere
     checker = client.sse(response)
     assert len(checker.text_by_block()["b-storyteller"].split()) == 8
     assert all("executionId" not in str(f) for f in checker.frames)

@@ -1,6 +1,6 @@
-"""The official Python SDK (``simstudio-sdk`` from PyPI) against the sandbox (issue 2, item 5).
+"""The official Python SDK (``simstudio-sdk`` from PyPI) against the sandbox, item 5).
 
-The SDK 0.2.x only speaks v2 (plus the legacy status, jobs and usage routes, CONTRACT §14), is
+The SDK 0.2.x only speaks v2 (plus the legacy status, jobs and usage routes, sim-api.md §14), is
 synchronous (``requests``) and has no streaming. If it is not installed, the ``sdk`` fixture
 installs it from PyPI into the running interpreter; only a failure for want of a network skips.
 
@@ -124,7 +124,7 @@ def test_execute_workflow_non_dict_input_is_wrapped(sim: Any) -> None:
 
 
 def test_sdk_cannot_consume_a_stream(sim: Any, sdk: ModuleType, watcher: SdkWatcher) -> None:
-    # §14: the SDK forwards stream:true, buffers the SSE body and fails to parse it as JSON
+    # sim-api.md §14: the SDK forwards stream:true, buffers the SSE body and fails to parse it as JSON
     with pytest.raises(sdk.SimStudioError) as error:
         sim.execute_workflow(demo.STORY_ID, {"words": 5}, stream=True, selected_outputs=["Storyteller.content"])
     assert error.value.code == "EXECUTION_ERROR"
@@ -237,7 +237,7 @@ def test_sdk_on_a_gated_server_gets_not_found(sdk: ModuleType, gated_sb: Running
     assert (error.value.code, error.value.status, str(error.value)) == ("NOT_FOUND", 404, "Not found")
 
 
-# --- the CLI sandbox, as the issue's "done when" runs it ----------------------------------------
+# --- the sandbox started from its command line --------------------------------------------------
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""v2's transient ``redacting``: a finished async run reads so until its outcome is recorded (CONTRACT.md §7.3, §17).
+"""v2's transient ``redacting``: a finished async run reads so until its outcome is recorded (sim-api.md §7.3, §17).
 
 Sim masks a finished run's log before it writes the outcome, end time and cost; until then the
 run's status is ``redacting``. The sandbox does this when started with ``redacting_s``; every
@@ -87,7 +87,7 @@ def test_legacy_routes_report_a_redacting_run_as_still_running(
     execution = f"/api/workflows/{demo.ECHO_ID}/executions/{receipt['executionId']}"
     job = f"/api/jobs/{receipt['jobId']}"
     advance(redacting_sb, WORK_DONE_S)
-    # §7.2 has no `redacting`: the execution has no end recorded yet, and the job has not returned
+    # sim-api.md §7.2 has no `redacting`: the execution has no end recorded yet, and the job has not returned
     masking = client.get(execution).json()
     assert (masking["status"], masking["endedAt"]) == ("running", None)
     assert client.get(job).json()["status"] == "processing"

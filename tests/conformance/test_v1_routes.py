@@ -1,7 +1,7 @@
-"""The ungated v1 routes, ``/api/v1/workflows`` and ``/api/v1/logs`` (CONTRACT §8.3, §3.2).
+"""The ungated v1 routes, ``/api/v1/workflows`` and ``/api/v1/logs`` (sim-api.md §8.3, §3.2).
 
 The OpenAPI files do not describe v1, so the checked client holds each answer to the hand-written
-CONTRACT.md schemas in ``differences.py`` (``v1-*``) and to the v1 header rules in
+docs/sim-api.md schemas in ``differences.py`` (``v1-*``) and to the v1 header rules in
 ``contract.check_headers``; these tests add what a schema cannot see: paging, filters, access
 rules, the shared request bucket, and that v1 answers the same with v2 switched on or off.
 """
@@ -196,7 +196,7 @@ def test_v1_shares_one_bucket_across_routes(client: ConformanceClient, sb: Runni
     params = {"workspaceId": demo.WS_DEMO}
     first = client.get(WORKFLOWS, params=params)
     limit, remaining, reset = rate_headers(first)
-    assert (limit, remaining) == (60, 59)  # free: 30/min, capacity 2× (§3.1)
+    assert (limit, remaining) == (60, 59)  # free: 30/min, capacity 2× (sim-api.md §3.1)
     assert rate_headers(client.get(LOGS, params=params))[1] == 58  # the same bucket, not one per route
     for expected in range(57, -1, -1):
         path = WORKFLOWS if expected % 2 else LOGS

@@ -1,6 +1,7 @@
-"""Every v2 route with realistic calls: catalogue, pagination, runs, logs, billing (CONTRACT §5, §7.3, §8.2, §9, §11).
+"""Every v2 route with realistic calls: catalogue, pagination, runs, logs, billing (sim-api.md §5,
+§7.3, §8.2, §9, §11).
 
-The edge cases of §16 are in ``test_edge_cases.py``; these tests cover the happy paths and the
+The edge cases of sim-api.md §16 are in ``test_edge_cases.py``; these tests cover the happy paths and the
 main errors of each route. The checked client validates every response on the way.
 """
 

@@ -189,7 +189,7 @@ def test_differences_table_is_well_formed(openapi: OpenAPIValidator) -> None:
             assert documented or "not" in diff.openapi_says, (diff.id, template)
 
 
-# --- CONTRACT header rules ---------------------------------------------------------------------
+# --- header rules of docs/sim-api.md ---------------------------------------------------------------------
 
 
 def test_header_rules_catch_departures() -> None:

@@ -1,4 +1,4 @@
-"""``python -m benchmarks --json logs`` (quick): every figure the issue asks for is there and sane."""
+"""``python -m benchmarks --json logs`` (quick): every logs.* figure is there and sane."""
 
 from __future__ import annotations
 

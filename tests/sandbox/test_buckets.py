@@ -1,4 +1,4 @@
-"""Token buckets refill stepwise per 60 s window and forget idle buckets (CONTRACT.md §3.1)."""
+"""Token buckets refill stepwise per 60 s window and forget idle buckets (sim-api.md §3.1)."""
 
 from __future__ import annotations
 

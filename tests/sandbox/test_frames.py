@@ -1,4 +1,4 @@
-"""What the stream says for a run, by selected outputs and protocol (CONTRACT.md §6.2, §6.3)."""
+"""What the stream says for a run, by selected outputs and protocol (sim-api.md §6.2, §6.3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""v2's pre-auth per-IP limit: 600 requests, then 300 a minute, refused like a request bucket (CONTRACT.md §0, §3)."""
+"""v2's pre-auth per-IP limit: 600 requests, then 300 a minute, refused like a request bucket (sim-api.md §0, §3)."""
 
 from __future__ import annotations
 

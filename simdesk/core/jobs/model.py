@@ -5,7 +5,7 @@ and key) it belongs to. Jobs are immutable values: every change makes a new one 
 :func:`dataclasses.replace`, so the store, the scheduler and the table model can hand them around
 without copying or locking.
 
-The life of a job (CONTRACT §4.3, §5.2, §7): it is written with its run id *before* the execute
+The life of a job (sim-api.md §4.3, §5.2, §7): it is written with its run id *before* the execute
 request is sent (``acknowledged`` False), becomes acknowledged when Sim answers 202, then moves
 through :class:`JobStatus` as polling observes it. Output and error are stored when the run ends,
 so results outlive the server's retention (about a day for async results). ``UNKNOWN`` means the

@@ -3,7 +3,7 @@
 The rule is "check at about a tenth of the run's age": a run 20 s old is checked every 2 s, one
 10 minutes old every minute. So a short run is noticed within a couple of seconds of ending and a
 run of hours costs a request a minute, the trade-off Temporal's and GitHub's watchers leave to
-the user (PRODUCT §1.4). People can override it globally (a fixed interval) or per job.
+the user. People can override it globally (a fixed interval) or per job.
 """
 
 from __future__ import annotations

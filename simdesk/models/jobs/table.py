@@ -1,10 +1,10 @@
 """The jobs table: a ``QAbstractTableModel`` over immutable :class:`~simdesk.core.jobs.model.Job` rows.
 
-STYLE pattern 7: rows are frozen values kept in a list with an ``id → row`` index; new jobs are
-inserted with begin/end calls, changed ones reported with ``dataChanged`` over just the rows that
-changed (consecutive rows coalesced into one range, so a poll that touches a thousand rows costs
-a handful of signals, not a thousand); ``JobRole`` hands the whole job to delegates and dialogs.
-Sorting and filtering live in :class:`simdesk.models.jobs.filters.JobFilterProxy`, never here.
+Rows are frozen values kept in a list with an ``id → row`` index; new jobs are inserted with
+begin/end calls, changed ones reported with ``dataChanged`` over just the rows that changed
+(consecutive rows coalesced into one range, so a poll that touches a thousand rows costs a handful
+of signals, not a thousand); ``JobRole`` hands the whole job to delegates and dialogs. Sorting and
+filtering live in :class:`simdesk.models.jobs.filters.JobFilterProxy`, never here.
 
 ``tick()`` refreshes the two clock-driven columns (elapsed, last checked) once a second.
 """

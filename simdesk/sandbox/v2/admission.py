@@ -145,7 +145,7 @@ def route(
 
 
 def _rate_limited(state: SandboxState, bucket: BucketState) -> Response:
-    """An empty admission bucket: the per-IP one and the request buckets refuse alike (§3.3)."""
+    """An empty admission bucket: the per-IP one and the request buckets refuse alike (sim-api.md §3.3)."""
     return v2_error(
         429,
         "API rate limit exceeded",
@@ -170,7 +170,7 @@ def _request_bucket(state: SandboxState, operation: str, key: ApiKey) -> BucketS
 def paginate(
     items: list[Any], q: dict[str, str], filters: dict[str, Any], default_limit: int = 50, max_limit: int = 100
 ) -> tuple[list[Any], str | None]:
-    """Opaque cursors that remember the filters: reuse with other filters is a 400 (§8.2)."""
+    """Opaque cursors that remember the filters: reuse with other filters is a 400 (sim-api.md §8.2)."""
     limit = int_param(q, "limit", default_limit, 1, max_limit)
     offset = 0
     if "cursor" in q:

@@ -262,7 +262,7 @@ def _bound(q: dict[str, str], name: str) -> float | None:
 
 
 def _clamped_limit(q: dict[str, str]) -> int:
-    """Logs clamp ``limit`` into 1–1000 instead of refusing it (CONTRACT §9)."""
+    """Logs clamp ``limit`` into 1–1000 instead of refusing it (sim-api.md §9)."""
     raw = q.get("limit", "100")
     try:
         return max(1, min(int(raw), 1000))

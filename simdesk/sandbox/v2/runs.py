@@ -229,7 +229,7 @@ def _rate(ctx: Ctx) -> dict[str, str]:
 
 
 def run_result(state: SandboxState, run: Run, *, sync: bool) -> dict[str, Any]:
-    """The §5.2 result of a finished sync run (block attribution only here)."""
+    """The sim-api.md §5.2 result of a finished sync run (block attribution only here)."""
     now = state.clock.now()
     status, ended = run.status(now)
     error = None

@@ -1,8 +1,8 @@
 """The job service: the tracker behind Qt signals, for the jobs panel, the tray and the console.
 
-STYLE pattern 5: widgets call methods and connect to signals; they never await, never see
-httpx, never see an exception. Work the UI asks for runs in tasks the service keeps (and cancels
-on :meth:`JobService.aclose`), each with a done-callback, so no error is swallowed (anti-pattern 6).
+Widgets call methods and connect to signals; they never await, never see httpx, never see an
+exception. Work the UI asks for runs in tasks the service keeps (and cancels on
+:meth:`JobService.aclose`), each with a done-callback, so no error is swallowed.
 
 The console's "Run in background" awaits :meth:`JobService.start` (it wants the job back); the
 panel's buttons call the ``request_*`` methods, whose outcome arrives as signals.

@@ -1,4 +1,4 @@
-"""The job tracker's and notifications' settings, declared once (STYLE pattern 9)."""
+"""The job tracker's and notifications' settings, each declared once."""
 
 from __future__ import annotations
 

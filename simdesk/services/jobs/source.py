@@ -49,7 +49,7 @@ RUNS_GET = "v2 runs.get"
 RUNS_LIST = "v2 runs.list"
 LOGS_LIST = "v2 logs.list"
 LEGACY = "legacy"  # legacy job/execution routes carry no rate-limit headers: never reported
-LOGS_PAGE = 1000  # the logs list's largest page (CONTRACT §9)
+LOGS_PAGE = 1000  # the logs list's largest page (sim-api.md §9)
 RUNS_PAGE = 100  # the runs list's largest page
 
 
@@ -98,7 +98,7 @@ class ClientRunSource:
             raise failure(exc) from exc
 
     async def _legacy_job(self, job: Job, admit: Admit) -> Run:
-        """A legacy run not (yet) visible as an execution: ask its job (CONTRACT §7.1)."""
+        """A legacy run not (yet) visible as an execution: ask its job (sim-api.md §7.1)."""
         assert job.legacy_job_id is not None
         await admit(LEGACY)
         try:

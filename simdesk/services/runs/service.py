@@ -58,7 +58,7 @@ log = logging.getLogger("simdesk.services.runs")
 
 ClientGetter = Callable[[], Awaitable[SimClient]]
 JobHandoff = Callable[[RunRequest, dict[str, Any]], Awaitable[Any]]
-SYNC_CAP_S = {"free": 300.0}  # CONTRACT §3.4; paid plans get 3000 s
+SYNC_CAP_S = {"free": 300.0}  # sim-api.md §3.4; paid plans get 3000 s
 PAID_SYNC_CAP_S = 3000.0
 NEAR_CAP = 0.8
 WAITING = "Waiting for the first output…"  # a stream's status until its first frame (Sim sends nothing before)
