@@ -178,7 +178,7 @@ def test_differences_table_is_well_formed(openapi: OpenAPIValidator) -> None:
     ids = [d.id for d in KNOWN_DIFFERENCES]
     assert len(ids) == len(set(ids))
     for diff in KNOWN_DIFFERENCES:
-        assert diff.contract.startswith("§") and diff.openapi_says and diff.server_does
+        assert diff.contract.startswith("sim-api.md §") and diff.openapi_says and diff.server_does
         assert diff.schema is not None or diff.media_type == "text/event-stream"
         for method, template in diff.routes:
             if template.endswith("/**"):
