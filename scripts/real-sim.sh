@@ -389,8 +389,9 @@ run_tests() {
     # shellcheck disable=SC1090
     source "$ENV_FILE"
     cd "$ROOT"
+    # every test marked realsim: the client's (tests/realsim) and the run console's
     exec env QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}" "$PYTEST_PYTHON" -m pytest -m realsim \
-        tests/realsim "$@"
+        tests/realsim tests/console/test_real_sim_console.py "$@"
 }
 
 case "${1:-}" in
