@@ -46,7 +46,7 @@ class BucketView:
 
     Attributes:
         name: the bucket name (see :mod:`simdesk.core.rates`).
-        label: a short title ("Sync runs", "Requests · execute").
+        label: a short title ("Runs & streams", "Requests · execute").
         capacity: burst size; ``None`` when not reported.
         remaining: tokens left now (projected past refills since the report).
         per_minute: refill per minute.
@@ -157,9 +157,9 @@ class MeterState:
 def bucket_label(name: str) -> str:
     """A short title for a bucket name."""
     if name == SYNC_EXECUTIONS:
-        return "Sync runs"
+        return "Runs & streams"  # Sim counts "Run" and "Stream" in one bucket
     if name == ASYNC_EXECUTIONS:
-        return "Async runs"
+        return "Background runs"
     if name.startswith(V2_PREFIX):
         return f"Requests · {name[len(V2_PREFIX) :]}"
     return name
@@ -252,7 +252,7 @@ def build_state(
 def summary(state: MeterState) -> tuple[str, Level, str]:
     """The status-bar text, its level and a longer tooltip (also the tray's tooltip).
 
-    E.g. ``("Sync runs 12/100 · refill 0:42", Level.LOW, "…")``.
+    E.g. ``("Runs & streams 12/100 · refill 0:42", Level.LOW, "…")``.
     """
     lines = [f"Profile {state.profile}"]
     for b in state.buckets:

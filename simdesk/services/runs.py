@@ -332,7 +332,7 @@ class RunService(QObject):
             if error:
                 return Outcome("failed", error=str(error), run_id=job_run, note="Sim did not start the run.")
             return Outcome("background", run_id=job_run, note="Handed to the job tracker; follow it in Jobs.")
-        self._set_status("Queueing…")
+        self._set_status("Handing the run to Sim…")
         queued = await run_modes.queue_run(client, request, run_id)
         if isinstance(queued, Outcome):
             return queued
@@ -343,7 +343,7 @@ class RunService(QObject):
         self._stream = stream
 
     def _on_poll(self, run: Run) -> None:
-        self._set_status(f"In the background: {run.status.value}…")
+        self._set_status(f"Running in background: {run.status.value}…")
         self._server = (run.duration_ms, run.cost)
 
     def _set_run_id(self, run_id: str | None) -> None:
@@ -751,7 +751,8 @@ class RunService(QObject):
             self._warned_cap = True
             self.notice.emit(
                 f"This run has taken {elapsed / 60:.0f} of the {self.sync_cap_s / 60:.0f} minutes Sim allows "
-                "a sync or streamed run on this plan. Long runs are safer with “Run in background”."
+                "a run that waits for its answer (Run or Stream) on this plan. Long runs are safer with "
+                "“Run in background”."
             )
 
     def _spawn(self, coro: Awaitable[None]) -> None:
@@ -817,7 +818,7 @@ def _status_line(outcome: Outcome | None) -> str:
         "paused": "Paused (waiting for a human or a timer)",
         "cancelled": "Cancelled",
         "interrupted": "Interrupted",
-        "background": "Running in the background",
+        "background": "Running in background",
     }
     return words.get(outcome.status, outcome.status.capitalize())
 

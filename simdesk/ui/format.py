@@ -52,9 +52,11 @@ def check_lines(check: ConnectionCheck) -> list[tuple[bool | None, str]]:
 
 
 def bucket_label(bucket: str) -> str:
-    """A bucket name as people read it: "execution sync" → "sync runs"."""
+    """A bucket name as people read it: "execution sync" → "runs & streams"."""
     if bucket.startswith("execution "):
-        return f"{bucket.removeprefix('execution ')} runs"
+        from simdesk.core.meter import bucket_label as meter_label  # kept off start-up
+
+        return meter_label(bucket).lower()
     if bucket.startswith("v2 "):
         return bucket.removeprefix("v2 ")
     return bucket
@@ -68,7 +70,7 @@ def rate_summary(states: Iterable[RateLimitState], now: float | None = None) -> 
     """``(short text, tooltip)`` for the status bar; every bucket is listed in the tooltip.
 
     An empty bucket wins (with its reset countdown); otherwise the execution buckets, which
-    are what people run into, e.g. "sync runs 97/100 · async runs 400/400".
+    are what people run into, e.g. "runs & streams 97/100 · background runs 400/400".
     """
     known = [s for s in states if s.remaining is not None]
     if not known:

@@ -75,7 +75,7 @@ PANELS: tuple[PanelSpec, ...] = (
         "jobsPanel",
         "Jobs",
         "jobs",
-        "Async runs you start are tracked here until they finish, even across restarts.",
+        "Runs started with “Run in background” are followed here until they finish, even across restarts.",
         Qt.DockWidgetArea.BottomDockWidgetArea,
     ),
     PanelSpec(

@@ -27,7 +27,7 @@ _WORDS = {
     "paused": "⏸ Paused",
     "cancelled": "■ Cancelled",
     "interrupted": "⚠ Interrupted",
-    "background": "↻ In the background",
+    "background": "↻ Running in background",
     "running": "● Running",
 }
 

@@ -128,6 +128,8 @@ class RunConsole(QWidget):
         header.addWidget(self.title)
         header.addWidget(self.badge)
         header.addStretch(1)
+        header.addWidget(self.options.modes)
+        header.addSpacing(6)
         header.addWidget(self.run_button)
         header.addWidget(self.stop_button)
 
@@ -301,7 +303,8 @@ class RunConsole(QWidget):
         """Build the form for ``loaded`` and restore its last input and options."""
         self.workflow = loaded
         has = loaded is not None
-        for widget in (self.run_button, self.form, self.options, self.presets, self.save_preset_button):
+        widgets = (self.run_button, self.form, self.options, self.options.modes, self.presets, self.save_preset_button)
+        for widget in widgets:
             widget.setEnabled(has and (widget is not self.run_button or not self.runs.running))
         if loaded is None:
             self.title.setText("Choose a workflow to run")

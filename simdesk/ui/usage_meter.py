@@ -25,7 +25,17 @@ from PySide6.QtWidgets import (
 )
 
 from simdesk.core.budget import format_wait
-from simdesk.core.meter import BucketView, Level, MeterState, clock_text, describe_bucket, money, size_text
+from simdesk.core.meter import (
+    BucketView,
+    Level,
+    MeterState,
+    bucket_label,
+    clock_text,
+    describe_bucket,
+    money,
+    size_text,
+)
+from simdesk.core.rates import ASYNC_EXECUTIONS, SYNC_EXECUTIONS
 from simdesk.core.thresholds import parse_levels
 from simdesk.core.usage_history import Sample
 from simdesk.services.usage import MIN_INTERVAL_S, UsageService
@@ -55,7 +65,7 @@ def _heading(text: str, parent: QWidget) -> QLabel:
 class BucketRow:
     """One bucket in the limits grid, on two lines so it fits a narrow dock::
 
-    Sync runs   50/min          52 / 100
+    Runs & streams  50/min       52 / 100
     [=========gauge=========]  refill 0:41
     """
 
@@ -341,8 +351,8 @@ class UsageMeterPanel(QWidget):
             row.set_visible(reported)
         if not reported:
             return
-        self.rows["sync"].show(state.sync, state.now, "Sync runs")
-        self.rows["async_"].show(state.async_, state.now, "Async runs")
+        self.rows["sync"].show(state.sync, state.now, bucket_label(SYNC_EXECUTIONS))
+        self.rows["async_"].show(state.async_, state.now, bucket_label(ASYNC_EXECUTIONS))
         self.rows["request"].show(state.request, state.now, "Requests")
         others = sorted(set(state.requests) - ({state.request.name} if state.request else set()))
         tip = "\n".join(describe_bucket(state.requests[n], state.now) for n in others)

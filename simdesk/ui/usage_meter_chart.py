@@ -22,8 +22,8 @@ from simdesk.ui.theme import LIGHT, Colors
 # What is charted, in order, with its legend name and colour (light, dark): distinct from the
 # status colours and readable on both themes. Other request buckets stay in the store, unplotted.
 CHARTED = {
-    SYNC_EXECUTIONS: ("Sync", ("#2563eb", "#60a5fa")),
-    ASYNC_EXECUTIONS: ("Async", ("#7c3aed", "#a78bfa")),
+    SYNC_EXECUTIONS: ("Runs & streams", ("#2563eb", "#60a5fa")),
+    ASYNC_EXECUTIONS: ("Background", ("#7c3aed", "#a78bfa")),
     RUN_REQUESTS: ("API", ("#0f766e", "#2dd4bf")),
 }
 

@@ -83,9 +83,9 @@ def test_the_summary_names_the_tightest_bucket_and_its_refill() -> None:
         RateLimitState(ASYNC_EXECUTIONS, 400, 390, datetime.fromtimestamp(T0 + 42, tz=UTC), T0, per_minute=200),
     ]
     text, level, tooltip = summary(build_state("Work", T0, states, usage=usage(3.42)))
-    assert text == "Sync runs 12/100 · refill 0:42"
+    assert text == "Runs & streams 12/100 · refill 0:42"
     assert level is Level.LOW
-    assert "Async runs: 390 of 400 left, 200/min, refill in 42 s" in tooltip
+    assert "Background runs: 390 of 400 left, 200/min, refill in 42 s" in tooltip
     assert "Spend $3.42 of $20.00" in tooltip
     assert summary(build_state("Work", T0, []))[:2] == ("Limits: none reported", Level.UNKNOWN)
 
