@@ -295,19 +295,27 @@ class RunConsole(QWidget):
     # --- the workflow --------------------------------------------------------------------
 
     def open_workflow(self, workflow_id: str) -> None:
-        """Ask the catalogue for a workflow's inputs; the form appears when they arrive."""
-        if self.catalogue is not None:
-            self.catalogue.load_workflow(workflow_id)
+        """Ask the catalogue for a workflow's inputs; the form appears when they arrive.
+
+        A workflow already shown, or already on its way, is left as it is (a double click is a
+        click and then an activation: the input typed so far must survive both)."""
+        if self.catalogue is None or workflow_id in (self._opening, self.workflow and self.workflow.id):
+            return
+        self._opening = workflow_id
+        self.catalogue.load_workflow(workflow_id)
+
+    _opening = ""
 
     def set_workflow(self, loaded: LoadedWorkflow | None) -> None:
         """Build the form for ``loaded`` and restore its last input and options."""
         self.workflow = loaded
+        self._opening = ""
         has = loaded is not None
         widgets = (self.run_button, self.form, self.options, self.options.modes, self.presets, self.save_preset_button)
         for widget in widgets:
             widget.setEnabled(has and (widget is not self.run_button or not self.runs.running))
         if loaded is None:
-            self.title.setText("Choose a workflow to run")
+            self.title.setText("Click a workflow in the list to open it")
             self.badge.hide()
             self.form.set_inputs((), free_form=True)
             return
@@ -352,6 +360,7 @@ class RunConsole(QWidget):
         self.split.setSizes([wanted, total - wanted])
 
     def _workflow_failed(self, workflow_id: str, message: str) -> None:
+        self._opening = ""
         self.show_notice(f"Cannot open {workflow_id}: {message}")
 
     def _outline(self, workflow_id: str, outline: WorkflowOutline) -> None:

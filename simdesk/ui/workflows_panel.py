@@ -54,7 +54,7 @@ class WorkflowsPanel(QWidget):
     """Browse and pick workflows.
 
     Signals:
-        workflow_activated(str): a workflow was chosen (double click or Enter): open it in the console.
+        workflow_activated(str): a workflow was chosen (a click, Enter or the menu): open it in the console.
         run_opened(str): a recent run was chosen (its history key).
     """
 
@@ -165,6 +165,9 @@ class WorkflowsPanel(QWidget):
         self.workspaces.activated.connect(self._workspace_chosen)
         self.search.textChanged.connect(self._search)
         self.sort.currentIndexChanged.connect(lambda _i: self.proxy.set_sort(SortKey(self.sort.currentData())))
+        # One click opens (the console's heading asks to choose one); Enter and double clicks
+        # arrive as ``activated`` and the console ignores a second request for the same workflow.
+        self.tree.clicked.connect(self._activated)
         self.tree.activated.connect(self._activated)
         self.tree.customContextMenuRequested.connect(self._menu)
         self.tree.selectionModel().currentChanged.connect(lambda current, _prev: self._show_recent(current))
