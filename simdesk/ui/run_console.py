@@ -270,6 +270,7 @@ class RunConsole(QWidget):
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.stop)
         self.options.mode_changed.connect(lambda mode: self.run_button.setText(RUN_LABELS[mode]))
         self.copy_button.clicked.connect(self.copy_output)
+        self.form.changed.connect(self._input_edited)
         self.presets.activated.connect(self._load_preset)
         self.save_preset_button.clicked.connect(self._ask_preset_name)
         self.delete_preset_button.clicked.connect(self._ask_delete_preset)
@@ -310,6 +311,7 @@ class RunConsole(QWidget):
         """Build the form for ``loaded`` and restore its last input and options."""
         self.workflow = loaded
         self._opening = ""
+        self._input_problem = False
         has = loaded is not None
         widgets = (self.run_button, self.form, self.options, self.options.modes, self.presets, self.save_preset_button)
         for widget in widgets:
@@ -376,6 +378,7 @@ class RunConsole(QWidget):
         parsed = self.form.parsed()
         if not parsed.ok:
             self.show_notice(parsed.summary())
+            self._input_problem = True
             return None
         options = self.options.options()
         return RunRequest(
@@ -405,6 +408,21 @@ class RunConsole(QWidget):
             )
         return self.runs.start(request)
 
+    _input_problem = False  # the notice shows the input's problems: re-checked on each edit
+
+    def _input_edited(self) -> None:
+        """Once the input was refused, each edit checks it again: the notice follows the fixes and
+        goes when nothing is left to fix."""
+        if not self._input_problem:
+            return
+        self._input_problem = False  # marking the fields may emit ``changed`` again
+        parsed = self.form.parsed()
+        if parsed.ok:
+            self.notice.hide()
+        else:
+            self.show_notice(parsed.summary())
+            self._input_problem = True
+
     def stop(self) -> None:
         """Stop the run (cancel on Sim, close the stream, wait for Sim's word)."""
         if self.runs.stop():
@@ -413,6 +431,8 @@ class RunConsole(QWidget):
 
     def _busy(self, busy: bool) -> None:
         self.run_button.setEnabled(not busy and self.workflow is not None)
+        if not busy:  # nothing streams any more: there is nothing to follow
+            self.follow_button.hide()
         self.stop_button.setEnabled(busy)
         self.stop_button.setText("■ Stop")
 
@@ -479,6 +499,7 @@ class RunConsole(QWidget):
 
     def show_notice(self, text: str) -> None:
         """Show a hint above the input."""
+        self._input_problem = False
         self.notice.setText(text)
         self.notice.setVisible(bool(text))
 

@@ -40,7 +40,7 @@ from simdesk.models.workflow_tree import (
     WorkflowTreeModel,
     ago,
 )
-from simdesk.services.catalogue import CatalogueService
+from simdesk.services.catalogue import CatalogueService, LoadedWorkflow
 from simdesk.services.runs import RunService
 from simdesk.ui.result_view import status_words
 from simdesk.ui.workflow_delegate import WorkflowDelegate
@@ -160,7 +160,8 @@ class WorkflowsPanel(QWidget):
         c.failed.connect(self._failed)
         c.unavailable.connect(self._unavailable)
         c.favourites_changed.connect(lambda: self._show_snapshot(c.snapshot))
-        c.workflow_failed.connect(lambda _id, message: self._failed(message))
+        c.workflow_failed.connect(self._workflow_failed)
+        c.workflow_loaded.connect(self._workflow_opened)
         self.refresh_button.clicked.connect(c.refresh)
         self.workspaces.activated.connect(self._workspace_chosen)
         self.search.textChanged.connect(self._search)
@@ -271,10 +272,24 @@ class WorkflowsPanel(QWidget):
             self.workflow_activated.emit(summary.id)
 
     def _add_id(self) -> None:
+        """Open the typed id; the text stays until it opens, so a typo can be corrected."""
         text = self.id_field.text()
         if text.strip():
             self.catalogue.add_workflow_id(text)
+
+    def _workflow_failed(self, _workflow_id: str, message: str) -> None:
+        self._failed(message)
+        if self.id_field.text().strip():
+            self.id_field.setFocus()
+            self.id_field.selectAll()
+
+    def _workflow_opened(self, loaded: LoadedWorkflow) -> None:
+        """A workflow opened: an earlier failure to open one no longer applies."""
+        if loaded.id in self.id_field.text():
             self.id_field.clear()
+        if self._error and not loaded.cached:  # a cached form comes with its own failure
+            self._error = ""
+            self._describe(self.catalogue.snapshot)
 
     def _menu(self, point: QPoint) -> None:
         index = self.tree.indexAt(point)
