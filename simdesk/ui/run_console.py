@@ -98,7 +98,8 @@ class RunConsole(QWidget):
         self.runs = runs
         self.catalogue = catalogue
         self.workflow: LoadedWorkflow | None = None
-        self._pending_input: dict[str, Any] | None = None
+        self._pending_input: dict[str, Any] | None = None  # a reopened run's, for when its workflow opens
+        self._pending_options: dict[str, Any] | None = None
         self._tasks = TaskSet()
         self._build()
         self._wire()
@@ -337,7 +338,9 @@ class RunConsole(QWidget):
         restore = self._pending_input
         if restore is None or self._pending_for != loaded.id:
             restore = self.runs.presets.last_input(profile, loaded.id)
-        self._pending_input = None
+        elif self._pending_options is not None:
+            self.options.set_options(self._pending_options)
+        self._pending_input = self._pending_options = None
         if restore:
             self.form.set_values(from_jsonable(restore))
         self._refresh_presets()
@@ -450,10 +453,16 @@ class RunConsole(QWidget):
         if not header.live:
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(header.started_at))
             self.show_notice(f"Reopened the run of {header.workflow_name} from {when} (from the local history).")
+            # the run's input and options come back with it, ready to run again or to change
+            options = {**header.options, "mode": header.mode}
             if self.workflow is None or self.workflow.id != header.workflow_id:
                 self._pending_input = dict(header.input)
+                self._pending_options = options
                 self._pending_for = header.workflow_id
                 self.open_workflow(header.workflow_id)
+            else:
+                self.form.set_values(from_jsonable(header.input))
+                self.options.set_options(options)
 
     _frames_stale = True
 

@@ -196,6 +196,8 @@ class WorkflowsPanel(QWidget):
         self.tree.expandAll()
         if selected is not None:
             self.select(selected.id)
+        # a model reset clears the cursor without a signal: the recent runs must follow it
+        self._show_recent(self.tree.currentIndex())
         self._describe(snapshot)
 
     def _describe(self, snapshot: CatalogueSnapshot) -> None:
@@ -284,7 +286,11 @@ class WorkflowsPanel(QWidget):
             self.id_field.selectAll()
 
     def _workflow_opened(self, loaded: LoadedWorkflow) -> None:
-        """A workflow opened: an earlier failure to open one no longer applies."""
+        """A workflow opened (a click, a reopened run, a job): the tree's cursor and the recent
+        runs follow it, and an earlier failure to open one no longer applies."""
+        current = self.selected_workflow()
+        if current is None or current.id != loaded.id:
+            self.select(loaded.id)
         if loaded.id in self.id_field.text():
             self.id_field.clear()
         if self._error and not loaded.cached:  # a cached form comes with its own failure
