@@ -6,7 +6,7 @@ changed (consecutive rows coalesced into one range, so a poll that touches a tho
 a handful of signals, not a thousand); ``JobRole`` hands the whole job to delegates and dialogs.
 Sorting and filtering live in :class:`simdesk.models.jobs_filter.JobFilterProxy`, never here.
 
-``tick()`` refreshes the two clock-driven columns (elapsed, last checked) once a second.
+``tick()`` refreshes the clock-driven columns (elapsed, last checked, progress) once a second.
 """
 
 from __future__ import annotations
@@ -51,7 +51,8 @@ HEADERS = {
 HEADER_TIPS = {
     Column.CHECKED: "When simdesk last heard from Sim about the run",
     Column.COST: "Sim's cost figure for the run (credits)",
-    Column.PROGRESS: "Progress reported in the run's output, when it carries any",
+    Column.PROGRESS: "Progress reported in the run's output, when it carries any; a moving stripe while "
+    "a run reports none",
 }
 
 JobRole = Qt.ItemDataRole.UserRole + 1  # the Job itself
@@ -78,7 +79,7 @@ _TEXTS: tuple[Callable[[Job, Now], str], ...] = (
     lambda job, now: "" if job.status is JobStatus.UNKNOWN else fmt.duration(job.elapsed(now())),
     lambda job, now: fmt.ago(job.last_checked_at, now()),
     lambda job, now: fmt.cost(job.cost),
-    lambda job, now: job.progress or "",
+    lambda job, now: job.progress or ("running…" if job.status is JobStatus.RUNNING else ""),
 )
 _SORT_KEYS: tuple[Callable[[Job, Now], Any], ...] = (
     lambda job, now: job.display_name.casefold(),
@@ -200,11 +201,12 @@ class JobTableModel(QAbstractTableModel):
             self._row_of = {job.id: row for row, job in enumerate(self._jobs)}
 
     def tick(self) -> None:
-        """The clock moved: repaint elapsed and last-checked (one signal for all rows)."""
+        """The clock moved: repaint elapsed, last-checked and progress (whose stripe moves with
+        the clock) in one signal for all rows."""
         if self._jobs:
             self.dataChanged.emit(
                 self.index(0, Column.ELAPSED),
-                self.index(len(self._jobs) - 1, Column.CHECKED),
+                self.index(len(self._jobs) - 1, Column.PROGRESS),
                 [Qt.ItemDataRole.DisplayRole, SortRole],
             )
 

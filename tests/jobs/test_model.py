@@ -112,4 +112,4 @@ def test_tick_repaints_the_clock_columns_once(qtbot: Any) -> None:
     with qtbot.waitSignal(model.dataChanged) as blocker:
         model.tick()
     first, last = blocker.args[0], blocker.args[1]
-    assert (first.row(), first.column(), last.row(), last.column()) == (0, Column.ELAPSED, 4, Column.CHECKED)
+    assert (first.row(), first.column(), last.row(), last.column()) == (0, Column.ELAPSED, 4, Column.PROGRESS)
