@@ -43,6 +43,7 @@ from simdesk.models.workflow_tree import (
 from simdesk.services.catalogue import CatalogueService, LoadedWorkflow
 from simdesk.services.runs import RunService
 from simdesk.ui.result_view import status_words
+from simdesk.ui.run_options import MODE_WORDS
 from simdesk.ui.workflow_delegate import WorkflowDelegate
 
 ERROR_STYLE = "color: #d92d20;"
@@ -250,7 +251,8 @@ class WorkflowsPanel(QWidget):
         self.runs.history.flush(timeout=1.0)  # the end of a run just finished may still be on its way
         for record in self.runs.history.recent(workflow_id=summary.id, profile=self.runs.profile, limit=8):
             when = time.strftime("%d %b %H:%M", time.localtime(record.started_at))
-            item = QListWidgetItem(f"{status_words(record.status)}  ·  {record.mode}  ·  {when}")
+            mode = MODE_WORDS.get(record.mode, record.mode)
+            item = QListWidgetItem(f"{status_words(record.status)}  ·  {mode}  ·  {when}")
             item.setData(Qt.ItemDataRole.UserRole, record.key)
             item.setToolTip(record.run_id or "")
             self.recent.addItem(item)
