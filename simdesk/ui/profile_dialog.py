@@ -79,6 +79,8 @@ class ProfileDialog(QDialog):
         self._editing: str | None = None  # name of the saved profile in the form; None = new
         self._pending: tuple[Profile, str | None, str | None] | None = None  # a save in flight
         self._testing: str | None = None  # draft name of a test in flight
+        self._tested_key: str | None = None  # the key typed for that test (None: the stored one)
+        self._rejected: tuple[str, str | None] | None = None  # (name, key) of the last key Sim refused
         self._transport_hint: str | None = None  # the plain-http reason, while the status shows it
         self.session_dialog: SessionKeyDialog | None = None
 
@@ -384,14 +386,20 @@ class ProfileDialog(QDialog):
         if self._pending is None or self._pending[0].name != name:
             return
         had_key = self._pending[1] is not None
+        rejected = self._rejected == (name, self._pending[1])
         self._pending = None
         self.save_button.setEnabled(True)
         self.key_edit.clear()
         self._editing = name
         self._reload()
         self.select(name)
-        if session_only:
-            self._show_status(f"{name!r} is ready; its key is kept for this session only (nothing was written).")
+        if rejected:  # saving does not make a refused key good: say so, and where to fix it
+            self._show_status(
+                f"Saved {name!r}, but Sim refused its key in the last test. Paste a valid key above and save again.",
+                error=True,
+            )
+        elif session_only:
+            self._show_status(f"Saved {name!r} for this session only; its key was not written anywhere.")
         elif had_key:
             self._show_status(f"Saved {name!r}; its key is in the system keyring.")
         else:
@@ -468,6 +476,7 @@ class ProfileDialog(QDialog):
         if key is None and self._editing is None:
             key = ""  # a new profile without a key: check reachability only, read nothing
         self._testing = profile.name
+        self._tested_key = key or None
         self.test_button.setEnabled(False)
         self.test_result.setText("Testing the connection…")
         self.test_result.show()
@@ -478,6 +487,8 @@ class ProfileDialog(QDialog):
             return
         check = cast("ConnectionCheck", check)
         self._testing = None
+        # the key Sim refused (None: the stored one), so that saving it does not pass for success
+        self._rejected = (name, self._tested_key) if check.key_valid is False else None
         self.test_button.setEnabled(True)
         self.test_result.setText(self.render_check(check))
         self.test_result.setAccessibleDescription(check.message)

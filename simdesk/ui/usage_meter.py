@@ -345,6 +345,8 @@ class UsageMeterPanel(QWidget):
             self.empty_label.setText("Choose a profile to see its limits.")
         elif state.usage is None and state.refreshed_at is None and not state.error and not reported:
             self.empty_label.setText("Asking the server…")
+        elif state.error:  # the request failed: that says nothing about the server's headers
+            self.empty_label.setText("No limits reported yet: the last request failed (see above).")
         else:
             self.empty_label.setText("No limits reported. This server sends no rate-limit headers.")
         for row in self.rows.values():
