@@ -43,10 +43,11 @@ from simdesk.api.errors import FeatureUnavailableError, SimError
 from simdesk.api.messages import user_message
 from simdesk.api.streaming import RunStream
 from simdesk.core import frames as wire
-from simdesk.core.budget import Priority, working_at
+from simdesk.core.budget import BudgetSnapshot, Priority, RequestBudget, format_wait, working_at
 from simdesk.core.input_form import to_jsonable, to_wire
 from simdesk.core.outline import WorkflowOutline, merge, outline_from_spans
 from simdesk.core.presets import PresetStore
+from simdesk.core.rates import ASYNC_EXECUTIONS, SYNC_EXECUTIONS
 from simdesk.core.run_history import RunHistory, RunRecord, RunStart
 from simdesk.core.runs import Run
 from simdesk.core.snippets import SNIPPETS, RunSpec
@@ -109,10 +110,27 @@ class RunProgress:
     cost: float | None = None
     running: bool = True
     waiting_s: float | None = None
+    held: str | None = None  # "Waiting for a run slot · 34 s" while this app's budget holds the run
+
+
+def held_text(budget: BudgetSnapshot | None, mode: str) -> str | None:
+    """While the profile's request budget holds a run back (its execution bucket is empty here),
+    what the run waits for and for how long; ``None`` when nothing is held."""
+    if budget is None or not budget.waiting_runs:
+        return None
+    bucket = budget.buckets.get(ASYNC_EXECUTIONS if mode == "async" else SYNC_EXECUTIONS)
+    if bucket is None or bucket.remaining is None or bucket.remaining > 0:
+        return None
+    slot = "a background slot" if mode == "async" else "a run slot"
+    when = budget.next_admission_at
+    wait = f" · {format_wait(when - budget.now)}" if when is not None else ""
+    return f"Waiting for {slot}{wait} (this account's limit; the run has not been sent yet)"
 
 
 class RunService(QObject):
     """Runs workflows for the console (one at a time) and keeps every run in the history."""
+
+    _budget: RequestBudget | None = None  # the running run's client's, to tell when it holds the run
 
     started = Signal(object)
     changed = Signal(object)
@@ -306,6 +324,7 @@ class RunService(QObject):
         except Exception as exc:  # no key, a locked keyring, a bad address: nothing was sent
             self._finish(Outcome("failed", error=_words(exc), run_id=None, note="Sim did not run the workflow."))
             return
+        self._budget = client.budget
         outcome: Outcome | None
         if request.mode == "stream":
             self._waiting = True
@@ -736,8 +755,12 @@ class RunService(QObject):
             if self._status == WAITING:  # not when Stop has said something since
                 self._status = "Streaming…"
         waiting = elapsed if self._waiting and live else None
+        held = None
+        if live and self._budget is not None and self.header is not None:
+            held = held_text(self._budget.snapshot(), self.header.mode)
+        status = held.split(" (")[0] + "…" if held else self._status
         self.progress.emit(
-            RunProgress(self._status, elapsed, replace(self.transcript.timing), duration, cost, live, waiting)
+            RunProgress(status, elapsed, replace(self.transcript.timing), duration, cost, live, waiting, held)
         )
 
     def _tick(self) -> None:

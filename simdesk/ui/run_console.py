@@ -172,7 +172,7 @@ class RunConsole(QWidget):
         self.result = ResultView()
         self.waiting = QLabel()
         self.waiting.setObjectName("waitingForOutput")
-        waiting_hint = QLabel(
+        waiting_hint = self.waiting_hint = QLabel(
             "Sim answers a stream only once the workflow has its first output (an agent may think or "
             "call tools for minutes first). Stop cancels the run."
         )
@@ -482,9 +482,12 @@ class RunConsole(QWidget):
     def _progress(self, progress: RunProgress) -> None:
         self.timing.setText(timing_text(progress))
         waiting = progress.waiting_s
-        if waiting is not None:
+        if progress.held:  # not sent yet: the account's limit holds it here, not Sim's workflow
+            self.waiting.setText(progress.held)
+        elif waiting is not None:
             self.waiting.setText(waiting_text(waiting))
-        self.waiting_box.setVisible(waiting is not None)
+        self.waiting_hint.setVisible(not progress.held)
+        self.waiting_box.setVisible(waiting is not None or bool(progress.held))
 
     def _finished(self, outcome: Outcome) -> None:
         streamed = bool(self.runs.transcript.blocks)

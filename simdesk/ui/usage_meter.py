@@ -116,7 +116,14 @@ class BucketRow:
             self.figure.setText(f"{view.remaining} / {view.capacity}")
             self.figure.setProperty("muted", False)
             self.figure.setProperty("level", level.value)
-            self.rate.setText(f"{view.per_minute}/min" if view.per_minute else "")
+            # two numbers side by side read as one ratio: name them
+            self.rate.setText(f"+{view.per_minute}/min" if view.per_minute else "")
+            self.rate.setToolTip(
+                f"Refill rate: {view.per_minute} more every minute, up to {view.capacity}" if view.per_minute else ""
+            )
+            self.figure.setToolTip(
+                f"{view.remaining} left now, of at most {view.capacity} at once (each run or request takes one)"
+            )
             wait = view.seconds_to_reset(now)
             full = view.capacity is not None and view.remaining is not None and view.remaining >= view.capacity
             self.countdown.setText("full" if full else f"refill {clock_text(wait)}" if wait is not None else "")
@@ -359,7 +366,7 @@ class UsageMeterPanel(QWidget):
         others = sorted(set(state.requests) - ({state.request.name} if state.request else set()))
         tip = "\n".join(describe_bucket(state.requests[n], state.now) for n in others)
         self.rows["request"].title.setToolTip(
-            "The request bucket of the latest v2 answer" + (f"\nOthers seen:\n{tip}" if tip else "")
+            "The request bucket with the least left now" + (f"\nOthers seen:\n{tip}" if tip else "")
         )
 
     def _show_budget(self, state: MeterState) -> None:

@@ -65,15 +65,22 @@ def test_levels_follow_the_share_left() -> None:
     assert BucketView("b", "B", None, None, None, None).level() is Level.UNKNOWN
 
 
-def test_the_request_bucket_shown_is_the_latest_not_the_meters_own() -> None:
+def test_the_request_bucket_shown_is_the_emptiest_not_the_last_touched() -> None:
     states = [
-        header_state("v2 execute", 60, 40, T0 + 30, T0 + 1),
+        header_state("v2 execute", 60, 40, T0 + 30, T0 + 1),  # what limits the person now
         header_state("v2 runs.get", 60, 59, T0 + 30, T0 + 2),
         header_state("v2 billing.status", 60, 58, T0 + 30, T0 + 3),  # the meter's own poll
     ]
     state = build_state("P", T0 + 4, states)
-    assert state.request is not None and state.request.name == "v2 runs.get"
+    assert state.request is not None and state.request.name == "v2 execute"
     assert set(state.requests) == {"v2 execute", "v2 runs.get", "v2 billing.status"}
+    equal = [
+        header_state("v2 execute", 60, 59, T0 + 30, T0 + 1),
+        header_state("v2 runs.get", 60, 59, T0 + 30, T0 + 2),
+        header_state("v2 billing.status", 60, 59, T0 + 30, T0 + 3),
+    ]
+    among_equals = build_state("P", T0 + 4, equal).request
+    assert among_equals is not None and among_equals.name == "v2 runs.get"  # the latest, not the meter's own
     assert build_state("P", T0, states[2:]).request is not None  # only the own one: still shown
 
 
