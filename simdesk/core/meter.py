@@ -313,12 +313,15 @@ def clock_text(seconds: float) -> str:
 
 
 def money(value: float | None) -> str:
-    """US dollars as Sim bills them (cents; fractions of a cent shown when small)."""
+    """US dollars as Sim bills them, the one format for every cost and spend in the app: cents
+    from a dollar up, three decimals under a dollar, four under a cent (a run often costs less)."""
     if value is None:
         return "—"
     if value >= UNLIMITED:
         return "unlimited"
-    return f"${value:,.2f}" if value >= 1 or value == 0 else f"${value:.3f}"
+    if value >= 1 or value == 0:
+        return f"${value:,.2f}"
+    return f"${value:.3f}" if value >= 0.01 else f"${value:.4f}"
 
 
 def size_text(n: int | None) -> str:

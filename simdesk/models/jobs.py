@@ -50,7 +50,7 @@ HEADERS = {
 }
 HEADER_TIPS = {
     Column.CHECKED: "When simdesk last heard from Sim about the run",
-    Column.COST: "Sim's cost figure for the run (credits)",
+    Column.COST: "What Sim charged for the run, in US dollars",
     Column.PROGRESS: "Progress reported in the run's output, when it carries any; a moving stripe while "
     "a run reports none",
 }

@@ -441,8 +441,8 @@ class MainWindow(QMainWindow):
 
     def _show_profile(self, profile: Profile | None) -> None:
         self.status.set_profile(profile)
-        suffix = f" — {profile.name}" if profile is not None else ""
-        self.setWindowTitle(f"simdesk{suffix}")
+        # Qt adds " — simdesk" (the application's display name) to a window title by itself
+        self.setWindowTitle(profile.name if profile is not None else "simdesk")
         self.test_action.setEnabled(profile is not None)
 
     def _on_profiles_changed(self) -> None:

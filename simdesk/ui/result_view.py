@@ -8,6 +8,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from simdesk.core.meter import money
 from simdesk.core.transcript import Outcome
 from simdesk.ui.json_view import JsonTreeView, is_dark
 
@@ -106,7 +107,7 @@ class ResultView(QWidget):
         if outcome.duration_ms is not None:
             facts.append(f"server {outcome.duration_ms / 1000:.2f} s")
         if outcome.cost is not None:
-            facts.append(f"cost ${outcome.cost:.4f}")
+            facts.append(f"cost {money(outcome.cost)}")
         self.facts.setText(" · ".join(facts))
         if outcome.error:
             parts = [outcome.error]

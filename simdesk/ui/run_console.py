@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from simdesk.core.input_form import from_jsonable, to_jsonable
+from simdesk.core.meter import money
 from simdesk.core.outline import WorkflowOutline
 from simdesk.core.transcript import Outcome
 from simdesk.models.raw_frames import PayloadRole, RawFramesModel
@@ -70,7 +71,7 @@ def timing_text(progress: RunProgress) -> str:
     if progress.server_duration_ms is not None:
         parts.append(f"server {progress.server_duration_ms / 1000:.2f} s")
     if progress.cost is not None:
-        parts.append(f"${progress.cost:.4f}")
+        parts.append(money(progress.cost))
     return "  ·  ".join(parts)
 
 

@@ -138,7 +138,7 @@ def test_parse_levels(text: str, levels: tuple[float, ...]) -> None:
 
 def test_small_formatters() -> None:
     assert clock_text(42.2) == "0:43" and clock_text(3725) == "1:02:05"
-    assert money(3.421) == "$3.42" and money(0.0042) == "$0.004" and money(999_999) == "unlimited"
+    assert money(3.421) == "$3.42" and money(0.0042) == "$0.0042" and money(999_999) == "unlimited"
     assert size_text(1_048_576) == "1.0 MiB" and size_text(5 * 2**30) == "5.0 GiB" and size_text(512) == "512 B"
 
 
