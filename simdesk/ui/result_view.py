@@ -109,7 +109,9 @@ class ResultView(QWidget):
         if outcome.cost is not None:
             facts.append(f"cost {money(outcome.cost)}")
         self.facts.setText(" · ".join(facts))
-        if outcome.error:
+        # A cancel is what the person asked for: Sim's "Cancelled / code CANCELLED" is no error
+        asked = outcome.status == "cancelled" and outcome.error_code in (None, "CANCELLED")
+        if outcome.error and not asked:
             parts = [outcome.error]
             if outcome.error_code:
                 parts.append(f"code {outcome.error_code}")

@@ -83,3 +83,20 @@ def test_a_failed_open_is_forgotten_once_a_workflow_opens_and_the_typo_can_be_fi
     assert "no workflow" not in panel.status.text()
     assert panel.id_field.text() == ""
     assert bench.console.notice.isHidden()
+
+
+def test_a_stop_the_person_asked_for_is_not_shown_as_a_failure(
+    qtbot: Any, make_bench: MakeBench, paced_sandbox: RunningSandbox
+) -> None:
+    bench = make_bench(paced_sandbox)
+    console = bench.console
+    _open(qtbot, bench, demo.STORY_ID)
+    console.options.set_options({"mode": "stream", "selectedOutputs": ["Storyteller.content"]})
+    with qtbot.waitSignal(bench.runs.finished, timeout=20_000) as done:
+        assert console.run()
+        qtbot.waitUntil(lambda: bench.runs.transcript.timing.chunks >= 2, timeout=10_000)
+        console.stop_button.click()
+    assert done.args[0].status == "cancelled" and done.args[0].error_code == "CANCELLED"
+    assert console.result.pill.text() == "■ Cancelled"
+    assert console.result.error.isHidden()  # no red "Cancelled / code CANCELLED" under it
+    assert "cancel" in console.result.note.text()
