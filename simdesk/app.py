@@ -287,6 +287,7 @@ def compose(
     from simdesk.services.profiles import ProfileService
     from simdesk.services.settings import THEME, Settings
     from simdesk.services.usage_budget import budgeted_factory
+    from simdesk.ui.fonts import use_colour_emoji
     from simdesk.ui.main_window import MainWindow
     from simdesk.ui.theme import ThemeController
     from simdesk.ui.usage_meter_install import install_usage
@@ -296,6 +297,7 @@ def compose(
     settings = Settings.at(paths.settings_file, paths.state_file)
     theme = ThemeController(app)
     theme.set_mode(settings.get(THEME))
+    use_colour_emoji()
     secrets = secrets if secrets is not None else Secrets()
     if redaction is not None:
         redaction.known = secrets.known_keys
