@@ -33,18 +33,9 @@ from simdesk.sandbox import demo  # noqa: E402
 from simdesk.sandbox.clock import RealClock  # noqa: E402
 from simdesk.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox  # noqa: E402
 from simdesk.services.eventloop import AppEventLoop  # noqa: E402
+from tests.console.screenshots import _until as until  # noqa: E402 (the console shots' polling)
 
 Scene = Callable[[AppContext, RunningSandbox], Awaitable[None]]
-
-
-async def until(check: Callable[[], object], within_s: float = 20.0) -> None:
-    """Poll ``check`` until it holds (a dev script, not a test: plain polling is fine here)."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + within_s
-    while not check():
-        if loop.time() > end:
-            raise TimeoutError("condition not met")
-        await asyncio.sleep(0.02)
 
 
 async def open_workflow(ctx: AppContext, workflow_id: str) -> None:

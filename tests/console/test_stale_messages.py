@@ -47,6 +47,12 @@ def test_the_input_notice_goes_once_the_input_is_fixed(
     assert console.notice.isHidden()
 
 
+def _story_stream(qtbot: Any, bench: Workbench) -> None:
+    """The Story Teller opened, to be streamed."""
+    _open(qtbot, bench, demo.STORY_ID)
+    bench.console.options.set_options({"mode": "stream", "selectedOutputs": ["Storyteller.content"]})
+
+
 def test_follow_the_stream_goes_when_the_stream_stops(
     qtbot: Any, make_bench: MakeBench, paced_sandbox: RunningSandbox
 ) -> None:
@@ -54,8 +60,7 @@ def test_follow_the_stream_goes_when_the_stream_stops(
     console = bench.console
     console.resize(900, 500)
     console.show()
-    _open(qtbot, bench, demo.STORY_ID)
-    console.options.set_options({"mode": "stream", "selectedOutputs": ["Storyteller.content"]})
+    _story_stream(qtbot, bench)
     _field(bench, "repeat").setText("6")
     bar = console.transcript.verticalScrollBar()
     with qtbot.waitSignal(bench.runs.finished, timeout=20_000):
@@ -90,8 +95,7 @@ def test_a_stop_the_person_asked_for_is_not_shown_as_a_failure(
 ) -> None:
     bench = make_bench(paced_sandbox)
     console = bench.console
-    _open(qtbot, bench, demo.STORY_ID)
-    console.options.set_options({"mode": "stream", "selectedOutputs": ["Storyteller.content"]})
+    _story_stream(qtbot, bench)
     with qtbot.waitSignal(bench.runs.finished, timeout=20_000) as done:
         assert console.run()
         qtbot.waitUntil(lambda: bench.runs.transcript.timing.chunks >= 2, timeout=10_000)
