@@ -212,7 +212,7 @@ class RunConsole(QWidget):
         self.frame_detail.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.frame_detail.setMaximumHeight(140)
         self.frame_detail.setPlaceholderText("Select a frame to see it in full")
-        self._frame_highlighter = JsonHighlighter(self.frame_detail.document(), self.palette())
+        self._frame_highlighter = JsonHighlighter(self.frame_detail.document(), self.palette(), self.frame_detail)
         frames_page = self.frames_page = QWidget()
         frames_layout = QVBoxLayout(frames_page)
         frames_layout.setContentsMargins(0, 0, 0, 0)
