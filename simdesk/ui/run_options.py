@@ -141,7 +141,8 @@ class RunOptions(QWidget):
         widgets = (self.outputs_label, self.outputs, self.pick, self.thinking, self.tools, self.cap_label, self.cap)
         for widget in widgets:
             layout.addWidget(widget)
-        layout.setStretch(layout.indexOf(self.outputs), 1)
+        layout.addStretch(1)  # keeps the time cap beside its label when the outputs are hidden
+        layout.setStretch(layout.indexOf(self.outputs), 20)
         self._suggestions: list[str] = []
         self._mode_changed()
 
