@@ -29,8 +29,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 QUICK_ENV = "SIMDESK_BENCH_QUICK"
@@ -76,3 +80,29 @@ def load_test_config() -> Any:
     from simdesk.sandbox.server import SandboxConfig
 
     return SandboxConfig(clock=RealClock(), pace=0.0, plan="enterprise", billing=False, ip_limit=False)
+
+
+@contextlib.contextmanager
+def sandbox_process(*flags: str, api_key: str = "sk-sim-demo") -> Iterator[str]:
+    """``simdesk sandbox --port N [flags]`` in a process of its own (its own interpreter, as Sim is
+    a server of its own: no GIL shared with the client); yields its URL. Benchmarks and tests use it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "simdesk", "sandbox", "--port", str(port), "--api-key", api_key, *flags]
+    proc = subprocess.Popen(
+        command, cwd=Path(__file__).resolve().parents[1], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:  # uvicorn says when it listens
+            if "Uvicorn running on" in line:
+                break
+        else:
+            raise RuntimeError(f"simdesk sandbox exited ({proc.wait()})")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        if proc.stderr is not None:
+            proc.stderr.close()

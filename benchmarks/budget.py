@@ -12,7 +12,7 @@ execution bucket (capacity 400, 200 per minute), so the request bucket sets the 
 
 How time is measured: in *virtual* time. The sandbox runs on a ``ManualClock``; every wait of
 either client (the budget's refill timer, the naive client's ``Retry-After`` sleeps) is a
-:class:`~simdesk.core.virtual_time.VirtualTime` sleep, and the clock is moved to the earliest
+:class:`~simdesk.testing.virtual_time.VirtualTime` sleep, and the clock is moved to the earliest
 wake-up only when no request is on the wire. Request handling itself takes no virtual time. A
 run of 15 virtual minutes thus takes a few seconds. ``time_ratio_vs_minimum`` is the virtual
 time from the first submission to the last accepted one, divided by the least time the bucket
@@ -38,11 +38,11 @@ from benchmarks import quick
 from simdesk.api import SimClient
 from simdesk.api.retry import RetryPolicy
 from simdesk.core.budget import RequestBudget
-from simdesk.core.virtual_time import VirtualTime
 from simdesk.sandbox import demo
 from simdesk.sandbox.buckets import PLAN_RATES
 from simdesk.sandbox.clock import ManualClock
 from simdesk.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
+from simdesk.testing.virtual_time import VirtualTime
 
 SUBMISSIONS = 500
 QUICK_SUBMISSIONS = 100

@@ -207,7 +207,7 @@ class Console:
     def __init__(self, base_url: str, client: Any = None) -> None:
         from PySide6.QtWidgets import QApplication
 
-        from simdesk.ui.workbench import build_workbench
+        from simdesk.app.workbench import build_workbench
 
         self.dir = tempfile.TemporaryDirectory(prefix="simdesk-bench-")
         self.bench = build_workbench(Path(self.dir.name))

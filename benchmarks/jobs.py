@@ -4,10 +4,10 @@ Setup: an embedded sandbox (v2 on, free plan: every v2 operation has its own req
 capacity 60 refilled by 30 per minute) on a ``ManualClock``. 1,000 runs of "Nightly Report" in
 the Demo workspace are created directly in the sandbox (starting them through the API would take
 half an hour of execute budget), lasting 2–20 minutes, all running when tracking starts. Their
-rows go into a fresh job store and :class:`~simdesk.services.jobs_tracker.JobTracker` reattaches
+rows go into a fresh job store and :class:`~simdesk.services.jobs.tracker.JobTracker` reattaches
 to them, exactly as after a restart. Its client carries a
 :class:`~simdesk.core.budget.RequestBudget`; every wait (the scheduler's, the budget's) is a
-:class:`~simdesk.core.virtual_time.VirtualTime` sleep, and virtual time moves only when nothing
+:class:`~simdesk.testing.virtual_time.VirtualTime` sleep, and virtual time moves only when nothing
 is on the wire, so ten minutes take a few seconds.
 
 * ``requests_per_min``: requests simdesk sent while tracking, per simulated minute (goal ≤ 10).
@@ -37,14 +37,14 @@ from typing import Any
 
 from benchmarks import quick
 from simdesk.api import RetryPolicy, SimClient, SimError
-from simdesk.core.jobs import Job, JobStatus
-from simdesk.core.jobs_store import JobStore
-from simdesk.core.virtual_time import VirtualTime
+from simdesk.core.jobs.model import Job, JobStatus
+from simdesk.core.jobs.store import JobStore
 from simdesk.sandbox import demo
 from simdesk.sandbox.clock import ManualClock
 from simdesk.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
-from simdesk.services.jobs_tracker import JobTracker
-from tests.jobs.support import CountingTransport, drive_for, make_client
+from simdesk.services.jobs.tracker import JobTracker
+from simdesk.testing.virtual_time import VirtualTime
+from tests.support.jobs import CountingTransport, drive_for, make_client
 
 RUNS = 1000
 MINUTES = 10
@@ -148,8 +148,8 @@ def table_apply_ms(rows: int, repeats: int = 5) -> float:
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 
-    from simdesk.models.jobs import Column, JobTableModel
-    from simdesk.models.jobs_filter import JobFilterProxy
+    from simdesk.models.jobs.filters import JobFilterProxy
+    from simdesk.models.jobs.table import Column, JobTableModel
 
     app = QApplication.instance() or QApplication([])
     now = time.time()

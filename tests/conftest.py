@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
@@ -52,15 +53,16 @@ def _reset_shared_sandboxes(request: pytest.FixtureRequest) -> Iterator[None]:
 def _qloop(qapp: Any) -> Iterator[Any]:
     import qasync
 
-    from simdesk.services.eventloop import use_thread_pool
+    from simdesk.services.executors import Executors
 
     loop = qasync.QEventLoop(qapp, already_running=True)
     asyncio.set_event_loop(loop)
     # As in the app: qasync's default QThreadExecutor (getaddrinfo, to_thread) leaves QThreads
     # that abort the interpreter at exit, since this session loop is never closed.
-    executor = use_thread_pool(loop)
+    executors = Executors()
+    executors.install(loop)
     yield loop
-    executor.shutdown(wait=True)
+    executors.shutdown(wait=True)
 
 
 @pytest.fixture
@@ -88,3 +90,33 @@ def arun(qtbot: Any, qloop: Any) -> Callable[..., Any]:
         return task.result()
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_top_level_widgets() -> Iterator[None]:
+    """Fail a test that leaves a top-level widget behind (each one would stay until the session
+    ends, and its timers and signals would reach into later tests). Tests that never touch Qt are
+    not made to load it."""
+    before = {id(w) for w in _top_level_widgets()}
+    yield
+    if "PySide6.QtWidgets" not in sys.modules:
+        return
+    from tests.support.app import flush_deletes
+
+    flush_deletes()
+    leaked = [w for w in _top_level_widgets() if id(w) not in before and type(w).__name__ != "QTipLabel"]
+    names = [f"{type(w).__name__}({w.objectName()!r}, {getattr(w, 'text', lambda: '')()!r})" for w in leaked]
+    for widget in leaked:  # clean up, so one leak does not fail every later test
+        widget.close()
+        widget.deleteLater()
+    flush_deletes()
+    assert not leaked, f"leaked top-level widgets: {names}"
+
+
+def _top_level_widgets() -> list[Any]:
+    if "PySide6.QtWidgets" not in sys.modules:
+        return []
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    return app.topLevelWidgets() if isinstance(app, QApplication) else []

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-QT_FREE_PACKAGES = ("simdesk.api", "simdesk.core", "simdesk.sandbox")
+QT_FREE_PACKAGES = ("simdesk.api", "simdesk.core", "simdesk.sandbox", "simdesk.testing")
 QT_MODULES = ("PySide6", "shiboken6", "qasync")
 
 

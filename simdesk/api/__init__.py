@@ -5,6 +5,7 @@ Start with :class:`SimClient`; every failure is a :class:`SimError` subclass, an
 :mod:`simdesk.core`, re-exported here.
 """
 
+from simdesk.api.account import LogFilters
 from simdesk.api.client import SimClient
 from simdesk.api.errors import (
     AmbiguousEnqueueError,
@@ -22,6 +23,7 @@ from simdesk.api.errors import (
     RateLimitError,
     RedirectError,
     RequestTooLargeError,
+    RunFailedError,
     ServerError,
     SimError,
     UsageLimitError,
@@ -29,9 +31,11 @@ from simdesk.api.errors import (
 )
 from simdesk.api.files import MAX_REQUEST_BYTES, FileInput
 from simdesk.api.messages import user_message
+from simdesk.api.pages import AsyncPager
 from simdesk.api.retry import RetryPolicy
+from simdesk.api.run_options import RunCall, StreamOptions
 from simdesk.api.streaming import RunStream
-from simdesk.api.urls import DEFAULT_BASE_URL
+from simdesk.core.base_url import DEFAULT_BASE_URL
 from simdesk.core.catalogue import (
     Deployment,
     Folder,
@@ -73,6 +77,7 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AmbiguousEnqueueError",
+    "AsyncPager",
     "AsyncReceipt",
     "AuthenticationError",
     "BillingStatus",
@@ -91,6 +96,7 @@ __all__ = [
     "Health",
     "Job",
     "LogEntry",
+    "LogFilters",
     "NoOutputError",
     "NotFoundError",
     "PauseInfo",
@@ -104,8 +110,10 @@ __all__ = [
     "ResponseBlockReply",
     "RetryPolicy",
     "Run",
+    "RunCall",
     "RunError",
     "RunFailed",
+    "RunFailedError",
     "RunResult",
     "RunStatus",
     "RunStream",
@@ -114,6 +122,7 @@ __all__ = [
     "SimError",
     "StreamError",
     "StreamEvent",
+    "StreamOptions",
     "Thinking",
     "ToolCall",
     "UsageLimitError",

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any
+from collections.abc import AsyncGenerator, Callable, Sequence
+from datetime import date, datetime
+from typing import Any, Literal, TypedDict
 
 from simdesk.api import parse_catalogue, wire
-from simdesk.api.errors import AuthenticationError, FeatureUnavailableError, SimError
+from simdesk.api.catalogue import V1_BUCKET
+from simdesk.api.errors import AuthenticationError, FeatureUnavailableError, NotFoundError, SimError
 from simdesk.api.messages import user_message
-from simdesk.api.pages import pages
+from simdesk.api.pages import AsyncPager, Fetch, fetcher, gated, walk
 from simdesk.api.query import build
 from simdesk.api.responses import object_of
 from simdesk.api.session import Session
@@ -25,6 +27,31 @@ from simdesk.core.usage import (
     UsageLimits,
 )
 
+
+class LogFilters(TypedDict, total=False):
+    """The filters Sim's log list takes (``GET /api/v2/logs``), each optional; ``None`` or blank
+    leaves one out. Lists are sent comma-separated, dates as UTC ISO 8601 with ``Z``."""
+
+    workflow_ids: Sequence[str] | None
+    folder_paths: Sequence[str] | None
+    triggers: Sequence[str] | None  # lower-case, e.g. "api", "manual", "schedule"; "all" turns it off
+    level: Literal["info", "error"] | None
+    start_date: datetime | date | None
+    end_date: datetime | date | None
+    min_duration_ms: int | None
+    max_duration_ms: int | None
+    min_cost: float | None  # USD
+    max_cost: float | None
+    model: str | None
+    run_id: str | None
+    details: Literal["basic", "full"] | None
+    include_trace_spans: bool | None
+    include_final_output: bool | None
+    order: Literal["asc", "desc"] | None
+    page_size: int | None  # Sim's ``limit``: 1 to 1000 a page
+
+
+# LogFilters' names → the query parameters
 LOG_FILTERS = {
     "workflow_ids": "workflowIds",
     "folder_paths": "folderPaths",
@@ -46,25 +73,65 @@ LOG_FILTERS = {
 }
 
 
+# /api/v1/logs (servers with v2 switched off): folders by id only, the run id is `executionId`
+V1_LOG_FILTERS = {k: v for k, v in LOG_FILTERS.items() if k != "folder_paths"} | {"run_id": "executionId"}
+
+
 class Account:
     """The account operations of :class:`simdesk.api.SimClient` (see its methods for docs)."""
 
     def __init__(self, session: Session) -> None:
         self.s = session
 
-    def list_logs(self, workspace_id: str, filters: Mapping[str, Any]) -> AsyncIterator[LogEntry]:
+    def list_logs(self, workspace_id: str, filters: LogFilters) -> AsyncPager[LogEntry]:
         params = {"workspaceId": workspace_id, **build(filters, LOG_FILTERS, what="list_logs")}
+        v2 = fetcher(self.s, "/api/v2/logs", params, "v2 logs.list")
 
-        async def generate() -> AsyncIterator[LogEntry]:
-            async for page in pages(self.s, "/api/v2/logs", params, "v2 logs.list", feature="Logs"):
+        async def first_v2() -> tuple[bool, Any]:
+            return True, await v2(None)
+
+        def v1() -> Fetch:
+            if filters.get("folder_paths"):
+                raise FeatureUnavailableError(
+                    "Filtering logs by folder needs Sim's v2 API, which is switched off on this server"
+                )
+            v1_params = {"workspaceId": workspace_id, **build(filters, V1_LOG_FILTERS, what="list_logs")}
+            return fetcher(self.s, "/api/v1/logs", v1_params, V1_BUCKET)
+
+        async def first_v1() -> tuple[bool, Any]:
+            return False, await v1()(None)
+
+        async def generate() -> AsyncGenerator[LogEntry, None]:
+            # the first page settles the surface; a cursor only makes sense on the route that made it
+            on_v2, first = await self.s.either(first_v2, first_v1, feature="Logs")
+            if on_v2:
+                async for page in walk(gated(self.s, v2, "Logs"), first, "/api/v2/logs"):
+                    for item in page:
+                        yield parse_catalogue.log_entry(item)
+                return
+            async for page in walk(v1(), first, "/api/v1/logs"):
                 for item in page:
-                    yield parse_catalogue.log_entry(item)
+                    yield parse_catalogue.v1_log_entry(item)
 
         return generate()
 
-    async def get_log(self, run_id: str) -> LogEntry:
-        data = await self.s.v2_data(f"/api/v2/logs/{segment(run_id)}", bucket="v2 logs.get", feature="Logs")
-        return parse_catalogue.log_entry(data)
+    async def get_log(self, run_id: str, workspace_id: str | None = None) -> LogEntry:
+        async def from_v2() -> LogEntry:
+            data = await self.s.v2_data(f"/api/v2/logs/{segment(run_id)}", bucket="v2 logs.get", feature="Logs")
+            return parse_catalogue.log_entry(data)
+
+        async def from_v1() -> LogEntry:
+            if workspace_id is None:
+                raise FeatureUnavailableError(
+                    "Opening a run's log without its workspace needs Sim's v2 API, which is switched off on this server"
+                )
+            found = self.list_logs(workspace_id, {"run_id": run_id, "details": "full", "include_trace_spans": True,
+                                                  "include_final_output": True})  # fmt: skip
+            async for entry in found:
+                return entry
+            raise NotFoundError(f"No log of run {run_id} in this workspace", status=404)
+
+        return await self.s.either(from_v2, from_v1, feature="Logs")
 
     async def get_usage_limits(self) -> UsageLimits:
         reply = await self.s.call("GET", "/api/users/me/usage-limits", bucket=None)

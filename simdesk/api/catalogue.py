@@ -7,12 +7,12 @@ On such a server the rest raise :class:`FeatureUnavailableError`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from simdesk.api import parse_catalogue, routes
 from simdesk.api.errors import FeatureUnavailableError
-from simdesk.api.pages import fetcher, gated, pages, walk
+from simdesk.api.pages import AsyncPager, fetcher, gated, pages, walk
 from simdesk.api.responses import object_of
 from simdesk.api.session import Session
 from simdesk.core.catalogue import (
@@ -54,7 +54,7 @@ class Catalogue:
         search: str | None,
         deployed_only: bool,
         page_size: int,
-    ) -> AsyncIterator[WorkflowSummary]:
+    ) -> AsyncPager[WorkflowSummary]:
         params = {"workspaceId": workspace_id, "limit": str(page_size)}
         if deployed_only:
             params["deployedOnly"] = "true"
@@ -77,7 +77,7 @@ class Catalogue:
                 )
             return False, await v1(None)
 
-        async def generate() -> AsyncIterator[WorkflowSummary]:
+        async def generate() -> AsyncGenerator[WorkflowSummary, None]:
             # the surface is settled by the first page; a cursor only makes sense on the route that made it
             on_v2, first = await self.s.either(first_v2, first_v1, feature=_LISTING)
             if on_v2:

@@ -13,22 +13,27 @@ same methods and results either way (a few v2-only features raise
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal, Unpack
 
 import httpx
 
-from simdesk.api.account import Account
+from simdesk.api.account import Account, LogFilters
 from simdesk.api.bounded import MAX_BODY_BYTES
 from simdesk.api.catalogue import Catalogue
+from simdesk.api.directory import Directory
+from simdesk.api.knowledge import Knowledge
+from simdesk.api.pages import AsyncPager
 from simdesk.api.query import build
 from simdesk.api.retry import RetryPolicy
+from simdesk.api.run_options import RunCall, StreamOptions
 from simdesk.api.runs import Runs
 from simdesk.api.session import Session
 from simdesk.api.sse_text import MAX_EVENT_CHARS
 from simdesk.api.streaming import RunStream
-from simdesk.api.urls import DEFAULT_BASE_URL, normalize_base_url
+from simdesk.api.urls import normalize_base_url
+from simdesk.core.base_url import DEFAULT_BASE_URL
 from simdesk.core.budget import RequestBudget
 from simdesk.core.catalogue import (
     Deployment,
@@ -38,9 +43,18 @@ from simdesk.core.catalogue import (
     WorkflowSummary,
     Workspace,
 )
+from simdesk.core.knowledge import (
+    KnowledgeBase,
+    KnowledgeDocument,
+    SearchRequest,
+    SearchResults,
+    TagDefinition,
+    TagFilter,
+)
 from simdesk.core.rates import RateLimits
 from simdesk.core.runs import AsyncReceipt, CancelResult, Job, Run, RunResult, Surface
 from simdesk.core.usage import BillingStatus, ConnectionCheck, Health, LogEntry, UsageLimits
+from simdesk.core.workspace_access import KeyKind, McpServer, McpTool, Member
 
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_RUN_TIMEOUT_S = 3300.0  # a little over Sim's longest sync cap (3000 s on paid plans)
@@ -113,6 +127,8 @@ class SimClient:
         self._runs = Runs(self._session, run_timeout=run_timeout)
         self._catalogue = Catalogue(self._session)
         self._account = Account(self._session)
+        self._knowledge = Knowledge(self._session)
+        self._directory = Directory(self._session)
 
     def __repr__(self) -> str:
         return f"SimClient({self.base_url!r}, key={'set' if self._session.has_key else 'none'})"
@@ -156,7 +172,7 @@ class SimClient:
         search: str | None = None,
         deployed_only: bool = False,
         page_size: int = 100,
-    ) -> AsyncIterator[WorkflowSummary]:
+    ) -> AsyncPager[WorkflowSummary]:
         """The workspace's workflows, across all pages: ``async for wf in client.list_workflows(ws)``.
 
         With v2 switched off it reads Sim's ungated v1 list instead, which knows less:
@@ -209,7 +225,7 @@ class SimClient:
         attempt (retries derive new ids). ``timeout`` overrides the client's ``run_timeout``;
         when it expires the connection is closed, which cancels the run on the server.
         """
-        return await self._runs.execute(workflow_id, input, run_id=run_id, timeout=timeout)
+        return await self._runs.execute(RunCall(workflow_id, input, run_id), timeout=timeout)
 
     def stream(
         self,
@@ -241,16 +257,21 @@ class SimClient:
         with every SSE ``data`` payload as decoded, before it is interpreted (skipped and unknown
         frames and ``[DONE]`` too); it costs nothing when not given.
         """
-        return self._runs.stream(
-            workflow_id,
-            input,
-            selected_outputs=selected_outputs,
-            include_thinking=include_thinking,
-            include_tool_calls=include_tool_calls,
-            run_id=run_id,
-            keep_text=keep_text,
-            on_raw=on_raw,
-        )
+        options = StreamOptions(selected_outputs, include_thinking, include_tool_calls, keep_text, on_raw)
+        return self._runs.stream(RunCall(workflow_id, input, run_id), options)
+
+    async def stream_text(
+        self,
+        workflow_id: str,
+        input: object = None,
+        *,
+        selected_outputs: Sequence[str] = (),
+        run_id: str | None = None,
+    ) -> str:
+        """Stream the run and return its answer text alone (see :meth:`RunStream.text`): the text
+        of the Agent blocks named in ``selected_outputs``. A run that ends without completing
+        raises :class:`RunFailedError`."""
+        return await self.stream(workflow_id, input, selected_outputs=selected_outputs, run_id=run_id).text()
 
     async def execute_async(
         self,
@@ -265,7 +286,7 @@ class SimClient:
         ``execution_timeout_s`` may lower (never raise) the server's async time cap.
         """
         return await self._runs.execute_async(
-            workflow_id, input, run_id=run_id, execution_timeout_s=execution_timeout_s
+            RunCall(workflow_id, input, run_id), execution_timeout_s=execution_timeout_s
         )
 
     async def get_run(
@@ -289,7 +310,7 @@ class SimClient:
         end_date: datetime | None = None,
         order: Literal["asc", "desc"] | None = None,
         page_size: int | None = None,
-    ) -> AsyncIterator[Run]:
+    ) -> AsyncPager[Run]:
         """The workflow's recorded runs, newest first unless ``order="asc"`` (v2)."""
         filters = {
             "status": status,
@@ -346,17 +367,16 @@ class SimClient:
 
     # --- logs, usage, health ---------------------------------------------------------------
 
-    def list_logs(self, workspace_id: str, **filters: Any) -> AsyncIterator[LogEntry]:
-        """The workspace's run logs across all pages (v2). Filters: ``workflow_ids``,
-        ``folder_paths``, ``triggers``, ``level``, ``start_date``, ``end_date``,
-        ``min_duration_ms``, ``max_duration_ms``, ``min_cost``, ``max_cost``, ``model``,
-        ``run_id``, ``details``, ``include_trace_spans``, ``include_final_output``, ``order``,
-        ``page_size``."""
+    def list_logs(self, workspace_id: str, **filters: Unpack[LogFilters]) -> AsyncPager[LogEntry]:
+        """The workspace's run logs across all pages (v2, or ``/api/v1/logs`` on a server with v2
+        switched off, where ``folder_paths`` cannot be used), filtered as :class:`LogFilters` says
+        (e.g. ``client.list_logs(ws, workflow_ids=[wf], level="error", page_size=20)``)."""
         return self._account.list_logs(workspace_id, filters)
 
-    async def get_log(self, run_id: str) -> LogEntry:
-        """One run's log with trace spans and final output (v2)."""
-        return await self._account.get_log(run_id)
+    async def get_log(self, run_id: str, workspace_id: str | None = None) -> LogEntry:
+        """One run's log with trace spans and final output. With v2 switched off it is looked up
+        in ``workspace_id``'s ``/api/v1/logs`` (which needs the workspace)."""
+        return await self._account.get_log(run_id, workspace_id)
 
     async def get_usage_limits(self) -> UsageLimits:
         """The key's execution buckets and the user's spend (also updates ``rate_limits``)."""
@@ -374,3 +394,57 @@ class SimClient:
         """Health, then the key, then v2 detection: a result a settings dialog can show
         (``on_step`` hears each step as it begins)."""
         return await self._account.check_connection(on_step)
+
+    # --- knowledge bases ---------------------------------------------------------------------
+
+    async def list_knowledge_bases(self, workspace_id: str) -> list[KnowledgeBase]:
+        """The workspace's knowledge bases (v1: works with v2 on or off)."""
+        return await self._knowledge.list_bases(workspace_id)
+
+    async def get_knowledge_base(self, workspace_id: str, knowledge_base_id: str) -> KnowledgeBase:
+        """One knowledge base of the workspace (v1)."""
+        return await self._knowledge.get_base(workspace_id, knowledge_base_id)
+
+    async def list_tag_definitions(self, workspace_id: str, knowledge_base_id: str) -> list[TagDefinition]:
+        """The base's tags: display name, slot and field type (v2)."""
+        return await self._knowledge.tag_definitions(workspace_id, knowledge_base_id)
+
+    async def list_documents(
+        self,
+        workspace_id: str,
+        knowledge_base_id: str,
+        *,
+        tag_filters: tuple[TagFilter, ...] = (),
+        search: str | None = None,
+    ) -> list[KnowledgeDocument]:
+        """The base's documents, all pages. With v2 they carry their tags and may be filtered by
+        tag on the server; with v2 off they come from v1 without tags (``tags`` is ``None``)."""
+        return await self._knowledge.list_documents(
+            workspace_id, knowledge_base_id, tag_filters=tag_filters, search=search
+        )
+
+    async def search_knowledge(self, workspace_id: str, request: SearchRequest) -> SearchResults:
+        """Search one or more bases (v1). A request Sim would refuse raises
+        :class:`ValidationError` with Sim's message before anything is sent; a query counts
+        against usage, so a search is not retried once it may have reached the server."""
+        return await self._knowledge.search(workspace_id, request)
+
+    # --- members, MCP, key -------------------------------------------------------------------
+
+    async def list_members(self, workspace_id: str) -> list[Member]:
+        """The workspace's members with their levels (v2)."""
+        return await self._directory.list_members(workspace_id)
+
+    async def list_mcp_servers(self, workspace_id: str) -> list[McpServer]:
+        """The workspace's MCP servers (v2); header values are never sent by Sim."""
+        return await self._directory.list_mcp_servers(workspace_id)
+
+    async def list_mcp_tools(self, workspace_id: str, server_id: str, *, refresh: bool = False) -> list[McpTool]:
+        """A server's tools with their input schemas (v2). Sim connects to the server for this
+        and refuses it to a workspace-scoped key; ``refresh`` skips Sim's short tool cache."""
+        return await self._directory.list_mcp_tools(workspace_id, server_id, refresh=refresh)
+
+    async def key_kind(self) -> KeyKind:
+        """Whether the key is personal or workspace-scoped (one v1 request; see
+        :mod:`simdesk.api.directory`)."""
+        return await self._directory.key_kind()

@@ -7,18 +7,26 @@ Three families, as in anthropic-sdk-python's ``_exceptions.py``:
 * :class:`ProtocolError`: the server answered something that is not Sim's contract (an HTML
   page, bad JSON, a stream that stops before its terminal frame).
 
-Every error carries ``status``, the server's ``code`` (v2 ``error.code`` or the legacy ``code``),
-``detail_code`` (v2 ``details.code``), ``message``, ``request_id`` (``x-request-id``) and, when
-a run was involved, the ``run_id`` this client sent, so the run can be found again. None of them
-ever contains the API key: messages are built from the server's error text and our own words.
+Every error carries ``status_code`` (the HTTP status; ``status`` is the same), the server's
+``code`` (v2 ``error.code`` or the legacy ``code``), ``detail_code`` (v2 ``details.code``),
+``message``, ``request_id`` (``x-request-id``), ``body`` (the first :data:`MAX_ERROR_BODY` bytes
+of the answer, for diagnostics) and, when a run was involved, the ``run_id`` this client sent, so
+the run can be found again. None of them ever contains the API key: messages are built from the
+server's error text and our own words, and ``body`` is what the server sent (``str()`` and
+``repr()`` leave it out).
 Turn them into sentences for people with :func:`simdesk.api.messages.user_message`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simdesk.core.rates import RateLimitState
+
+if TYPE_CHECKING:
+    from simdesk.core.stream_events import TerminalEvent
+
+MAX_ERROR_BODY = 64 * 1024  # bytes of an error answer kept on the error (a proxy's page can be huge)
 
 
 class SimError(Exception):
@@ -28,21 +36,30 @@ class SimError(Exception):
         self,
         message: str,
         *,
+        status_code: int | None = None,
         status: int | None = None,
         code: str | None = None,
         detail_code: str | None = None,
         request_id: str | None = None,
         run_id: str | None = None,
         details: object = None,
+        body: bytes | None = None,
     ) -> None:
+        """``status`` is the older name of ``status_code`` (either may be given)."""
         super().__init__(message)
         self.message = message
-        self.status = status
+        self.status_code = status_code if status_code is not None else status
+        self.body = body[:MAX_ERROR_BODY] if body else None
         self.code = code
         self.detail_code = detail_code
         self.request_id = request_id
         self.run_id = run_id
         self.details = details
+
+    @property
+    def status(self) -> int | None:
+        """The HTTP status (the same as :attr:`status_code`)."""
+        return self.status_code
 
     def __str__(self) -> str:
         facts = []
@@ -56,7 +73,7 @@ class SimError(Exception):
         return f"{self.message} ({', '.join(facts)})" if facts else self.message
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.message!r}, status={self.status!r}, code={self.code!r})"
+        return f"{type(self).__name__}({self.message!r}, status_code={self.status_code!r}, code={self.code!r})"
 
 
 class ConfigurationError(SimError, ValueError):
@@ -163,3 +180,13 @@ class ProtocolError(SimError):
     """The server answered something that is not Sim's contract: an HTML page (a proxy, a
     website at the base URL), malformed JSON, a missing envelope, or a stream that ended before
     its terminal frame (``run_id`` says which run to look up)."""
+
+
+class RunFailedError(SimError):
+    """A run asked for its answer alone (:meth:`~simdesk.api.streaming.RunStream.text`) ended
+    without one: it failed, timed out, was aborted or paused. ``terminal`` is its terminal event,
+    with the answer text that had arrived (``terminal.texts``)."""
+
+    def __init__(self, message: str, *, terminal: TerminalEvent, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.terminal = terminal

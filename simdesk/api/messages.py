@@ -26,6 +26,7 @@ from simdesk.api.errors import (
     RateLimitError,
     RedirectError,
     RequestTooLargeError,
+    RunFailedError,
     ServerError,
     SimError,
     UsageLimitError,
@@ -118,6 +119,8 @@ def _sentence(exc: BaseException) -> str:
             if not exc.request_sent:
                 return f"Cannot reach the Sim server. Check the address in {PROFILES} and your network."
             return "The connection to Sim broke. Try again."
+        case RunFailedError():
+            return f"The run did not finish with an answer: {exc.message.rstrip('.')}."
         case ProtocolError():
             if "HTML" in exc.message:  # before the run id: every execute attempt carries one
                 return _web_page(exc)

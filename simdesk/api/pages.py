@@ -14,7 +14,7 @@ it with :class:`ProtocolError` naming the route.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from simdesk.api import wire
 from simdesk.api.errors import ProtocolError
@@ -22,6 +22,19 @@ from simdesk.api.session import Session
 
 MAX_PAGES = 10_000  # a million items at Sim's page size of 100: more than any real list
 MAX_EMPTY_PAGES = 50  # Sim never sends an empty page with a next cursor; allow a filtering proxy a few
+
+
+class AsyncPager[T](Protocol):
+    """The items of a paginated list, fetched a page at a time as they are iterated
+    (``async for item in pager``). ``await pager.aclose()`` stops early: no further page is fetched.
+    The client's ``list_*`` methods return one (an async generator is one)."""
+
+    def __aiter__(self) -> AsyncIterator[T]: ...
+
+    def __anext__(self) -> Awaitable[T]: ...
+
+    def aclose(self) -> Awaitable[None]: ...
+
 
 Fetch = Callable[[str | None], Awaitable[Any]]
 """Fetch one page (``None`` = the first, else its cursor) and return its JSON body."""

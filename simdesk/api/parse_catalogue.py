@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from simdesk.api import wire
+from simdesk.api import parse_spans, wire
 from simdesk.core.catalogue import (
     Deployment,
     Folder,
@@ -181,8 +181,18 @@ def log_entry(data: Any) -> LogEntry:
         workflow_name=wire.text(workflow.get("name")),
         final_output=body.get("finalOutput"),
         trace_spans=tuple(s for s in spans if isinstance(s, dict)) if isinstance(spans, list) else (),
+        spans=parse_spans.spans(spans),
         raw=body,
     )
+
+
+def v1_log_entry(data: Any) -> LogEntry:
+    """A ``/api/v1/logs`` item: the run id is ``executionId`` and there is no status, only the
+    level (a row is written when the run ends: ``error`` is a failed run, else it completed)."""
+    body = wire.obj(data)
+    run_id = wire.required(body, "executionId", "v1 log entry")
+    status = "failed" if body.get("level") == "error" else "completed"
+    return replace(log_entry({**body, "runId": run_id, "status": status}), raw=body)
 
 
 def health(data: Any) -> Health:

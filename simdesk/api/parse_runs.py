@@ -245,6 +245,6 @@ def job(body: Mapping[str, Any], *, job_id: str) -> Job:
         workflow_id=wire.text(metadata.get("workflowId")) or wire.text(inner.get("workflowId")),
         output=inner.get("output") if "output" in inner else wrapper,
         run_success=inner.get("success") if isinstance(inner.get("success"), bool) else None,
-        error=wire.text(body.get("error")),
+        error=wire.text(body.get("error")) or wire.text(inner.get("error")),
         metadata=metadata,
     )

@@ -184,27 +184,30 @@ def error_from_reply(reply: Reply, *, run_id: str | None = None, limit: RateLimi
         return RedirectError(
             f"The server redirected this API call{where}. Use that address as the base URL.",
             location=location,
-            status=status,
+            status_code=status,
             request_id=reply.request_id,
             run_id=run_id,
+            body=reply.body,
         )
     try:
         body = loads(reply.body)
     except ValueError:
         return ProtocolError(
             _not_json_message(reply.body, status),
-            status=status,
+            status_code=status,
             request_id=reply.request_id,
             run_id=run_id,
+            body=reply.body,
         )
     env = _envelope(body, status)
     common: dict[str, Any] = {
-        "status": status,
+        "status_code": status,
         "code": env.code,
         "detail_code": env.detail_code,
         "request_id": reply.request_id,
         "run_id": reply.headers.get("x-run-id") or env.run_id or run_id,
         "details": env.details,
+        "body": reply.body,
     }
     retry_after = parse_retry_after(reply.headers.get("retry-after"))
     if retry_after is None:

@@ -9,7 +9,7 @@ new id. A retry therefore never runs a workflow twice (§14 flaw 4).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from typing import TypeVar
 
 from simdesk.api import parse_runs, routes
@@ -21,12 +21,12 @@ from simdesk.api.errors import (
     SimError,
 )
 from simdesk.api.files import encode_body, prepare_input
-from simdesk.api.pages import pages
+from simdesk.api.pages import AsyncPager, pages
 from simdesk.api.responses import Reply, data_of, object_of
 from simdesk.api.retry import is_ambiguous_enqueue, reconcile_delays
+from simdesk.api.run_options import RunCall, StreamOptions
 from simdesk.api.session import Session
 from simdesk.api.streaming import EXECUTE_BUCKET, RunStream, decode_sse_body
-from simdesk.api.urls import attempt_run_id, check_run_id
 from simdesk.core.json_text import loads
 from simdesk.core.rates import ASYNC_EXECUTIONS, SYNC_EXECUTIONS
 from simdesk.core.runs import AsyncReceipt, CancelResult, Job, Run, RunResult, RunStatus, Surface
@@ -54,19 +54,17 @@ class Runs:
 
     async def execute(
         self,
-        workflow_id: str,
-        workflow_input: object,
+        call: RunCall,
         *,
-        run_id: str | None,
         timeout: float | None,  # noqa: ASYNC109 - becomes the attempt's deadline
     ) -> RunResult:
-        chosen = check_run_id(run_id) if run_id is not None else None
-        inp = await prepare_input(workflow_input)
+        workflow_id = call.workflow_id
+        inp = await prepare_input(call.input)
         deadline = timeout if timeout is not None else self.run_timeout
         v2 = encode_body(routes.v2_body(inp))
 
         async def on_v2(n: int) -> RunResult:
-            rid = attempt_run_id(chosen, n)
+            rid = call.attempt_id(n)
             return await self._attempt(
                 routes.v2_execute(workflow_id),
                 v2,
@@ -80,7 +78,7 @@ class Runs:
             )
 
         async def on_legacy(n: int) -> RunResult:
-            rid = attempt_run_id(chosen, n)
+            rid = call.attempt_id(n)
 
             def parse(reply: Reply) -> RunResult:
                 body = reply.json()
@@ -185,49 +183,19 @@ class Runs:
 
     # --- stream ----------------------------------------------------------------------------
 
-    def stream(
-        self,
-        workflow_id: str,
-        workflow_input: object,
-        *,
-        selected_outputs: Sequence[str],
-        include_thinking: bool,
-        include_tool_calls: bool,
-        run_id: str | None,
-        keep_text: bool = True,
-        on_raw: Callable[[str], object] | None = None,
-    ) -> RunStream:
-        return RunStream(
-            self.s,
-            self._find,
-            workflow_id,
-            workflow_input,
-            selected_outputs=selected_outputs,
-            include_thinking=include_thinking,
-            include_tool_calls=include_tool_calls,
-            run_id=run_id,
-            deadline=self.run_timeout,
-            keep_text=keep_text,
-            on_raw=on_raw,
-        )
+    def stream(self, call: RunCall, options: StreamOptions) -> RunStream:
+        return RunStream(self.s, self._find, call, deadline=self.run_timeout, options=options)
 
     # --- execute (async) -------------------------------------------------------------------
 
-    async def execute_async(
-        self,
-        workflow_id: str,
-        workflow_input: object,
-        *,
-        run_id: str | None,
-        execution_timeout_s: int | None,
-    ) -> AsyncReceipt:
-        chosen = check_run_id(run_id) if run_id is not None else None
-        inp = await prepare_input(workflow_input)
+    async def execute_async(self, call: RunCall, *, execution_timeout_s: int | None) -> AsyncReceipt:
+        workflow_id = call.workflow_id
+        inp = await prepare_input(call.input)
         v2 = encode_body(routes.v2_body(inp, **{"async": True, "executionTimeoutSeconds": execution_timeout_s}))
         base = self.s.base_url
 
         async def on_v2(n: int) -> AsyncReceipt:
-            rid = attempt_run_id(chosen, n)
+            rid = call.attempt_id(n)
             return await self._attempt(
                 routes.v2_execute(workflow_id),
                 v2,
@@ -239,7 +207,7 @@ class Runs:
             )
 
         async def on_legacy(n: int) -> AsyncReceipt:
-            rid = attempt_run_id(chosen, n)
+            rid = call.attempt_id(n)
             headers = {"X-Execution-Id": rid, "X-Execution-Mode": "async"}
             if execution_timeout_s is not None:
                 headers["X-Execution-Timeout-Seconds"] = str(int(execution_timeout_s))
@@ -315,8 +283,8 @@ class Runs:
         )
         return parse_runs.run_legacy(object_of(reply), workflow_id=workflow_id)
 
-    def list_runs(self, workflow_id: str, params: Mapping[str, str]) -> AsyncIterator[Run]:
-        async def generate() -> AsyncIterator[Run]:
+    def list_runs(self, workflow_id: str, params: Mapping[str, str]) -> AsyncPager[Run]:
+        async def generate() -> AsyncGenerator[Run, None]:
             async for page in pages(
                 self.s,
                 f"{routes.v2_workflow(workflow_id)}/runs",

@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from simdesk import __version__
 from simdesk.api import retry as retry_rules
 from simdesk.api.bounded import MAX_BODY_BYTES, read_body
 from simdesk.api.errors import (
@@ -55,7 +56,7 @@ from simdesk.core.runs import Surface
 log = logging.getLogger("simdesk.api")
 
 T = TypeVar("T")
-USER_AGENT = "simdesk/0.1"
+USER_AGENT = f"simdesk/{__version__}"
 _V2_PREFIX = "/api/v2/"
 _NOT_PROOF_OF_V2 = frozenset({401, 429, 503})  # answered before the gate is checked
 _EXECUTION_BUCKET_EMPTY = "RATE_LIMIT_EXCEEDED"  # v2 details.code of an empty execution bucket
@@ -307,6 +308,9 @@ class Session:
         if path.startswith(_V2_PREFIX) and is_gate_closed(reply):
             return GateClosed("The v2 API is switched off on this server", status=404, request_id=reply.request_id)
         error = error_from_reply(reply, run_id=run_id, limit=state)
+        key = self.http.headers.get("x-api-key", "").encode()
+        if key and error.body and key in error.body:  # a server (or proxy) that echoes the request
+            error.body = error.body.replace(key, b"<api key>")
         self._pause_on(error)
         return error
 

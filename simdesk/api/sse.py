@@ -15,7 +15,7 @@ memory then stays bounded, and the terminal event's ``texts`` is empty.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Literal
 
 from simdesk.core.stream_events import (
@@ -177,6 +177,20 @@ class StreamDecoder:
             texts=self.texts(),
         )
         return self.terminal
+
+
+def decode_recorded(
+    frames: Iterable[tuple[float, str]], run_id: str | None = None
+) -> Iterator[tuple[float, StreamEvent]]:
+    """The events of a stream's recorded frames (``(arrival time, data payload)`` pairs, as the run
+    history keeps them), decoded exactly as they were live; text is not accumulated (the terminal
+    event's ``texts`` is empty), so a replay of any length takes bounded memory."""
+    decoder = StreamDecoder(run_id, keep_text=False)
+    feed = decoder.feed
+    for at, payload in frames:
+        event = feed(payload)
+        if event is not None:
+            yield at, event
 
 
 def _str(value: Any) -> str | None:

@@ -17,7 +17,7 @@ headers may take as long as the run deadline: Sim sends them only with the run's
 from __future__ import annotations
 
 import codecs
-from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -25,15 +25,15 @@ import httpx
 
 from simdesk.api import routes
 from simdesk.api.bounded import decoded
-from simdesk.api.errors import ProtocolError, SimError
+from simdesk.api.errors import ProtocolError, RunFailedError, SimError
 from simdesk.api.files import encode_body, prepare_input
+from simdesk.api.run_options import RunCall, StreamOptions
 from simdesk.api.session import Session, translate_error
 from simdesk.api.sse import StreamDecoder
 from simdesk.api.sse_text import EventSplitter
-from simdesk.api.urls import attempt_run_id, check_run_id
 from simdesk.core.rates import SYNC_EXECUTIONS
 from simdesk.core.runs import Run, Surface
-from simdesk.core.stream_events import StreamEvent, TerminalEvent
+from simdesk.core.stream_events import Final, RunFailed, StreamEvent, TerminalEvent
 
 EXECUTE_BUCKET = "v2 execute"
 
@@ -61,33 +61,31 @@ class RunStream:
         async with client.stream(workflow_id, {"topic": "fog"}, selected_outputs=["agent1.content"]) as s:
             async for event in s:
                 ...
+
+    or, for the outcome alone, ``await stream.final()`` (the terminal event) or
+    ``await stream.text()`` (the answer text of a completed run).
     """
 
     def __init__(
         self,
         session: Session,
         find: FindRun,
-        workflow_id: str,
-        workflow_input: object,
+        call: RunCall,
         *,
-        selected_outputs: Sequence[str],
-        include_thinking: bool,
-        include_tool_calls: bool,
-        run_id: str | None,
         deadline: float,
-        keep_text: bool = True,
-        on_raw: Callable[[str], object] | None = None,
+        options: StreamOptions,
     ) -> None:
         self.run_id: str | None = None
         self._s = session
         self._deadline = deadline
         self._find = find
-        self._workflow_id = workflow_id
-        self._input = workflow_input
-        self._controls = routes.stream_controls(selected_outputs, include_thinking, include_tool_calls)
-        self._chosen = check_run_id(run_id) if run_id is not None else None
-        self._keep_text = keep_text
-        self._on_raw = on_raw
+        self._call = call
+        self._workflow_id = call.workflow_id
+        self._controls = routes.stream_controls(
+            options.selected_outputs, options.include_thinking, options.include_tool_calls
+        )
+        self._keep_text = options.keep_text
+        self._on_raw = options.on_raw
         self._events: AsyncGenerator[StreamEvent, None] = self._generate()
         self._batches: AsyncGenerator[list[StreamEvent], None] | None = None
 
@@ -113,18 +111,50 @@ class RunStream:
     async def __aenter__(self) -> RunStream:
         return self
 
+    async def final(self) -> TerminalEvent:
+        """Read the stream to its end (then close it) and return its terminal event: a
+        :class:`Final`, or a :class:`RunFailed` for a run that failed mid-stream."""
+        terminal: TerminalEvent | None = None
+        try:
+            async for event in self:
+                if isinstance(event, Final | RunFailed):
+                    terminal = event
+        finally:
+            await self.aclose()
+        if terminal is None:  # the stream raises before this when it stops early; kept for safety
+            raise ProtocolError("The stream ended without its outcome", run_id=self.run_id)
+        return terminal
+
+    async def text(self) -> str:
+        """Read the stream to its end and return the answer text of the completed run (every
+        block's, in the order they started; see :attr:`Final.text`).
+
+        A run that ends otherwise (failed, paused) raises :class:`RunFailedError` carrying its
+        terminal event. Needs the text kept (``keep_text``, the default).
+        """
+        if not self._keep_text:
+            raise ValueError("text() needs a stream opened with keep_text=True")
+        terminal = await self.final()
+        if isinstance(terminal, Final) and terminal.success and terminal.status == "completed":
+            return terminal.text
+        if isinstance(terminal, RunFailed):
+            message = terminal.message
+        else:
+            message = terminal.error or f"the run ended {terminal.status}"
+        raise RunFailedError(message, run_id=terminal.run_id, terminal=terminal)
+
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
     async def _open(self) -> _Opened:
         """Open the stream (retrying before the first byte), on v2 or the legacy route."""
-        inp = await prepare_input(self._input)
+        inp = await prepare_input(self._call.input)
         wf = self._workflow_id
         v2 = encode_body(routes.v2_body(inp, **self._controls))
 
         def opener(path: str, body: bytes, id_header: str) -> Callable[[int], Awaitable[_Opened]]:
             async def attempt(number: int) -> _Opened:
-                rid = attempt_run_id(self._chosen, number)
+                rid = self._call.attempt_id(number)
                 self.run_id = rid if self._s.has_key else None
                 headers = {id_header: rid, routes.PROTOCOL_HEADER: routes.PROTOCOL}
                 stack = AsyncExitStack()

@@ -13,42 +13,36 @@ import re
 from urllib.parse import quote, urlsplit
 
 from simdesk.api.errors import ConfigurationError, ValidationError
+from simdesk.core.base_url import BaseUrlError
+from simdesk.core.base_url import normalize_base_url as clean_base_url
 from simdesk.core.hosts import is_loopback  # one definition, shared with the profile editor
 
-DEFAULT_BASE_URL = "https://www.sim.ai"
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 def normalize_base_url(url: str, *, allow_insecure_http: bool = False) -> str:
-    """A clean base URL (scheme, host, optional port and path prefix, no trailing ``/``)."""
-    text = (url or "").strip()
-    if "://" not in text:
-        raise ConfigurationError(f"{text!r} is not a URL; expected something like {DEFAULT_BASE_URL}")
-    parts = urlsplit(text)
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigurationError(f"{text!r} is not an http(s) URL with a host name")
-    if parts.username or parts.password:
-        raise ConfigurationError("Do not put credentials in the base URL; the API key is sent apart")
-    if parts.query or parts.fragment:
-        raise ConfigurationError("The base URL must not have a query (?…) or fragment (#…)")
-    if scheme == "http" and not allow_insecure_http and not is_loopback(parts.hostname):
+    """A clean base URL (see :mod:`simdesk.core.base_url`); plain http only to this machine unless
+    ``allow_insecure_http``."""
+    try:
+        clean = clean_base_url(url)
+    except BaseUrlError as exc:
+        raise ConfigurationError(str(exc)) from exc
+    host = urlsplit(clean).hostname or ""
+    if clean.startswith("http://") and not allow_insecure_http and not is_loopback(host):
         raise ConfigurationError(
-            f"{parts.hostname} is reached over plain http, so the API key would travel "
+            f"{host} is reached over plain http, so the API key would travel "
             "unencrypted; use https, or allow insecure http explicitly"
         )
-    try:
-        port = parts.port
-    except ValueError as exc:
-        raise ConfigurationError(f"{text!r} has an invalid port") from exc
-    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
-    netloc = f"{host}:{port}" if port is not None else host
-    return f"{scheme}://{netloc}{parts.path.rstrip('/')}"
+    return clean
 
 
 def segment(value: str) -> str:
-    """``value`` quoted for use as one path segment (``:`` stays, as in legacy job ids)."""
-    return quote(value, safe="-._~:")
+    """``value`` quoted for use as one path segment.
+
+    A ``:`` (in legacy job ids ``workflow-execution:<executionId>``, and allowed in run ids) is
+    sent as ``%3A``: Sim's router decodes it back, and a proxy cannot mistake the segment for
+    anything else."""
+    return quote(value, safe="-._~")
 
 
 def new_run_id() -> str:

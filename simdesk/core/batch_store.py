@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from simdesk.core.batch_mapping import RowInput
+from simdesk.core.input_form import FILE_MARKER
 from simdesk.core.sqlite_store import SqliteFile, StoreProblem, transaction
 
 DEFAULT_FILE_NAME = "batches.sqlite3"
@@ -163,11 +164,26 @@ CREATE INDEX IF NOT EXISTS batch_rows_state ON batch_rows (batch_id, state, numb
 class BatchStore:
     """Batches on disk (``":memory:"`` for tests that need no file). Call from one thread."""
 
-    def __init__(self, path: Path | str) -> None:
-        # FULL: a row's run id is on disk before its request leaves, whatever happens next
-        self._file = SqliteFile(path, schema=_SCHEMA, version=SCHEMA_VERSION, label="batch list", synchronous="FULL")
-        self._db = self._file.open()
+    def __init__(self, path: Path | str, *, _reader_of: BatchStore | None = None) -> None:
+        self._file: SqliteFile
+        if _reader_of is not None:
+            self._file, self._owner = _reader_of._file, False
+            self._db = self._file.connect()
+        else:
+            # FULL: a row's run id is on disk before its request leaves, whatever happens next
+            self._file = SqliteFile(
+                path, schema=_SCHEMA, version=SCHEMA_VERSION, label="batch list", synchronous="FULL"
+            )
+            self._owner = True
+            self._db = self._file.open()
         self.path = self._file.path
+
+    def reader(self) -> BatchStore:
+        """A connection of its own to the same file, for another thread (an export while the
+        batch runs); close it when done. An in-memory store has no second connection: itself."""
+        if self.path == ":memory:":
+            return self
+        return BatchStore(self.path, _reader_of=self)
 
     @property
     def problem(self) -> StoreProblem | None:
@@ -178,10 +194,20 @@ class BatchStore:
         """Close the database (safe to call twice)."""
         with contextlib.suppress(sqlite3.ProgrammingError):
             self._db.close()
-        self._file.cleanup()
+        if self._owner:
+            self._file.cleanup()
 
     def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         return transaction(self._db, "BEGIN IMMEDIATE")
+
+    @contextlib.contextmanager
+    def _relaxed(self) -> Iterator[None]:
+        """Commits inside are durable against a crash of the process (WAL) but not fsynced."""
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        try:
+            yield
+        finally:
+            self._db.execute("PRAGMA synchronous=FULL")
 
     # --- batches ------------------------------------------------------------------------------
 
@@ -236,7 +262,7 @@ class BatchStore:
             state = RowState.WAITING if row.ok else RowState.INVALID
             error = None if row.ok else row.summary()
             chunk.append(
-                (batch_id, row.number, state.value, json.dumps(row.values), error, "INVALID_INPUT" if error else None)
+                (batch_id, row.number, state.value, _input_json(row.values), error, "INVALID_INPUT" if error else None)
             )
             if len(chunk) >= _INSERT_CHUNK:
                 added += self._insert(chunk)
@@ -301,11 +327,16 @@ class BatchStore:
 
     def mark_sending(self, batch_id: str, number: int, run_id: str, started_at: float) -> None:
         """Commit the id a request is about to be sent under (durably, before it is sent)."""
+        self.mark_sending_many(batch_id, [(number, run_id)], started_at)
+
+    def mark_sending_many(self, batch_id: str, ids: Sequence[tuple[int, str]], started_at: float) -> None:
+        """Commit the ids of several rows about to be sent, in one durable transaction (one fsync
+        for the group: the runner starts the rows it has room for together)."""
         with self._transaction() as db:
-            db.execute(
+            db.executemany(
                 "UPDATE batch_rows SET state = ?, run_id = ?, attempts = attempts + 1, started_at = ?, "
                 "error = NULL, error_code = NULL WHERE batch_id = ? AND number = ?",
-                (RowState.SENDING.value, run_id, started_at, batch_id, number),
+                [(RowState.SENDING.value, run_id, started_at, batch_id, number) for number, run_id in ids],
             )
 
     def finish(
@@ -321,8 +352,13 @@ class BatchStore:
         error: str | None = None,
         error_code: str | None = None,
     ) -> None:
-        """Record a row's outcome."""
-        with self._transaction() as db:
+        """Record a row's outcome.
+
+        Not forced to disk on its own (the next :meth:`mark_sending_many` forces it with its own
+        commit): should the machine lose power first, the row is back in ``sending`` with its run
+        id, and the runner looks that run up instead of sending the row again. So a row costs one
+        fsync, not two."""
+        with self._relaxed(), self._transaction() as db:
             db.execute(
                 "UPDATE batch_rows SET state = ?, ended_at = ?, duration_ms = ?, cost = ?, output = ?, error = ?, "
                 "error_code = ? WHERE batch_id = ? AND number = ?",
@@ -372,17 +408,27 @@ class BatchStore:
         return Counts(by_state, float(cost))
 
     def rows(
-        self, batch_id: str, *, states: Sequence[RowState] = (), offset: int = 0, limit: int = -1
+        self,
+        batch_id: str,
+        *,
+        states: Sequence[RowState] = (),
+        text: str = "",
+        offset: int = 0,
+        limit: int = -1,
     ) -> list[BatchRow]:
-        """Rows in table order, optionally only those in ``states``."""
-        where, params = "batch_id = ?", [batch_id]
-        if states:
-            where += f" AND state IN ({','.join('?' * len(states))})"
-            params += [s.value for s in states]
+        """Rows in table order, optionally only those in ``states`` whose input, output or error
+        contains ``text`` (case-insensitive for ASCII)."""
+        where, params = _row_filter(batch_id, states, text)
         cur = self._db.execute(
             f"SELECT * FROM batch_rows WHERE {where} ORDER BY number LIMIT ? OFFSET ?", (*params, limit, offset)
         )
         return [_row(cur.description, r) for r in cur.fetchall()]
+
+    def count_rows(self, batch_id: str, *, states: Sequence[RowState] = (), text: str = "") -> int:
+        """How many rows :meth:`rows` would give with the same filter."""
+        where, params = _row_filter(batch_id, states, text)
+        (n,) = self._db.execute(f"SELECT COUNT(*) FROM batch_rows WHERE {where}", params).fetchone()
+        return int(n)
 
     def iter_rows(self, batch_id: str, *, page: int = 1000) -> Iterator[BatchRow]:
         """Every row in table order, a page at a time (for exports of any size)."""
@@ -397,6 +443,36 @@ class BatchStore:
                 return
             yield from rows
             after = rows[-1].number
+
+
+def _row_filter(batch_id: str, states: Sequence[RowState], text: str) -> tuple[str, list[object]]:
+    where, params = "batch_id = ?", [batch_id]
+    if states:
+        where += f" AND state IN ({','.join('?' * len(states))})"
+        params += [s.value for s in states]
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where += " AND (input LIKE ? ESCAPE '\\' OR output LIKE ? ESCAPE '\\' OR error LIKE ? ESCAPE '\\')"
+        params += [pattern] * 3
+    return where, list(params)
+
+
+def _input_json(values: dict[str, Any]) -> str:
+    """A row's input as stored: a local file (a ``Path``, as the client sends it) as its marker."""
+    return json.dumps(
+        values, default=lambda value: {FILE_MARKER: str(value)} if isinstance(value, Path) else str(value)
+    )
+
+
+def _input_from_json(text: str) -> dict[str, Any]:
+    """A stored input as the client sends it: file markers back to ``Path``."""
+    values = json.loads(text)
+    return {
+        key: [Path(v[FILE_MARKER]) for v in value]
+        if isinstance(value, list) and value and all(isinstance(v, dict) and FILE_MARKER in v for v in value)
+        else value
+        for key, value in values.items()
+    }
 
 
 def _json_or_none(value: Any) -> str | None:
@@ -432,7 +508,7 @@ def _row(description: Any, row: Sequence[Any]) -> BatchRow:
         batch_id=d["batch_id"],
         number=d["number"],
         state=RowState(d["state"]),
-        input=json.loads(d["input"]),
+        input=_input_from_json(d["input"]),
         run_id=d["run_id"],
         attempts=d["attempts"],
         started_at=d["started_at"],

@@ -1,9 +1,12 @@
-"""Stream events as wire frames and back (CONTRACT §6.3), for the raw-frames view and the history.
+"""Stream events as the wire frames Sim sent for them, for the raw-frames view and the run history.
 
 The client hands the console typed events, not the bytes it read, so the console re-encodes each
 event as the compact JSON frame Sim sends for it. For every frame the client understood the
 encoding is exact (same keys, same values); frames the client skipped (unparsable or unknown)
-are not seen here. :func:`event_of` is the inverse, used to replay a run kept in the history.
+are not seen here. The history stores these frames (a run of chunks packed into one line, see
+:func:`pack`); reading them back is the client's own decoder's job
+(:func:`simdesk.api.sse.decode_recorded`), so there is one decoder of Sim's frames, and a history
+written by any version reads back as its stream did.
 
 Encoding sits on the hot path of a fast stream (one call per chunk), so chunk frames are built
 with the C string encoder rather than a full :func:`json.dumps`.
@@ -17,9 +20,8 @@ from dataclasses import dataclass
 from itertools import groupby
 from json.encoder import encode_basestring  # C-accelerated when available
 from operator import attrgetter
-from typing import Any, Literal
+from typing import Any
 
-from simdesk.core.json_text import loads
 from simdesk.core.stream_events import (
     Chunk,
     ChunkReset,
@@ -143,43 +145,3 @@ def frame_of(event: StreamEvent) -> dict[str, Any]:
             frame["error"] = message
             return frame
     raise TypeError(f"not a stream event: {event!r}")
-
-
-def event_of(payload: str, run_id: str | None = None) -> StreamEvent | None:
-    """Decode one stored frame payload; ``None`` for ``[DONE]`` and anything unreadable.
-
-    Terminal events come back without ``texts`` (a replay accumulates text itself)."""
-    try:
-        frame = loads(payload)
-    except ValueError:
-        return None
-    if not isinstance(frame, dict):
-        return None
-    kind = frame.get("event")
-    block = frame.get("blockId") if isinstance(frame.get("blockId"), str) else None
-    if kind is None:
-        chunk = frame.get("chunk")
-        return Chunk(block, chunk) if block is not None and isinstance(chunk, str) else None
-    if kind == "final":
-        raw = frame.get("data")
-        data: dict[str, Any] = raw if isinstance(raw, dict) else {}
-        success = data.get("success") is True
-        status: Literal["completed", "failed", "paused"] = (
-            "paused" if data.get("status") == "paused" else "completed" if success else "failed"
-        )
-        error = data.get("error") if isinstance(data.get("error"), str) else None
-        return Final(success=success, output=data.get("output"), run_id=run_id, status=status, error=error)
-    if kind == "error":
-        return RunFailed(message=str(frame.get("error") or "The run failed"), run_id=run_id, block_id=block)
-    if kind == "stream_error":
-        return StreamError(str(frame.get("error") or "The block's stream broke"), block)
-    if block is None:
-        return None
-    if kind == "chunk_reset":
-        return ChunkReset(block)
-    if kind == "thinking":
-        return Thinking(block, str(frame.get("data") or ""))
-    if kind == "tool" and frame.get("phase") in ("start", "end"):
-        tool_status = frame.get("status") if isinstance(frame.get("status"), str) else None
-        return ToolCall(block, frame["phase"], str(frame.get("id") or ""), str(frame.get("name") or ""), tool_status)
-    return None

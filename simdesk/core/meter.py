@@ -21,7 +21,10 @@ from simdesk.core.budget import WINDOW_S, BudgetSnapshot, format_wait
 from simdesk.core.rates import ASYNC_EXECUTIONS, SYNC_EXECUTIONS, RateLimitState
 from simdesk.core.usage import BillingStatus, UsageLimits
 
-UNLIMITED = 999_999  # Sim's placeholder for "no limit" (billing off, session auth)
+UNLIMITED = 999_999  # Sim's placeholder for "no limit" (session auth, unlimited rate buckets)
+# A self-hosted Sim with billing off reports a spend limit of 99 999 (and 200 000 credits): no
+# hosted plan comes near either, so a spend limit this high means "no limit" too.
+UNLIMITED_SPEND = 99_999
 # Placeholders come as 999 999 per minute or as a burst near it; real plans top out at 5 000/min.
 UNLIMITED_RATE = 100_000
 UNLIMITED_BURST = 2 * UNLIMITED_RATE
@@ -129,7 +132,7 @@ class MeterState:
     @property
     def spend_unlimited(self) -> bool:
         limit = self.usage.cost_limit if self.usage else None
-        return limit is not None and limit >= UNLIMITED
+        return limit is not None and limit >= UNLIMITED_SPEND
 
     @property
     def spend_fraction(self) -> float | None:

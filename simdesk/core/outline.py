@@ -13,9 +13,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-# Block types whose text streams token by token (CONTRACT §6.2); others emit their value once.
+from simdesk.core.spans import Span, block_spans
+
+# Block types whose text streams token by token; others emit their value once.
 STREAMING_TYPES = frozenset({"agent"})
-_SKIP_TYPES = frozenset({"starter", "start_trigger", "api_trigger"})
+# What a stream shows by default: each agent's text and each Response block's reply.
+DEFAULT_OUTPUTS = {"agent": "content", "response": "data"}
+# Start blocks only echo the run's input: named (a selected output may be keyed by their id) but
+# not offered as outputs to pick.
+_START_TYPES = frozenset({"starter", "start_trigger", "api_trigger"})
 
 
 @dataclass(frozen=True)
@@ -45,14 +51,23 @@ class WorkflowOutline:
         return {b.block_id: b.name for b in self.blocks}
 
     def selectors(self) -> list[str]:
-        """``selectedOutputs`` suggestions: agents' ``content`` first, then every other output."""
+        """``selectedOutputs`` suggestions: agents' ``content`` first, then every other output
+        (of blocks other than the start block)."""
         first = [f"{b.name}.content" for b in self.blocks if b.streams and "content" in b.outputs]
-        rest = [f"{b.name}.{key}" for b in self.blocks for key in b.outputs if f"{b.name}.{key}" not in first]
+        rest = [
+            f"{b.name}.{key}"
+            for b in self.blocks
+            if b.type not in _START_TYPES
+            for key in b.outputs
+            if f"{b.name}.{key}" not in first
+        ]
         return first + rest
 
     def default_selectors(self) -> list[str]:
-        """What to stream when the user picked nothing: every agent's ``content``."""
-        return [f"{b.name}.content" for b in self.blocks if b.streams and "content" in b.outputs]
+        """What to stream when the user picked nothing: every agent's ``content`` and every
+        Response block's ``data``."""
+        picks = ((b, DEFAULT_OUTPUTS.get(b.type)) for b in self.blocks)
+        return [f"{b.name}.{key}" for b, key in picks if key is not None and key in b.outputs]
 
     def to_json(self) -> list[dict[str, Any]]:
         """JSON-ready form."""
@@ -69,27 +84,16 @@ class WorkflowOutline:
         return cls(tuple(blocks))
 
 
-def outline_from_spans(spans: Iterable[Mapping[str, Any]]) -> WorkflowOutline:
-    """Build an outline from trace spans (nested ``children`` are walked too)."""
+def outline_from_spans(spans: Iterable[Span]) -> WorkflowOutline:
+    """Build an outline from a run's trace (nested or flat), blocks in the order they ran."""
     seen: dict[str, BlockInfo] = {}
-
-    def walk(items: Iterable[Any]) -> None:
-        for span in items:
-            if not isinstance(span, Mapping):
-                continue
-            block_id, name = span.get("blockId"), span.get("name")
-            kind = str(span.get("type") or "")
-            if isinstance(block_id, str) and isinstance(name, str) and kind not in _SKIP_TYPES:
-                output = span.get("output")
-                keys = tuple(k for k in output if isinstance(k, str)) if isinstance(output, Mapping) else ()
-                old = seen.get(block_id)
-                if old is None or len(keys) > len(old.outputs):
-                    seen[block_id] = BlockInfo(block_id, name, kind, keys)
-            children = span.get("children")
-            if isinstance(children, list):
-                walk(children)
-
-    walk(spans)
+    for span in block_spans(spans):
+        assert span.block_id is not None  # block_spans returns only block spans
+        output = span.output
+        keys = tuple(k for k in output if isinstance(k, str)) if isinstance(output, Mapping) else ()
+        old = seen.get(span.block_id)
+        if old is None or len(keys) > len(old.outputs):
+            seen[span.block_id] = BlockInfo(span.block_id, span.name, span.type, keys)
     return WorkflowOutline(tuple(seen.values()))
 
 

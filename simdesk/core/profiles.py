@@ -25,11 +25,12 @@ from urllib.parse import urlsplit
 
 from simdesk.core.aside import back_up, set_aside
 from simdesk.core.atomic import write_atomic
+from simdesk.core.base_url import DEFAULT_BASE_URL, BaseUrlError
+from simdesk.core.base_url import normalize_base_url as clean_base_url
 from simdesk.core.hosts import insecure_http_host, is_loopback
 
 log = logging.getLogger("simdesk.core.profiles")
 
-DEFAULT_BASE_URL = "https://www.sim.ai"  # the apex sim.ai answers /api/** with a 301 (CONTRACT §1)
 DEMO_PROFILE = "Demo"
 ENV_PROFILE = "Environment"
 FILE_VERSION = 1
@@ -46,27 +47,11 @@ class ProfileError(ValueError):
 
 
 def normalize_base_url(url: str) -> str:
-    """A base URL as the client wants it: scheme and host, no trailing slash, no credentials."""
-    text = url.strip()
-    if not text:
-        raise ProfileError("The base URL is empty.")
-    if "://" not in text:
-        text = "https://" + text
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https"):
-        raise ProfileError(f"The base URL must start with https:// or http://, not {parts.scheme}://.")
-    if not parts.hostname:
-        raise ProfileError("The base URL has no host name.")
-    if parts.username or parts.password:
-        # A key pasted into the URL would end up in the profile file and in logs.
-        raise ProfileError("The base URL must not contain a user name or password; put the key in the key field.")
-    if parts.query or parts.fragment:
-        raise ProfileError("The base URL must not contain a query (?…) or fragment (#…).")
+    """A base URL as the client wants it (``https://`` assumed when no scheme is typed)."""
     try:
-        _ = parts.port
-    except ValueError as exc:
-        raise ProfileError("The base URL has an invalid port.") from exc
-    return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
+        return clean_base_url(url, default_scheme="https")
+    except BaseUrlError as exc:
+        raise ProfileError(str(exc)) from exc
 
 
 def insecure_http_reason(host: str) -> str:

@@ -75,7 +75,15 @@ def _dumps(value: Any) -> str:
 
 @dataclass(frozen=True, slots=True)
 class RunStart:
-    """What is known when a run starts. ``key`` is the history's own id for it."""
+    """A run the console starts, as far as it is known when it starts: what the history records
+    first, and what the console shows above a run (``simdesk.services.runs.RunHeader`` adds only
+    whether it is live). ``key`` is the history's own id for it.
+
+    Not the same thing as the client's :class:`~simdesk.core.runs.Run` (a run as Sim reports it,
+    by its run id, on any surface) or the job tracker's :class:`~simdesk.core.jobs.Job` (a run
+    followed in the background, with polling state): those describe the server's view, this one
+    the console's, and they share only the workflow and run ids.
+    """
 
     key: str
     profile: str
@@ -88,19 +96,10 @@ class RunStart:
     started_at: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class RunRecord:
-    """A run as the history has it (``status`` stays ``running`` until its end is recorded)."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunRecord(RunStart):
+    """A run as the history has it: its start, and (``status`` stays ``running`` until then) its end."""
 
-    key: str
-    profile: str
-    workflow_id: str
-    workflow_name: str
-    mode: str
-    input: dict[str, Any]
-    options: dict[str, Any]
-    run_id: str | None
-    started_at: float
     ended_at: float | None
     status: str
     outcome: Outcome | None
@@ -341,9 +340,15 @@ class RunHistory:
         rows = self._query("WHERE key = ?", (key,))
         return rows[0] if rows else None
 
-    def last(self, profile: str | None = None) -> RunRecord | None:
-        """The most recently started run (of ``profile`` if given)."""
-        rows = self.recent(profile=profile, limit=1)
+    def last(self, profile: str | None = None, workflow_id: str | None = None) -> RunRecord | None:
+        """The most recently started run (of ``profile`` and ``workflow_id`` if given)."""
+        rows = self.recent(profile=profile, workflow_id=workflow_id, limit=1)
+        return rows[0] if rows else None
+
+    def of_run(self, profile: str, run_id: str) -> RunRecord | None:
+        """The newest run with Sim's ``run_id`` on ``profile`` (after the pending writes)."""
+        self.flush()
+        rows = self._query("WHERE profile = ? AND run_id = ? ORDER BY started_at DESC LIMIT 1", (profile, run_id))
         return rows[0] if rows else None
 
     def recent(self, *, profile: str | None = None, workflow_id: str | None = None, limit: int = 20) -> list[RunRecord]:

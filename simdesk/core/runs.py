@@ -164,8 +164,10 @@ class CancelResult:
 @dataclass(frozen=True, slots=True)
 class Job:
     """A legacy async job (``GET /api/jobs/{id}``). ``output`` is the workflow's output (already
-    unwrapped from the job wrapper); ``run_success`` is the wrapper's ``success``, which can be
-    False on a ``completed`` job."""
+    unwrapped from the job wrapper; ``None`` for a failed job); ``run_success`` is the wrapper's
+    ``success``, which older servers set False on a ``completed`` job. ``error`` is the failure
+    message: real Sim puts it on the job (``status: "failed"``, ``output: null``, ``error``), older
+    servers inside the wrapper. :attr:`run_status` and :attr:`run_error` read either."""
 
     job_id: str
     status: RunStatus
@@ -175,6 +177,23 @@ class Job:
     run_success: bool | None = None
     error: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def run_status(self) -> RunStatus:
+        """The run's status: a ``completed`` job whose wrapper says ``success: false`` (as older
+        servers report a failed run) is a failed run; real Sim says ``failed`` itself."""
+        if self.status is RunStatus.COMPLETED and self.run_success is False:
+            return RunStatus.FAILED
+        return self.status
+
+    @property
+    def run_error(self) -> RunError | None:
+        """Why the run failed (the job's ``error`` message), or ``None`` if it did not."""
+        if self.error and self.status is not RunStatus.CANCELLED:
+            return RunError(self.error)
+        if self.run_status is RunStatus.FAILED:
+            return RunError("The workflow reported failure")
+        return None
 
 
 LARGE_VALUE_KEY = "__simLargeValueRef"

@@ -1,6 +1,6 @@
 """The polling scheduler: which tracked run to check when, in how few requests, within the budget.
 
-Qt-free and HTTP-free (it works through :class:`~simdesk.core.jobs_source.RunSource`), driven by
+Qt-free and HTTP-free (it works through :class:`~simdesk.core.jobs.source.RunSource`), driven by
 an injectable clock so tests and the benchmark run hours of polling in virtual time.
 
 Each round (:meth:`Scheduler.tick`) and for each profile:
@@ -17,7 +17,7 @@ Each round (:meth:`Scheduler.tick`) and for each profile:
    with the details in hand, so a crash in between never leaves a final row without its result.
 4. Every request first awaits the budget (background priority).
 
-Results are written to the :class:`~simdesk.core.jobs_store.JobStore` in one transaction per
+Results are written to the :class:`~simdesk.core.jobs.store.JobStore` in one transaction per
 profile and round, then reported through ``on_changes``.
 """
 
@@ -29,10 +29,10 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from simdesk.core.jobs import Job, JobStatus, observe
-from simdesk.core.jobs_clock import Clock
-from simdesk.core.jobs_policy import PollPolicy
-from simdesk.core.jobs_source import (
+from simdesk.core.clock import Clock
+from simdesk.core.jobs.model import Job, JobStatus, observe
+from simdesk.core.jobs.policy import PollPolicy
+from simdesk.core.jobs.source import (
     Admit,
     ListsUnavailable,
     PollFailure,
@@ -42,7 +42,7 @@ from simdesk.core.jobs_source import (
     RunProblem,
     RunSource,
 )
-from simdesk.core.jobs_store import JobStore
+from simdesk.core.jobs.store import JobStore
 from simdesk.core.runs import Run, RunStatus
 
 log = logging.getLogger("simdesk.core.scheduler")
@@ -108,7 +108,7 @@ class Scheduler:
         source_for: the :class:`RunSource` of a profile (async: a client may need to be opened).
         admit_for: the budget gate of a profile: ``await admit_for(profile)(bucket)`` before a
             request on ``bucket``.
-        clock: time (tests pass a :class:`~simdesk.core.jobs_clock.VirtualClock`).
+        clock: time (tests pass a :class:`~simdesk.testing.virtual_time.VirtualTime`).
         policy: the intervals.
         on_changes: called with every batch of changed jobs, after they are stored.
         on_hold: called when a profile goes on hold (``None`` when the hold is lifted), so the

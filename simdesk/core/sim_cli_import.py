@@ -24,8 +24,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from simdesk.core.base_url import DEFAULT_BASE_URL
 from simdesk.core.profiles import (
-    DEFAULT_BASE_URL,
     Profile,
     ProfileError,
     ProfileStore,

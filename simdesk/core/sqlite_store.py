@@ -29,13 +29,14 @@ import logging
 import shutil
 import sqlite3
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from simdesk.core.aside import StoreProblem, move_escaping_link, set_aside
 
-__all__ = ["SqliteFile", "StoreProblem", "transaction"]
+__all__ = ["LockedStore", "SqliteFile", "StoreProblem", "transaction"]
 
 log = logging.getLogger("simdesk.core.sqlite")
 
@@ -199,3 +200,31 @@ class SqliteFile:
         if self._session_dir is not None:
             shutil.rmtree(self._session_dir, ignore_errors=True)
             self._session_dir = None
+
+
+class LockedStore:
+    """A store on one connection shared by threads behind a lock (the usage history, the logs
+    cache): opened through :class:`SqliteFile`, written in :meth:`_tx`, closed once."""
+
+    def __init__(self, path: Path | str, *, schema: str, version: int, label: str) -> None:
+        # NORMAL: in WAL mode a crash of the app loses no commit (a power cut may lose the last few)
+        self._file = SqliteFile(path, schema=schema, version=version, label=label)
+        self._lock = threading.Lock()
+        self._db = self._file.open()
+        self.path = self._file.path
+
+    @property
+    def problem(self) -> StoreProblem | None:
+        """Why the store did not open as usual (set aside, or kept for this session only), if it did not."""
+        return self._file.problem
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock, transaction(self._db) as db:
+            yield db
+
+    def close(self) -> None:
+        """Close the database (safe to call twice)."""
+        with self._lock:
+            self._db.close()
+        self._file.cleanup()

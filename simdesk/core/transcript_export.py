@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from simdesk.core.frames import event_of
 from simdesk.core.meter import money
-from simdesk.core.stream_events import Chunk, ChunkReset, StreamError, Thinking, ToolCall
+from simdesk.core.stream_events import Chunk, ChunkReset, StreamError, StreamEvent, Thinking, ToolCall
 from simdesk.core.transcript import Outcome
 
-Frame = tuple[float, str]
+Frame = tuple[float, str]  # (arrival time, the frame's data payload), as the history keeps them
+Event = tuple[float, StreamEvent]  # the same frame decoded (simdesk.api.sse.decode_recorded)
 
 
 @dataclass
@@ -49,8 +49,8 @@ class ExportMeta:
     names: Mapping[str, str] = field(default_factory=dict)
 
 
-def _blocks(frames: Iterable[Frame], names: Mapping[str, str]) -> list[_Block]:
-    """Accumulate every block's full text and lanes from the frames."""
+def _blocks(events: Iterable[Event], names: Mapping[str, str]) -> list[_Block]:
+    """Accumulate every block's full text and lanes from the run's events."""
     blocks: dict[str, _Block] = {}
 
     def block(block_id: str) -> _Block:
@@ -58,8 +58,7 @@ def _blocks(frames: Iterable[Frame], names: Mapping[str, str]) -> list[_Block]:
             blocks[block_id] = _Block(block_id, names.get(block_id, block_id))
         return blocks[block_id]
 
-    for at, payload in frames:
-        event = event_of(payload)
+    for at, event in events:
         match event:
             case Chunk(block_id, text):
                 b = block(block_id)
@@ -90,8 +89,9 @@ def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def write_json(path: Path, meta: ExportMeta, frames: Iterable[Frame], frames_again: Iterable[Frame]) -> None:
-    """The whole run as one JSON document (``frames_again`` is a second pass over the frames)."""
+def write_json(path: Path, meta: ExportMeta, events: Iterable[Event], frames: Iterable[Frame]) -> None:
+    """The whole run as one JSON document: its blocks from ``events``, then its raw ``frames``
+    (both read once, in order: pass two passes over the stored frames)."""
     with Path(path).open("w", encoding="utf-8") as out:
         head = {
             "workflow": {"id": meta.workflow_id, "name": meta.workflow_name},
@@ -115,24 +115,24 @@ def write_json(path: Path, meta: ExportMeta, frames: Iterable[Frame], frames_aga
                 "streamErrors": b.errors,
                 "resets": b.resets,
             }
-            for b in _blocks(frames, meta.names)
+            for b in _blocks(events, meta.names)
         ]
         out.write(json.dumps(blocks, ensure_ascii=False, default=str))
         out.write(',\n  "frames": [')
         first = True
-        for at, payload in frames_again:
+        for at, payload in frames:
             out.write(("\n    " if first else ",\n    ") + f'{{"t": {at:.4f}, "frame": {payload}}}')
             first = False
         out.write("\n  ]\n}\n")
 
 
-def write_markdown(path: Path, meta: ExportMeta, frames: Iterable[Frame]) -> None:
+def write_markdown(path: Path, meta: ExportMeta, events: Iterable[Event]) -> None:
     """The run as a readable Markdown document."""
     with Path(path).open("w", encoding="utf-8") as out:
-        _markdown(out, meta, frames)
+        _markdown(out, meta, events)
 
 
-def _markdown(out: TextIO, meta: ExportMeta, frames: Iterable[Frame]) -> None:
+def _markdown(out: TextIO, meta: ExportMeta, events: Iterable[Event]) -> None:
     outcome = meta.outcome
     out.write(f"# {meta.workflow_name} — {outcome.status if outcome else 'unfinished'}\n\n")
     facts = [
@@ -154,7 +154,7 @@ def _markdown(out: TextIO, meta: ExportMeta, frames: Iterable[Frame]) -> None:
     out.write("\n## Input\n\n```json\n")
     out.write(json.dumps(meta.input, ensure_ascii=False, indent=2, default=str))
     out.write("\n```\n")
-    for block in _blocks(frames, meta.names):
+    for block in _blocks(events, meta.names):
         out.write(f"\n## {block.name}\n\n")
         if block.thinking:
             out.write("> **Thinking:** " + "".join(block.thinking).replace("\n", "\n> ") + "\n\n")

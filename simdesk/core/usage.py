@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from simdesk.core.runs import RunStatus, Surface
+from simdesk.core.spans import Span
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +52,10 @@ class BillingStatus:
 
 @dataclass(frozen=True, slots=True)
 class LogEntry:
-    """One run in the logs. ``cost`` is an opaque number (logs speak USD, runs speak credits)."""
+    """One run in the logs. ``cost`` is an opaque number (logs speak USD, runs speak credits).
+
+    ``spans`` is the run's trace as a typed tree (real Sim nests the blocks under one workflow
+    span; older servers list them flat); ``trace_spans`` keeps the raw objects."""
 
     run_id: str
     workflow_id: str | None
@@ -65,6 +69,7 @@ class LogEntry:
     workflow_name: str | None = None
     final_output: Any = None
     trace_spans: Sequence[Mapping[str, Any]] = ()
+    spans: tuple[Span, ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 

@@ -14,15 +14,12 @@ GUI thread never waits on the disk.
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from simdesk.core.sqlite_store import SqliteFile, StoreProblem, transaction
+from simdesk.core.sqlite_store import LockedStore
 
 SPEND = "spend"
 SCHEMA_VERSION = 1
@@ -46,33 +43,13 @@ class Sample:
     capacity: float | None = None
 
 
-class UsageHistory:
+class UsageHistory(LockedStore):
     """Samples and crossed warning lines, stored in ``path`` (``":memory:"`` for tests)."""
 
     def __init__(self, path: Path | str, *, keep_days: float = 30.0, clock: Callable[[], float] = time.time) -> None:
-        # NORMAL: in WAL mode a crash of the app loses no commit (a power cut may lose the last few)
-        self._file = SqliteFile(path, schema=_SCHEMA, version=SCHEMA_VERSION, label="usage history")
-        self._lock = threading.Lock()
-        self._db = self._file.open()
-        self.path = self._file.path
+        super().__init__(path, schema=_SCHEMA, version=SCHEMA_VERSION, label="usage history")
         if keep_days > 0:
             self.prune(clock() - keep_days * 86_400)
-
-    @property
-    def problem(self) -> StoreProblem | None:
-        """Why the history did not open as usual (set aside, or kept for this session only), if it did not."""
-        return self._file.problem
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock, transaction(self._db) as db:
-            yield db
-
-    def close(self) -> None:
-        """Close the database (safe to call twice)."""
-        with self._lock:
-            self._db.close()
-        self._file.cleanup()
 
     # --- samples ---------------------------------------------------------------------------
 

@@ -37,7 +37,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-billing",
         dest="billing",
         action="store_false",
-        help="act like a self-hosted server without billing (limits 999 999)",
+        help="lift every plan limit (999 999, buckets never run dry), for load tests",
+    )
+    p.add_argument(
+        "--self-hosted",
+        action="store_true",
+        help="answer as a self-hosted Sim with billing off: usage limit 99 999, credits 200 000, no spend "
+        "(rate limits stay the plan's)",
+    )
+    p.add_argument(
+        "--no-redis",
+        dest="redis",
+        action="store_false",
+        help="act like a Sim deployed without Redis (cancel reasons, usage-limits of an empty bucket)",
     )
     p.add_argument(
         "--no-ip-limit",
@@ -45,13 +57,20 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="drop v2's per-IP pre-auth limit (600, then 300/min), for load tests from one address",
     )
+    p.add_argument(
+        "--seeded-logs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="add N finished runs of every trigger kind to the Demo workspace's logs",
+    )
     p.add_argument("--control", action="store_true", help="expose /__sandbox/faults, /usage and /clock")
     p.add_argument("--public-url", help="the origin the server puts into statusUrl and resume links")
     p.add_argument(
         "--job-ids",
         choices=("hosted", "database"),
-        default="hosted",
-        help="legacy async job ids: trigger.dev style or 'workflow-execution:<id>'",
+        default="database",
+        help="legacy async job ids: 'workflow-execution:<id>' (default, Sim without trigger.dev) or trigger.dev's",
     )
     return p
 
@@ -68,10 +87,13 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         pace=args.pace,
         billing=args.billing,
+        self_hosted=args.self_hosted,
+        redis=args.redis,
         ip_limit=args.ip_limit,
         control=args.control,
         public_url=args.public_url,
         job_ids=args.job_ids,
+        seeded_logs=max(0, args.seeded_logs),
     )
     print(f"simdesk sandbox on http://{args.host}:{args.port}  plan={args.plan}  v2={'on' if args.v2 else 'off'}")
     print(f"  personal keys: {', '.join(keys)}   workspace key: {WORKSPACE_KEY}", flush=True)

@@ -6,7 +6,6 @@ outside checks rely on it.
 
 from __future__ import annotations
 
-import json
 import random
 from typing import Any
 
@@ -77,8 +76,10 @@ ECHO_BLOCK = Block("b-echo", "Echo", "function")
 
 
 def plan_echo(inp: dict[str, Any], rng: random.Random) -> Plan:
+    """The Start block's output (the run's input, see ``runs.start_output``), passed on unchanged."""
     output = dict(inp)
-    return Plan((Step(0.05, "block_done", ECHO_BLOCK.id, value=output),), 0.05, "completed", output, 0.001)
+    steps = (Step(0.0, "block_done", START.id, value=output), Step(0.05, "block_done", ECHO_BLOCK.id, value=output))
+    return Plan(steps, 0.05, "completed", output, 0.001)
 
 
 # --- Story Teller: a long answer streamed token by token ----------------------------------------
@@ -208,7 +209,8 @@ def plan_failing(inp: dict[str, Any], rng: random.Random) -> Plan:
         "blockName": FETCH_BLOCK.name,
         "blockType": FETCH_BLOCK.type,
     }
-    return Plan((), 0.5, "failed", {"partial": True}, 0.005, error=error)
+    # a failed block leaves no final output: {} (tests/fixtures/sim-0.8.9/fail-legacy-sync.body)
+    return Plan((), 0.5, "failed", {}, 0.005, error=error)
 
 
 # --- Expense Approval: pauses for a human ------------------------------------------------------
@@ -299,8 +301,10 @@ RESPONSE_BLOCK = Block("b-response", "Response", "response")
 
 def plan_responder(inp: dict[str, Any], rng: random.Random) -> Plan:
     data = {"received": inp, "ticket": "T-1042", "accepted": True}
-    response = {"status": 201, "headers": {"X-Demo-Responder": "yes"}, "data": data}
-    out = {"data": data, "status": 201, "headers": {"X-Demo-Responder": "yes"}}
+    # the block's output lists the Content-Type it sends too (tests/fixtures/sim-0.8.9/resp-legacy-stream.body)
+    headers = {"Content-Type": "application/json", "X-Demo-Responder": "yes"}
+    response = {"status": 201, "headers": headers, "data": data}
+    out = {"data": data, "status": 201, "headers": headers}
     steps = (Step(0.05, "block_done", RESPONSE_BLOCK.id, value=out),)
     return Plan(steps, 0.05, "completed", out, 0.001, response=response)
 
@@ -505,8 +509,3 @@ WORKFLOWS: tuple[Workflow, ...] = (
         deployed_at=T0 + 7400,
     ),
 )
-
-
-def pretty(value: Any) -> str:
-    """How a non-agent block's selected value goes out as one chunk (§6.2)."""
-    return value if isinstance(value, str) else json.dumps(value, indent=2, ensure_ascii=False)

@@ -17,7 +17,7 @@ from simdesk.sandbox.state import Run, SandboxState, timeout_message
 
 log = logging.getLogger("simdesk.sandbox")
 
-CLIENT_CANCELLED = "Client cancelled request"
+CLIENT_CANCELLED = "Client cancelled request"  # what the disconnected client would have been told
 MAX_SLEEP_SLICE_S = 0.25  # how often a long sync run looks for a client that went away
 
 
@@ -38,12 +38,13 @@ async def _wait(state: SandboxState, seconds: float, gone: Callable[[], Awaitabl
 
 
 async def execute_sync(state: SandboxState, run: Run, gone: Callable[[], Awaitable[bool]]) -> bool:
-    """Walk a sync run to its end. False if the client disconnected (the run is then failed)."""
+    """Walk a sync run to its end. False if the client disconnected: Sim then records the run
+    ``cancelled`` with no error (``tests/fixtures/sim-0.8.9/redis/slow-sync-disconnect-status.body``)."""
     state.in_flight += 1
     try:
         ok = await _wait(state, run.run_length, gone)
         if not ok:
-            state.finish_live(run, "failed", error=CLIENT_CANCELLED)
+            state.finish_live(run, "cancelled")
             return False
         if run.timed_out:
             state.finish_live(run, "failed", error=timeout_message(run.cap_s))
@@ -107,9 +108,12 @@ async def _frames(state: SandboxState, run: Run, builder: FrameBuilder) -> Async
         yield {"event": "error", "error": message}
         return
     state.finish_live(run, plan.outcome)
-    data: dict[str, Any] = {"success": plan.outcome != "failed"}
-    if plan.outcome == "failed" and plan.error:
-        data["error"] = plan.error["message"]
+    if plan.outcome == "failed":
+        # a failed block ends the stream with an error frame and no final one
+        # (tests/fixtures/sim-0.8.9/fail-v2-stream.body, fail-legacy-stream.body)
+        yield {"event": "error", "error": run.error_text(state.clock.now()) or "Workflow execution failed"}
+        return
+    data: dict[str, Any] = {"success": True}
     data["output"] = builder.final_output(plan, reached)
     if plan.outcome == "paused":
         data["status"] = "paused"
@@ -151,7 +155,9 @@ async def sse_body(state: SandboxState, run: Run, builder: FrameBuilder) -> Asyn
     finally:
         state.in_flight -= 1
         if not finished and run.status(state.clock.now())[0] == "running":
-            state.finish_live(run, "failed", error=CLIENT_CANCELLED)
+            # the client went away: the run ends cancelled, not failed
+            # (tests/fixtures/sim-0.8.9/redis/slow-stream-disconnect-status.body)
+            state.finish_live(run, "cancelled")
 
 
 async def _pieces(data: bytes, split: bool, rng: random.Random) -> AsyncIterator[bytes]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from simdesk.sandbox.demo import pretty
 from simdesk.sandbox.model import Plan, Step, Workflow
 
 
@@ -127,20 +126,14 @@ class FrameBuilder:
         return frames
 
     def _block_done(self, step: Step) -> list[dict[str, Any]]:
+        """An agent's held-back answer goes out now; selected outputs of other blocks (Start,
+        Response, functions) never stream, they come in the final frame only
+        (``tests/fixtures/sim-0.8.9/stream-select.body``, ``resp-legacy-stream-sel.body``)."""
         b = step.block_id
-        frames: list[dict[str, Any]] = []
-        if b in self._buffers:
-            frames.append(self._chunk(b, b, self._buffers.pop(b)))
-            self._emitted.add((b, "content"))
-        for path in self._selected.get(b, []):
-            if b in self._agents and path in ("", "content"):
-                continue
-            value = _pick(step.value, path)
-            if value is None:
-                continue
-            frames.append(self._chunk(f"{b}:{path}", b, pretty(value)))
-            self._emitted.add((b, path))
-        return frames
+        if b not in self._buffers:
+            return []
+        self._emitted.add((b, "content"))
+        return [self._chunk(b, b, self._buffers.pop(b))]
 
     def final_output(self, plan: Plan, reached: dict[str, Any]) -> Any:
         """``final.data.output``: the full output, or the selected values not yet streamed."""

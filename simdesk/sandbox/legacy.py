@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from simdesk.sandbox.clock import iso
-from simdesk.sandbox.engine import execute_sync, sse_body
+from simdesk.sandbox.engine import CLIENT_CANCELLED, execute_sync, sse_body
 from simdesk.sandbox.frames import FrameBuilder
 from simdesk.sandbox.model import ApiKey, Workflow
 from simdesk.sandbox.respond import JSON, FirstFrameResponse, legacy_coded, legacy_error
@@ -35,10 +35,11 @@ from simdesk.sandbox.runs import (
     convert_files,
     cost_of,
     duration_ms,
-    effective_input,
     paused_block,
     reported_times,
+    start_output,
     storage_block,
+    sync_duration_ms,
 )
 from simdesk.sandbox.state import Run, SandboxState
 
@@ -61,6 +62,12 @@ CONTROL_FIELDS = frozenset(
         "workflowId",
         "parentWorkspaceId",
     }
+)
+# Sim's wording (tests/fixtures/sim-0.8.9/exec-id-invalid.body, stream-thinking-noproto.body)
+EXECUTION_ID_RULE = "Execution ID can only contain letters, numbers, dots, underscores, colons, and hyphens"
+THINKING_NEEDS_PROTOCOL = (
+    f"includeThinking and includeToolCalls require the X-Sim-Stream-Protocol: {PROTOCOL} request header, "
+    "which declares that the client understands agent-event frames."
 )
 SSE_HEADERS = {"Cache-Control": "no-cache", "Connection": "keep-alive", "X-Accel-Buffering": "no"}
 
@@ -123,6 +130,30 @@ def _refusal(refusal: Refusal) -> Response:
     )
 
 
+def _execution_id_problem(value: str) -> str | None:
+    """Sim's rules for ``X-Execution-Id``, in its words (exec-id-invalid.body); None when valid."""
+    if not value:
+        return "Invalid execution ID"
+    if len(value) > 128:
+        return "Execution ID too long"
+    return None if RUN_ID_RE.match(value) else EXECUTION_ID_RULE
+
+
+def _timeout_problem(text: str) -> str | None:
+    """Sim's rules for ``X-Execution-Timeout-Seconds`` on an async request; None when valid."""
+    try:
+        value = float(text)
+    except ValueError:
+        return "Invalid input: expected number, received NaN"
+    if not value.is_integer():
+        return "Execution timeout must be a whole number of seconds"
+    if value <= 0:
+        return "Execution timeout must be positive"
+    if value > MAX_TIMEOUT_S:
+        return f"Execution timeout cannot exceed {MAX_TIMEOUT_S} seconds"
+    return None
+
+
 def _validate_body(body: dict[str, Any]) -> list[dict[str, str]]:
     issues = []
     checks: list[tuple[str, Any]] = [
@@ -170,23 +201,20 @@ async def execute(request: Request) -> Response:
     asynchronous = headers.get("x-execution-mode") == "async"
     stream = body.get("stream") is True or headers.get("x-stream-response") == "true"
     run_id = headers.get("x-execution-id")
-    if run_id is not None and not RUN_ID_RE.match(run_id):
+    if run_id is not None and (problem := _execution_id_problem(run_id)):
         return legacy_error(
-            400, "Invalid execution ID header", details=[{"path": "x-execution-id", "message": "Invalid format"}]
+            400, "Invalid execution ID header", details=[{"path": "X-Execution-Id", "message": problem}]
         )
     timeout_header = headers.get("x-execution-timeout-seconds")
     cap: float | None = None
     if timeout_header is not None:
-        if not asynchronous or not timeout_header.isdigit() or not 1 <= int(timeout_header) <= MAX_TIMEOUT_S:
+        if not asynchronous:
+            return legacy_error(400, "X-Execution-Timeout-Seconds is supported only for async runs")
+        if problem := _timeout_problem(timeout_header):
             return legacy_error(
                 400,
                 "Invalid execution timeout header",
-                details=[
-                    {
-                        "path": "x-execution-timeout-seconds",
-                        "message": "Must be an integer from 1 to 604800 on async requests",
-                    }
-                ],
+                details=[{"path": "X-Execution-Timeout-Seconds", "message": problem}],
             )
         cap = min(float(timeout_header), 5400.0)
     if body.get("isClientSession") is True or "workflowStateOverride" in body or body.get("useDraftState") is True:
@@ -198,9 +226,7 @@ async def execute(request: Request) -> Response:
         return legacy_error(400, "Async execution does not support draft or override execution controls")
     protocol = headers.get("x-sim-stream-protocol") == PROTOCOL
     if stream and (body.get("includeThinking") or body.get("includeToolCalls")) and not protocol:
-        return legacy_error(
-            400, "includeThinking and includeToolCalls require the X-Sim-Stream-Protocol: agent-events-v1 header"
-        )
+        return legacy_error(400, THINKING_NEEDS_PROTOCOL)
     if asynchronous and key is None:
         return legacy_error(401, "Unauthorized")
 
@@ -219,9 +245,6 @@ async def execute(request: Request) -> Response:
         return _refusal(refusal)
 
     workflow_input = {k: v for k, v in body.items() if k not in CONTROL_FIELDS}
-    if not workflow_input:
-        inner = body.get("input")
-        workflow_input = inner if isinstance(inner, dict) else {}
     if run_id is not None and not state.claim_run_id(run_id):
         return legacy_error(409, "Execution ID has already been used", code="EXECUTION_ID_CONFLICT", executionId=run_id)
     try:
@@ -230,10 +253,16 @@ async def execute(request: Request) -> Response:
         return legacy_error(400, str(exc))
     mode = "async" if asynchronous else ("stream" if stream else "sync")
     run = state.create_run(
-        workflow, key, surface="legacy", mode=mode, input=effective_input(workflow_input), run_id=run_id, cap_s=cap
+        workflow,
+        key,
+        surface="legacy",
+        mode=mode,
+        input=start_output(workflow, workflow_input),
+        run_id=run_id,
+        cap_s=cap,
     )
     if asynchronous:
-        return _async_receipt(state, run, request.url.path)
+        return _async_receipt(state, run, request)
     if stream:
         builder = FrameBuilder(
             workflow,
@@ -246,8 +275,10 @@ async def execute(request: Request) -> Response:
     return await _sync_result(state, run, request)
 
 
-def _async_receipt(state: SandboxState, run: Run, path: str) -> Response:
+def _async_receipt(state: SandboxState, run: Run, request: Request) -> Response:
     assert run.job_id is not None
+    path = request.url.path
+    run.request_id = request.state.request_id  # the job's correlation quotes the enqueuing call
     if state.faults.consume("ambiguous_enqueue", path):
         return legacy_error(
             503,
@@ -278,15 +309,18 @@ async def stream_response(
     return FirstFrameResponse(sse_body(state, run, builder), headers=headers)
 
 
-def _metadata(state: SandboxState, run: Run) -> dict[str, Any]:
+def _metadata(state: SandboxState, run: Run, *, whole_ms: bool = False) -> dict[str, Any]:
+    """Execute reports fractional ms (sync-execute.body); resume was not captured, so it keeps
+    the whole ms the OpenAPI text documents."""
     _, ended = run.status(state.clock.now())
     end = ended if ended is not None else state.clock.now()
-    return {"duration": round((end - run.start_at) * 1000), "startTime": iso(run.start_at), "endTime": iso(end)}
+    duration = sync_duration_ms(run.start_at, end)
+    return {"duration": round(duration) if whole_ms else duration, "startTime": iso(run.start_at), "endTime": iso(end)}
 
 
 async def _sync_result(state: SandboxState, run: Run, request: Request) -> Response:
     if not await execute_sync(state, run, request.is_disconnected):
-        return JSON({"success": False, "error": "Client cancelled request"}, status_code=499)
+        return JSON({"success": False, "error": CLIENT_CANCELLED}, status_code=499)
     now = state.clock.now()
     status, _ = run.status(now)
     plan = run.plan
@@ -371,28 +405,34 @@ async def cancel_execution(request: Request) -> Response:
         state, run = _execution_of(request)
     except Denied as denied:
         return denied.response
-    outcome = cancel_run(state, run)
+    outcome = cancel_run(state, run, legacy=True)
     if outcome in ("already_completed", "already_failed"):
         return legacy_error(409, f"Execution cannot be cancelled while {outcome.removeprefix('already_')}")
-    return JSON(cancel_body(run, outcome))
+    return JSON(cancel_body(state, run, outcome, id_key="executionId"))
 
 
-def cancel_run(state: SandboxState, run: Run) -> str:
-    """Cancel ``run`` if it can be; returns the server's ``reason``."""
+def cancel_run(state: SandboxState, run: Run, *, legacy: bool) -> str:
+    """Cancel ``run`` if it can be; returns the server's ``reason``.
+
+    Without Redis (``--no-redis``) v2 cannot tell an ended run apart (``redis_unavailable``) and
+    legacy cancels every live run as a queued one (``tests/fixtures/sim-0.8.9/v2-cancel-completed.body``,
+    ``slow-legacy-cancel.body``); with Redis the ``redis/`` captures hold."""
     status, _ = run.status(state.clock.now())
     if status in ("completed", "failed", "cancelled"):
-        return f"already_{status}"
+        return f"already_{status}" if legacy or state.config.redis else "redis_unavailable"
     state.force(run, "cancelled", "Cancelled")
-    return "queue_cancelled" if status == "queued" else "recorded"
+    queued = status == "queued" or (legacy and not state.config.redis)
+    return "queue_cancelled" if queued else "recorded"
 
 
-def cancel_body(run: Run, reason: str) -> dict[str, Any]:
-    recorded = not reason.startswith("already_")
+def cancel_body(state: SandboxState, run: Run, reason: str, *, id_key: str) -> dict[str, Any]:
+    """The cancel answer of both surfaces (legacy names the run ``executionId``, v2 ``runId``)."""
+    redis = state.config.redis
     return {
-        "success": True,
-        "executionId": run.id,
-        "redisAvailable": True,
-        "durablyRecorded": recorded,
+        "success": reason != "redis_unavailable",
+        id_key: run.id,
+        "redisAvailable": redis,
+        "durablyRecorded": reason == "recorded" or (redis and reason == "queue_cancelled"),
         "locallyAborted": False,
         "pausedCancelled": False,
         "reason": reason,
@@ -424,58 +464,46 @@ async def job_status(request: Request) -> Response:
         "taskId": run.job_id,
         "status": job_status_value,
         "metadata": {
-            "workflowId": run.workflow.id,
-            "workspaceId": run.workflow.workspace_id,
             "userId": run.key.user_id if run.key else None,
+            "workflowId": run.workflow.id,
             "correlation": {
-                "executionId": run.id,
-                "requestId": f"req_{run.id[:8]}",
                 "source": "workflow",
+                "requestId": run.request_id,
                 "workflowId": run.workflow.id,
+                "executionId": run.id,
                 "triggerType": "api",
             },
-            "maxDurationSeconds": int(run.cap_s),
+            "workspaceId": run.workflow.workspace_id,
         },
+        "output": None,
     }
     if job_status_value == "completed":
-        inner_success = run.plan.outcome != "failed"
-        wrapper: dict[str, Any] = {
-            "success": inner_success,
-            "workflowId": run.workflow.id,
-            "executionId": run.id,
-            "output": run.plan.output,
-            "executedAt": iso(ended or now),
-        }
-        if not inner_success and run.plan.error:
-            wrapper["error"] = run.plan.error["message"]
-        body["output"] = wrapper
-    elif job_status_value in ("failed", "cancelled"):
-        body["error"] = run.error_text(now) or "Cancelled"
-    # a workflow whose blocks failed still *completes* as a job, with output.success false
-    if job_status_value == "failed" and not run.timed_out and run.forced_status is None:
-        body["status"] = "completed"
-        body.pop("error", None)
         body["output"] = {
-            "success": False,
+            "output": run.plan.output,
+            "success": True,
+            "executedAt": iso(ended or now),
             "workflowId": run.workflow.id,
             "executionId": run.id,
-            "output": run.plan.output,
-            "error": run.error_text(now),
-            "executedAt": iso(ended or now),
         }
+    elif job_status_value in ("failed", "cancelled"):
+        # a failed workflow fails the job: output null, the block's message as error
+        # (tests/fixtures/sim-0.8.9/fail-job-poll.body)
+        body["error"] = run.error_text(now) or "Cancelled"
     return JSON(body)
 
 
 async def workflow_status(request: Request) -> Response:
     state = _state(request)
     workflow = state.workflows.get(request.path_params["id"])
+    # this route's 404 quotes the request id (tests/fixtures/sim-0.8.9/wskey-foreign-status.body)
+    not_found = {"code": "WORKFLOW_NOT_FOUND", "requestId": request.state.request_id}
     if workflow is None:
-        return legacy_error(404, "Workflow not found", code="WORKFLOW_NOT_FOUND")
+        return legacy_error(404, "Workflow not found", **not_found)
     key = state.key_for(request.headers.get("x-api-key"))
     if key is None:
         return legacy_error(401, "Unauthorized")
     if state.key_may_use(key, workflow.workspace_id) is not None:
-        return legacy_error(404, "Workflow not found", code="WORKFLOW_NOT_FOUND")
+        return legacy_error(404, "Workflow not found", **not_found)
     return JSON(
         {
             "isDeployed": workflow.deployed,
@@ -488,11 +516,13 @@ async def workflow_status(request: Request) -> Response:
 def usage_limits_body(state: SandboxState, key: ApiKey) -> dict[str, Any]:
     def bucket(kind: str) -> dict[str, Any]:
         b = state.peek(kind, key.user_id)
+        # without Redis an empty bucket reads -1 and not limited (tests/fixtures/sim-0.8.9/rl-usage-when-empty.body)
+        empty = b.remaining == 0
         return {
-            "isLimited": b.remaining == 0,
+            "isLimited": empty and state.config.redis,
             "requestsPerMinute": b.rate,
             "maxBurst": b.capacity,
-            "remaining": b.remaining,
+            "remaining": -1 if empty and not state.config.redis else b.remaining,
             "resetAt": iso(b.reset_at),
         }
 
@@ -635,12 +665,12 @@ async def resume_context(request: Request) -> Response:
         resume_input = {"input": resume_input}
     new = start_resume(state, run, key, resume_input, surface="legacy")
     if new.mode == "async":
-        return _async_receipt(state, new, request.url.path)
+        return _async_receipt(state, new, request)
     if new.mode == "stream":
         builder = FrameBuilder(workflow, [], False)
         return await stream_response(state, new, builder, False, extra={"X-Execution-Id": new.id})
     if not await execute_sync(state, new, request.is_disconnected):
-        return JSON({"success": False, "error": "Client cancelled request"}, status_code=499)
+        return JSON({"success": False, "error": CLIENT_CANCELLED}, status_code=499)
     status, _ = new.status(state.clock.now())
     return JSON(
         {
@@ -649,7 +679,7 @@ async def resume_context(request: Request) -> Response:
             "executionId": new.id,
             "output": new.plan.output,
             "error": new.error_text(state.clock.now()),
-            "metadata": _metadata(state, new),
+            "metadata": _metadata(state, new, whole_ms=True),
         }
     )
 

@@ -2,15 +2,17 @@
 
 Legacy and v1 errors are ``{"error": "<text>", …}``; v2 answers ``{"data": …}`` or
 ``{"error": {"code", "message", "details?"}}`` with ``Cache-Control: private, no-store``.
-The middleware adds ``x-request-id`` to every API response (not ``/api/health``) and applies the
-request-level fault knobs (latency, HTML 502, 503, 429 storms, malformed JSON, apex redirect).
+The middleware adds ``x-request-id`` (8 hex characters) to every API response (not ``/api/health``)
+and the web server's security and CORS headers (:mod:`simdesk.sandbox.web_headers`), sends JSON
+answers chunked (no ``Content-Length``) as Sim's server does, and applies the request-level fault
+knobs (latency, HTML 502, 503, 429 storms, malformed JSON, apex redirect).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import uuid
+import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from simdesk.sandbox.buckets import BucketState, retry_after_seconds
 from simdesk.sandbox.clock import iso, parse_iso
 from simdesk.sandbox.state import SandboxState
+from simdesk.sandbox.web_headers import web_headers
 
 V2_STATUS_CODES = {
     400: "BAD_REQUEST",
@@ -155,7 +158,8 @@ class SandboxMiddleware:
             await self.app(scope, receive, send)
             return
         faults = self.state.faults
-        request_id = None if path == "/api/health" else str(uuid.uuid4())
+        request_id = None if path == "/api/health" else secrets.token_hex(4)
+        scope.setdefault("state", {})["request_id"] = request_id  # routes quote it (request.state)
         if faults.latency_s:
             await asyncio.sleep(faults.latency_s)
         canned = self._canned_fault(path, scope)
@@ -203,12 +207,12 @@ class SandboxMiddleware:
 
         async def wrapped(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
+                headers = web_headers(path, state.request_url("")) + list(message.get("headers", []))
                 if request_id:
                     headers.append((b"x-request-id", request_id.encode()))
                 ctype = next((v for k, v in headers if k.lower() == b"content-type"), b"")
-                if ctype.startswith(b"application/json") and state.faults.consume("malformed_json", path):
-                    path_json["broken"] = True
+                if ctype.startswith(b"application/json"):
+                    path_json["broken"] = state.faults.consume("malformed_json", path)
                     headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
                 message = {**message, "headers": headers}
             elif message["type"] == "http.response.body" and path_json["broken"]:

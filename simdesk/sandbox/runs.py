@@ -17,7 +17,14 @@ from typing import Any
 from simdesk.sandbox.buckets import retry_after_seconds
 from simdesk.sandbox.clock import iso
 from simdesk.sandbox.model import ApiKey, Workflow
-from simdesk.sandbox.state import CAPACITY_LIMIT, CONCURRENCY_LIMIT, STORAGE_LIMIT_BYTES, Run, SandboxState
+from simdesk.sandbox.state import (
+    BASE_EXECUTION_CHARGE,
+    CAPACITY_LIMIT,
+    CONCURRENCY_LIMIT,
+    STORAGE_LIMIT_BYTES,
+    Run,
+    SandboxState,
+)
 
 RUN_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 MAX_BODY_BYTES = 10 * 2**20
@@ -123,12 +130,29 @@ def _stored(name: str, mime: str, size: int, run_hint: str, blob: bytes = b"") -
     }
 
 
-def effective_input(raw: dict[str, Any]) -> dict[str, Any]:
-    """What the start block sees: ``input.<field>`` first, else the top level."""
+def start_output(workflow: Workflow, raw: dict[str, Any]) -> dict[str, Any]:
+    """What the Start block outputs, and so what the run sees as its input.
+
+    Declared string fields the caller left out read ``""`` (the field's empty configured value);
+    ``input.<field>`` fills a field as the top level does, and the request's own keys, ``input``
+    included, are kept: ``{"input": {"message": "w"}}`` gives ``{"message": "w", "input": {...}}``
+    (``tests/fixtures/sim-0.8.9/sync-input-wrapped.body``, ``sync-empty-body.body``).
+    """
     inner = raw.get("input")
+    fields = {k: v for k, v in raw.items() if k != "input"}
     if isinstance(inner, dict):
-        return {**{k: v for k, v in raw.items() if k != "input"}, **inner}
-    return dict(raw)
+        fields.update(inner)
+    out: dict[str, Any] = {i["name"]: "" for i in workflow.inputs if i.get("type") == "string"}
+    out.update(fields)
+    if "input" in raw:
+        out["input"] = inner
+    return out
+
+
+def sync_duration_ms(start: float, end: float) -> float:
+    """A sync result's duration: fractional milliseconds, as Sim measures it with ``performance.now()``
+    (``tests/fixtures/sim-0.8.9/sync-execute.body``: ``15.125469999969937``)."""
+    return round(max(0.0, end - start) * 1000, 3)  # to the microsecond: finer is float noise of epoch seconds
 
 
 # --- reporting a run --------------------------------------------------------------------------
@@ -181,6 +205,8 @@ def cost_of(state: SandboxState, run: Run) -> dict[str, Any] | None:
     status, _ = run.status(state.clock.now())
     if status in ("completed", "failed", "paused"):
         return {"total": run.plan.cost}
+    if status == "cancelled":
+        return {"total": BASE_EXECUTION_CHARGE}
     return None
 
 
@@ -193,12 +219,12 @@ def duration_ms(state: SandboxState, run: Run) -> int | None:
 
 
 def v2_error_object(state: SandboxState, run: Run) -> dict[str, Any] | None:
-    """Polled runs: ``{code, message}`` rebuilt from the stored message (no block attribution)."""
+    """Polled runs: ``{code, message}`` rebuilt from the stored message (no block attribution).
+
+    A cancelled run has none (``tests/fixtures/sim-0.8.9/redis/slow-v2-run-after-cancel.body``)."""
     now = state.clock.now()
     status, _ = run.status(now)
     text = run.error_text(now)
-    if status == "cancelled":
-        return {"code": "CANCELLED", "message": text or "Execution was cancelled"}
     if status != "failed" or text is None:
         return None
     if text.startswith("Execution timed out"):

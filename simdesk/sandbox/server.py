@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from simdesk.sandbox import legacy, v1, v2
+from simdesk.sandbox import knowledge, legacy, mcp, members, v1, v2
 from simdesk.sandbox.bodies import BodyLimit
 from simdesk.sandbox.clock import Clock, ManualClock
 from simdesk.sandbox.engine import StreamCut
@@ -78,7 +78,9 @@ CONTROL_ROUTES = [
 
 def create_app(state: SandboxState) -> Any:
     """The ASGI app for ``state`` (control routes only when ``config.control``)."""
-    routes = [Route("/api/health", health, methods=["GET"]), *legacy.ROUTES, *v1.ROUTES, *v2.ROUTES]
+    routes = [Route("/api/health", health, methods=["GET"]), *legacy.ROUTES, *v1.ROUTES]
+    # before v2's own routes, which end in a catch-all 404
+    routes += [*knowledge.ROUTES, *members.ROUTES, *mcp.ROUTES, *v2.ROUTES]
     if state.config.control:
         routes += CONTROL_ROUTES
     app = Starlette(routes=routes)
@@ -161,6 +163,7 @@ def _uvicorn_config(app: Any, host: str, port: int, log_level: str) -> uvicorn.C
         lifespan="off",
         timeout_graceful_shutdown=1,
         ws="none",
+        server_header=False,  # Sim's server names no server (tests/fixtures/sim-0.8.9/*.headers)
     )
 
 

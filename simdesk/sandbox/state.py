@@ -18,6 +18,7 @@ from simdesk.sandbox import demo
 from simdesk.sandbox.buckets import PLAN_RATES, BucketState, TokenBuckets
 from simdesk.sandbox.clock import Clock, RealClock, iso
 from simdesk.sandbox.faults import FaultKnobs
+from simdesk.sandbox.logbook import Logbook
 from simdesk.sandbox.model import ApiKey, Plan, Workflow, Workspace
 
 Surface = Literal["legacy", "v2"]
@@ -31,7 +32,14 @@ USAGE_LIMIT_USD = {"free": 20.0, "pro": 100.0, "team": 500.0, "enterprise": 5000
 CONCURRENCY_LIMIT = {"free": 25, "pro": 100, "team": 200, "enterprise": 400}
 CAPACITY_LIMIT = 500  # in-flight runs on the instance before the admission gate says no
 STORAGE_LIMIT_BYTES = {"free": 5 * 2**30, "pro": 50 * 2**30, "team": 500 * 2**30, "enterprise": 2**40}
+# what Sim reports with billing off (self-hosted): its placeholder limits, not a plan's dollars
+# (tests/fixtures/sim-0.8.9/redis/usage-limits.body, v2-billing.body)
+SELF_HOSTED_USAGE_LIMIT = 99_999
+SELF_HOSTED_CREDITS = 200_000
 UNLIMITED = 999_999
+# every execution is charged at least Sim's base charge, a cancelled one too
+# (tests/fixtures/sim-0.8.9/redis/slow-v2-run-after-cancel.body reports cost.total 0.005)
+BASE_EXECUTION_CHARGE = 0.005
 PRE_AUTH_IP_RATE = 300  # v2's per-IP limit before auth: capacity 600
 
 
@@ -49,11 +57,22 @@ class SandboxConfig:
     pace: float = 1.0  # multiplies every simulated delay (0 = as fast as possible)
     queue_delay_s: float = 1.0  # how long an async run sits in `queued`
     redacting_s: float = 0.0  # how long a finished async run reads `redacting` before its outcome (0 = never)
-    billing: bool = True  # False = self-hosted without billing: plan limits are 999 999 (not v2's per-IP one)
+    # False (``--no-billing``) = no plan limits at all (999 999, buckets that never run dry), for load
+    # tests; not what a real server reports, see ``self_hosted``
+    billing: bool = True
+    # True (``--self-hosted``) = answer as a self-hosted Sim with billing off does: usage limit 99 999,
+    # credits 200 000, no spend recorded, rate limits still the plan's
+    self_hosted: bool = False
+    # False (``--no-redis``) = a Sim deployed without Redis: cancel and usage-limits answer as the
+    # captures taken before Redis was added do; Sim's compose file runs Redis, hence the default
+    redis: bool = True
     ip_limit: bool = True  # False = no v2 per-IP pre-auth limit (load tests send thousands from 127.0.0.1)
     control: bool = False  # expose /__sandbox/* (fault knobs, usage, clock) over HTTP
     public_url: str | None = None  # the server's NEXT_PUBLIC_APP_URL; default its own address
-    job_ids: Literal["hosted", "database"] = "hosted"
+    # legacy async job ids: "database" = `workflow-execution:<executionId>` as Sim without trigger.dev
+    # gives them (tests/fixtures/sim-0.8.9/async-execute.body); "hosted" = trigger.dev style run ids
+    job_ids: Literal["hosted", "database"] = "database"
+    seeded_logs: int = 0  # finished runs of every trigger kind in the Demo workspace's logs (sandbox.logbook)
 
 
 @dataclass
@@ -81,6 +100,7 @@ class Run:
     resumed: bool = False  # a paused run that has been resumed counts as completed
     context_id: str | None = None
     cost_settled: bool = False
+    request_id: str | None = None  # the x-request-id of the call that started it (job correlation)
 
     @property
     def start_at(self) -> float:
@@ -167,6 +187,7 @@ class SandboxState:
         self.base_cost = self.initial_cost = round(self.rng.uniform(1.0, 6.0), 2)
         self.settled_cost = 0.0
         self._unsettled: set[str] = set()
+        self.logbook = Logbook(self.config.seeded_logs, self.config.seed, self.clock.now())
 
     # --- plans and limits ------------------------------------------------------------------
 
@@ -190,10 +211,14 @@ class SandboxState:
 
     @property
     def usage_limit(self) -> float:
+        if self.config.self_hosted:
+            return float(SELF_HOSTED_USAGE_LIMIT)
         return USAGE_LIMIT_USD[self.plan] if self.config.billing else float(UNLIMITED)
 
     def current_cost(self) -> float:
-        """Spend this period: a seeded starting figure plus every run that has ended."""
+        """Spend this period: a seeded starting figure plus every run that has ended (self-hosted: 0)."""
+        if self.config.self_hosted:
+            return 0.0
         now = self.clock.now()
         with self.lock:
             for run_id in list(self._unsettled):
@@ -203,6 +228,7 @@ class SandboxState:
                     self.settled_cost += run.plan.cost
                     self._unsettled.discard(run_id)
                 elif status == "cancelled":
+                    self.settled_cost += BASE_EXECUTION_CHARGE
                     self._unsettled.discard(run_id)
             return round(self.base_cost + self.settled_cost, 6)
 
@@ -213,7 +239,7 @@ class SandboxState:
             self.base_cost = value - self.settled_cost
 
     def usage_exceeded(self) -> bool:
-        return self.config.billing and self.current_cost() >= self.usage_limit
+        return self.config.billing and not self.config.self_hosted and self.current_cost() >= self.usage_limit
 
     @property
     def sync_cap_s(self) -> float:

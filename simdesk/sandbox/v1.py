@@ -32,7 +32,8 @@ from simdesk.sandbox.legacy import Denied, resolve_key, scope_denial, usage_limi
 from simdesk.sandbox.model import ApiKey
 from simdesk.sandbox.respond import JSON, legacy_error, rate_headers, v1_rate_limited
 from simdesk.sandbox.state import SandboxState
-from simdesk.sandbox.v2 import LogFilter, log_item, workflow_item
+from simdesk.sandbox.v2.logs import LogFilter
+from simdesk.sandbox.v2.workflows import workflow_item
 
 BUCKET = "api-endpoint:v1"  # one bucket for every v1 route (v2 has one per operation)
 MAX_ID_LENGTH = 128
@@ -55,6 +56,7 @@ class Ctx:
     state: SandboxState
     key: ApiKey
     query: dict[str, str]
+    request: Request
 
     def ok(self, data: list[dict[str, Any]], next_cursor: str | None) -> Response:
         body: dict[str, Any] = {"data": data}
@@ -82,7 +84,7 @@ def route(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         if not bucket.allowed:
             return v1_rate_limited(bucket, state.clock.now())
         try:
-            response = await handler(Ctx(state, key, dict(request.query_params)))
+            response = await handler(Ctx(state, key, dict(request.query_params), request))
         except V1Error as err:
             extra = {"details": err.details} if err.details is not None else {}
             response = legacy_error(err.status, err.message, None, **extra)
@@ -255,8 +257,7 @@ async def list_logs(ctx: Ctx) -> Response:
         end=_date(q, "endDate", math.inf),
         level=level,
     )
-    runs = wanted.runs(state, workspace_id)
-    items = [_log(log_item(state, r, workflow=full, spans=spans, final=final)) for r in runs]
+    items = [_log(i) for i in wanted.items(state, workspace_id, workflow=full, spans=spans, final=final)]
     items = [i for i in items if _within(i, bounds)]
     page, last = _keyset_page(items, _log_key, after, limit, descending=order == "desc")
     cursor = _encode({"startedAt": last["startedAt"], "id": last["id"], "order": order}) if last else None

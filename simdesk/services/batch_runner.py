@@ -40,7 +40,7 @@ from simdesk.api.urls import attempt_run_id, new_run_id
 from simdesk.core.batch_store import Batch, BatchRow, BatchState, BatchStore, Counts, RowState, RunMode
 from simdesk.core.budget import Priority, working_at
 from simdesk.core.runs import Run, RunStatus
-from simdesk.core.stream_events import Final, RunFailed
+from simdesk.core.stream_events import Final
 
 if TYPE_CHECKING:
     from simdesk.api.client import SimClient
@@ -50,6 +50,7 @@ log = logging.getLogger("simdesk.services.batch_runner")
 MAX_CONCURRENCY = 64
 _LOOKUP_ATTEMPTS = 4  # the first attempt's id and the client's retries (max_retries 3)
 _RATE_WINDOW_S = 30.0  # throughput is measured over the rows settled in this window
+CLIENT_CANCELLED = "Client cancelled request"  # Sim's error for a run whose client went away
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +160,12 @@ class BatchRunner:
             self._resume.set()
             self._report()
 
+    def recount(self) -> None:
+        """Take the row counts from the store again (rows were put back in the queue from outside)."""
+        stored = self.store.counts(self.batch.id)
+        self._counts, self._cost = dict(stored.by_state), stored.cost
+        self._report()
+
     async def cancel(self) -> None:
         """Stop: cancel the rows in flight (on Sim too) and mark the waiting rows cancelled."""
         self._cancelled = True
@@ -167,6 +174,9 @@ class BatchRunner:
         for task in in_flight.values():
             task.cancel()
         await asyncio.gather(*in_flight.values(), return_exceptions=True)
+        for number in [n for n in in_flight if n in self._in_flight]:  # cancelled before their task ran
+            self._in_flight.pop(number)
+            self._mark_cancelled(number)
         await asyncio.gather(
             *(self._cancel_on_sim(n, rid) for n, rid in self._sent_ids.items()), return_exceptions=True
         )
@@ -184,7 +194,11 @@ class BatchRunner:
         with working_at(Priority.BATCH):
             self.store.set_state(self.batch.id, BatchState.RUNNING)
             await self._recover()
-            await self._dispatch()
+            try:
+                await self._dispatch()
+            except asyncio.CancelledError:
+                await self._abandon()
+                raise
         if self._cancelled:
             await self._cancel_done.wait()
         elif self._stopped_reason is None and not self.paused:
@@ -197,7 +211,12 @@ class BatchRunner:
         queue: deque[BatchRow] = deque()
         while await self._may_go_on():
             if not queue:
-                queue.extend(self.store.next_waiting(self.batch.id, self.concurrency * 4, after))
+                fetched = self.store.next_waiting(self.batch.id, self.concurrency * 4, after)
+                # a row just handed to its task is still "waiting" in the store until the task runs
+                queue.extend(row for row in fetched if row.number not in self._in_flight)
+                if not queue and after:
+                    after = 0  # rows put back (retry) may be numbered below the last read
+                    continue
                 if not queue:
                     if not self._in_flight:
                         if not self.paused:
@@ -209,11 +228,19 @@ class BatchRunner:
             if len(self._in_flight) >= self.concurrency:
                 await asyncio.wait(self._in_flight.values(), return_when=asyncio.FIRST_COMPLETED)
                 continue
-            row = queue.popleft()
-            after = row.number
-            self._in_flight[row.number] = asyncio.create_task(self._run_row(row), name=f"batch-row-{row.number}")
+            group = [queue.popleft() for _ in range(min(len(queue), self.concurrency - len(self._in_flight)))]
+            after = group[-1].number
+            self._start(group)
         if self._in_flight:
             await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+
+    async def _abandon(self) -> None:
+        """The run itself was cancelled (the app quits): stop the rows in flight where they are.
+        Their ids are committed and they stay ``sending``, so the next run looks them up."""
+        tasks = list(self._in_flight.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _may_go_on(self) -> bool:
         """Wait while paused; False once cancelled (cancel() wakes a paused batch to end it)."""
@@ -221,12 +248,17 @@ class BatchRunner:
             await self._resume.wait()
         return not self._cancelled
 
-    async def _run_row(self, row: BatchRow) -> None:
-        run_id = new_run_id()
-        self.store.mark_sending(self.batch.id, row.number, run_id, self._wall())
-        self._move(RowState.WAITING, RowState.SENDING)
-        self._sent_ids[row.number] = run_id
+    def _start(self, rows: list[BatchRow]) -> None:
+        """Commit the run ids of ``rows`` (one durable transaction), then send each."""
+        ids = [(row.number, new_run_id()) for row in rows]
+        self.store.mark_sending_many(self.batch.id, ids, self._wall())
+        self._move(RowState.WAITING, RowState.SENDING, len(rows))
+        for row, (number, run_id) in zip(rows, ids, strict=True):
+            self._sent_ids[number] = run_id
+            self._in_flight[number] = asyncio.create_task(self._run_row(row, run_id), name=f"batch-row-{number}")
         self._report()
+
+    async def _run_row(self, row: BatchRow, run_id: str) -> None:
         started = self._clock()
         try:
             outcome = await self._send(row, run_id)
@@ -237,17 +269,20 @@ class BatchRunner:
             return
         except asyncio.CancelledError:
             if self._cancelled:
-                self.store.finish(
-                    self.batch.id, row.number, RowState.CANCELLED, ended_at=self._wall(),
-                    error="Cancelled with the batch", error_code="CANCELLED",
-                )  # fmt: skip
-                self._move(RowState.SENDING, RowState.CANCELLED)
+                self._mark_cancelled(row.number)
             raise
         finally:
             self._in_flight.pop(row.number, None)
         self._sent_ids.pop(row.number, None)
         duration = outcome.duration_ms if outcome.duration_ms is not None else (self._clock() - started) * 1000
         self._settle(row.number, outcome, duration)
+
+    def _mark_cancelled(self, number: int) -> None:
+        self.store.finish(
+            self.batch.id, number, RowState.CANCELLED, ended_at=self._wall(),
+            error="Cancelled with the batch", error_code="CANCELLED",
+        )  # fmt: skip
+        self._move(RowState.SENDING, RowState.CANCELLED)
 
     def _settle(self, number: int, outcome: _Outcome, duration_ms: float | None) -> None:
         self.store.finish(
@@ -298,20 +333,15 @@ class BatchRunner:
 
     async def _stream(self, row: BatchRow, run_id: str) -> _Outcome:
         selected = self.batch.selected_outputs
-        async with self.client.stream(self.batch.workflow_id, row.input, selected_outputs=selected, run_id=run_id) as s:
-            terminal: Final | RunFailed | None = None
-            async for event in s:
-                if isinstance(event, Final | RunFailed):
-                    terminal = event
+        stream = self.client.stream(self.batch.workflow_id, row.input, selected_outputs=selected, run_id=run_id)
+        terminal = await stream.final()  # a stream that stops before its outcome raises ProtocolError
         if isinstance(terminal, Final):
             output = {"output": terminal.output, "texts": dict(terminal.texts)} if terminal.texts else terminal.output
             state = RowState.DONE if terminal.success else RowState.FAILED
             return _Outcome(state, output=output, error=terminal.error)
-        if isinstance(terminal, RunFailed):
-            return _Outcome(
-                RowState.FAILED, output=dict(terminal.texts) or None, error=terminal.message, error_code="RUN_FAILED"
-            )
-        return _Outcome(RowState.FAILED, error="The stream ended without an outcome", error_code="STREAM_INCOMPLETE")
+        return _Outcome(
+            RowState.FAILED, output=dict(terminal.texts) or None, error=terminal.message, error_code="RUN_FAILED"
+        )
 
     # --- recovery -----------------------------------------------------------------------------
 
@@ -319,12 +349,8 @@ class BatchRunner:
         """Settle every row an earlier process left in ``sending``, by looking its run up."""
         for row in self.store.in_state(self.batch.id, RowState.SENDING):
             run = await self._find_run(row.run_id) if row.run_id else None
-            if run is None or (run.status is RunStatus.CANCELLED and self.batch.mode is not RunMode.ASYNC):
-                # never received, or ended by the lost connection: nothing ran to completion
-                self.store.requeue(self.batch.id, [row.number])
-                self._move(RowState.SENDING, RowState.WAITING)
-                continue
-            if not run.status.is_terminal:
+            if run is not None and not run.status.is_terminal:
+                # still going: a sync run whose client died ends "cancelled" once Sim notices
                 try:
                     run = await self.client.wait_for_run(
                         self.batch.workflow_id, run.run_id, poll_interval=self._poll_interval
@@ -334,6 +360,11 @@ class BatchRunner:
                         "batch %s row %d: could not follow run %s: %s", self.batch.id, row.number, run.run_id, exc
                     )
                     continue  # stays in sending; looked up again next time
+            if run is None or (self.batch.mode is not RunMode.ASYNC and _cut_off(run)):
+                # never received, or ended by the lost connection: nothing ran to completion
+                self.store.requeue(self.batch.id, [row.number])
+                self._move(RowState.SENDING, RowState.WAITING)
+                continue
             self._settle(row.number, _outcome_of(run), run.duration_ms)
 
     async def _find_run(self, first_id: str) -> Run | None:
@@ -374,6 +405,16 @@ class BatchRunner:
     def _report(self) -> None:
         if self._on_progress is not None:
             self._on_progress(self.progress())
+
+
+def _cut_off(run: Run) -> bool:
+    """A sync or streamed run that ended because its client went away. Sim 0.8.9 records it
+    ``cancelled`` with no error (tests/fixtures/sim-0.8.9/slow-sync-disconnect-status.body); the
+    sandbox, and the API description (tests/fixtures/openapi/openapi-v2-workflows.json), say
+    ``failed`` with "Client cancelled request"."""
+    if run.status is RunStatus.CANCELLED:
+        return True
+    return run.status is RunStatus.FAILED and run.error is not None and run.error.message == CLIENT_CANCELLED
 
 
 def _state_of(status: RunStatus) -> RowState:

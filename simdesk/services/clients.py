@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from simdesk.core.profiles import Profile
 from simdesk.core.secrets import Secrets
-from simdesk.services.blocking import run_blocking
+from simdesk.services.executors import run_blocking
 
 if TYPE_CHECKING:
     from simdesk.api import SimClient

@@ -14,12 +14,12 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
-from qasync import asyncSlot
 
 from simdesk.core.profiles import DEMO_PROFILE, Profile
 from simdesk.core.secrets import SecretStoreUnavailable
 from simdesk.services.clients import ClientPool
 from simdesk.services.profiles import ProfileService
+from simdesk.services.tasks import TaskSet
 
 if TYPE_CHECKING:  # type-only: the result types load with the client, after start-up
     from simdesk.core.rates import RateLimitState
@@ -60,6 +60,7 @@ class ConnectionService(QObject):
         self._profiles = profiles
         self._pool = pool
         self._status: dict[str, ConnectionCheck] = {}
+        self._tasks = TaskSet()
         self._test_task: asyncio.Future[None] | None = None
         pool.on_rate_limit(self._relay_rate_limit)
 
@@ -77,9 +78,12 @@ class ConnectionService(QObject):
             return replace(result, message="The demo sandbox runs only while simdesk is started with --demo.")
         return result
 
-    @asyncSlot(str)
-    async def check(self, name: str) -> None:
-        """Check profile ``name`` on its pooled client."""
+    def check(self, name: str) -> asyncio.Future[None]:
+        """Check profile ``name`` on its pooled client (in the background; ``checking``, then
+        ``status_changed`` or ``failed``)."""
+        return self._tasks.spawn(self._check(name))
+
+    async def _check(self, name: str) -> None:
         profile = self._profiles.get(name)
         if profile is None:
             return
@@ -101,11 +105,13 @@ class ConnectionService(QObject):
         log.info("connection check %s: ok=%s %s", name, result.ok, result.message)
         self.status_changed.emit(name, result)
 
-    def test(self, profile: Profile, key: str | None) -> None:
-        """Check a draft ``profile`` with ``key`` (``None``: its stored key) on a throwaway client;
-        a test still running is cancelled first (one test at a time)."""
+    def test(self, profile: Profile, key: str | None) -> asyncio.Future[None]:
+        """Check a draft ``profile`` with ``key`` (``None``: its stored key) on a throwaway client
+        (in the background; ``tested`` or ``test_failed``); a test still running is cancelled
+        first (one test at a time)."""
         self.cancel_test()
-        self._test_task = asyncio.ensure_future(self._test(profile, key))
+        self._test_task = self._tasks.spawn(self._test(profile, key))
+        return self._test_task
 
     def cancel_test(self) -> bool:
         """Stop the running test (its client is closed); False when none runs."""

@@ -17,11 +17,12 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
 import qasync
+
+from simdesk.services.executors import Executors
 
 log = logging.getLogger("simdesk.loop")
 
@@ -43,25 +44,18 @@ def asyncgen_hooks(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
 class AppEventLoop(qasync.QEventLoop):
     """A qasync loop whose ``run_forever`` sets the async-generator hooks, as asyncio's does.
 
-    Its default executor (used by ``getaddrinfo`` and ``asyncio.to_thread``) is a plain thread
-    pool: qasync's own ``QThreadExecutor`` aborts the process ("QThread: Destroyed while thread
-    is still running") when its threads outlive the loop.
+    Its default executor is the blocking pool of ``executors`` (see
+    :mod:`simdesk.services.executors`); without one the loop makes its own.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, executors: Executors | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        use_thread_pool(self)
+        self.executors = executors if executors is not None else Executors()
+        self.executors.install(self)
 
     def run_forever(self) -> Any:
         with asyncgen_hooks(self):
             return super().run_forever()
-
-
-def use_thread_pool(loop: asyncio.AbstractEventLoop) -> ThreadPoolExecutor:
-    """Give ``loop`` a plain ``ThreadPoolExecutor`` as its default executor (see above)."""
-    executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="simdesk-loop")
-    loop.set_default_executor(executor)
-    return executor
 
 
 ErrorSink = Callable[[str, BaseException | None], None]

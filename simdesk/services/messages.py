@@ -12,7 +12,7 @@ from collections import deque
 
 from PySide6.QtCore import QObject, Signal
 
-from simdesk.core.text import shorten
+from simdesk.core.text import NOTICE_CHARS, shorten
 
 log = logging.getLogger("simdesk.messages")
 
@@ -36,13 +36,13 @@ class MessageBus(QObject):
         """Show ``text`` (cut to a readable length) to the user; log all of it with ``exc``'s
         traceback, if any."""
         logger.error("%s", text, exc_info=(type(exc), exc, exc.__traceback__) if exc is not None else None)
-        shown = shorten(text)
+        shown = shorten(text, NOTICE_CHARS)
         self.recent.append(("error", shown))
         self.error.emit(shown)
 
     def send_info(self, text: str, *, logger: logging.Logger = log) -> None:
         """Tell the user ``text`` (cut to a readable length; all of it is logged)."""
         logger.info("%s", text)
-        shown = shorten(text)
+        shown = shorten(text, NOTICE_CHARS)
         self.recent.append(("info", shown))
         self.info.emit(shown)

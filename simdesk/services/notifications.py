@@ -15,10 +15,10 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from simdesk.core.jobs import Job, JobStatus
-from simdesk.core.jobs_format import outcome_sentence
-from simdesk.services.jobs import JobService
-from simdesk.services.jobs_settings import NOTIFY_BY_STATUS
+from simdesk.core.jobs.format import outcome_sentence
+from simdesk.core.jobs.model import Job, JobStatus
+from simdesk.services.jobs.service import JobService
+from simdesk.services.jobs.settings import NOTIFY_BY_STATUS
 from simdesk.services.settings import Settings
 
 SUMMARY_AFTER = 3  # more runs than this ending in one poll get one notification together

@@ -14,7 +14,6 @@ import os
 from dataclasses import replace
 
 from PySide6.QtCore import QObject, Signal, Slot
-from qasync import asyncSlot
 
 from simdesk.core.profiles import (
     DEMO_COLOR,
@@ -25,10 +24,11 @@ from simdesk.core.profiles import (
     with_base_url,
 )
 from simdesk.core.secrets import Secrets, SecretStoreUnavailable
-from simdesk.services.blocking import run_blocking
 from simdesk.services.clients import ClientPool
+from simdesk.services.executors import run_blocking
 from simdesk.services.messages import MessageBus
 from simdesk.services.settings import ACTIVE_PROFILE, Settings
+from simdesk.services.tasks import TaskSet
 
 log = logging.getLogger("simdesk.services.profiles")
 
@@ -78,7 +78,7 @@ class ProfileService(QObject):
         self._pool = pool
         self._messages = messages
         self._temporary: list[Profile] = []
-        self._tasks: set[asyncio.Future[None]] = set()  # fire-and-forget work, kept referenced
+        self._tasks = TaskSet()
         self._active = ""
 
     # --- reading ------------------------------------------------------------------------------
@@ -177,12 +177,15 @@ class ProfileService(QObject):
             if clash is not None and profile.name != replacing:
                 raise ProfileError(f"A profile named {profile.name!r} already exists.")
 
-    @asyncSlot(object, object, object)
-    async def save(self, profile: Profile, key: str | None, replacing: str | None = None) -> None:
-        """Store ``profile`` (replacing the one named ``replacing``) and its new ``key``, if any.
+    def save(self, profile: Profile, key: str | None, replacing: str | None = None) -> asyncio.Future[None]:
+        """Store ``profile`` (replacing the one named ``replacing``) and its new ``key``, if any,
+        in the background (``saved``, or ``failed`` / ``key_store_unavailable``).
 
         ``key=None`` keeps the current key (moved along if the profile was renamed).
         """
+        return self._tasks.spawn(self._save(profile, key, replacing))
+
+    async def _save(self, profile: Profile, key: str | None, replacing: str | None) -> None:
         try:
             # Plain http to another host is saved only with the user's consent (the dialog's box).
             profile.check_transport()
@@ -235,17 +238,17 @@ class ProfileService(QObject):
         except (ProfileError, ValueError) as exc:
             self.failed.emit(str(exc))
             return
-        task = asyncio.ensure_future(self._pool.discard(profile.name))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self._pool.discard(profile.name))
         self.profiles_changed.emit()
         self.saved.emit(profile.name, True)
         if profile.name == self._active:
             self.active_changed.emit(profile.name)
 
-    @asyncSlot(str)
-    async def remove(self, name: str) -> None:
-        """Forget profile ``name`` and delete its key from the keyring."""
+    def remove(self, name: str) -> asyncio.Future[None]:
+        """Forget profile ``name`` and delete its key from the keyring (in the background; ``removed``)."""
+        return self._tasks.spawn(self._remove(name))
+
+    async def _remove(self, name: str) -> None:
         if self.get(name) is None:
             return
         try:
@@ -265,9 +268,12 @@ class ProfileService(QObject):
 
     # --- the official CLI -----------------------------------------------------------------------
 
-    @asyncSlot(bool)
-    async def import_from_cli(self, session_only: bool = False) -> None:
-        """Import the sim CLI's profiles, keys into the keyring (or memory if ``session_only``)."""
+    def import_from_cli(self, session_only: bool = False) -> asyncio.Future[None]:
+        """Import the sim CLI's profiles, keys into the keyring (or memory if ``session_only``), in
+        the background (``imported``)."""
+        return self._tasks.spawn(self._import_from_cli(session_only))
+
+    async def _import_from_cli(self, session_only: bool) -> None:
         from simdesk.core import sim_cli_import  # on first use: start-up is benchmarked
 
         config, credentials = sim_cli_import.cli_files(os.environ)

@@ -37,7 +37,7 @@ CHECK_ON_SWITCH = Opt("connection/check_on_switch", True, bool, doc="test the co
 # --- window state -----------------------------------------------------------------------------
 WINDOW_GEOMETRY = Opt("window/geometry", QByteArray(), QByteArray, "state")
 WINDOW_STATE = Opt("window/state", QByteArray(), QByteArray, "state", doc="docks and toolbars")
-WINDOW_STATE_VERSION = 1  # bump when the dock set changes, so an old layout is not restored
+WINDOW_STATE_VERSION = 2  # bump when the dock set changes, so an old layout is not restored
 
 
 class Settings(QObject):

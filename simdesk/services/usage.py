@@ -7,7 +7,7 @@ after a refill the countdown reached, so the numbers jump to what the server rea
 refresh runs at background priority: it never delays a run the user started.
 
 Each refresh is sampled into the :class:`~simdesk.core.usage_history.UsageHistory` (written in a
-worker thread of :mod:`simdesk.services.blocking`, never the loop's QThread executor) and checked
+worker thread of :mod:`simdesk.services.executors`, never the loop's QThread executor) and checked
 against the warning lines (:mod:`simdesk.core.thresholds`).
 """
 
@@ -27,8 +27,9 @@ from simdesk.core.rates import RateLimitState
 from simdesk.core.thresholds import ThresholdWatch
 from simdesk.core.usage import BillingStatus, UsageLimits
 from simdesk.core.usage_history import SPEND, Sample, UsageHistory
-from simdesk.services.blocking import run_blocking
+from simdesk.services.executors import run_blocking
 from simdesk.services.settings import Opt
+from simdesk.services.tasks import TaskSet
 
 if TYPE_CHECKING:  # the client (and httpx) load with the first client, not at start-up
     from simdesk.api import SimClient
@@ -96,7 +97,7 @@ class UsageService(QObject):
         self._error: str | None = None
         self._refilled_at: float | None = None  # the refill we already refreshed after
         self._paused: set[str] = set()
-        self._tasks: set[asyncio.Future[Any]] = set()
+        self._tasks = TaskSet(lambda exc: log.error("usage task failed", exc_info=exc))
         self._refresh_task: asyncio.Future[Any] | None = None
         self.state = MeterState(profile="", now=clock())
         self.started_at = clock()  # "this session" in the history chart
@@ -346,19 +347,9 @@ class UsageService(QObject):
     # --- tasks ---------------------------------------------------------------------------
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Future[Any]:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-        return task
-
-    def _done(self, task: asyncio.Future[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("usage task failed", exc_info=task.exception())
+        return self._tasks.spawn(coro)
 
     async def aclose(self) -> None:
         """Stop timers and background work (app shutdown)."""
         self.detach()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.cancel_all()

@@ -27,9 +27,12 @@ LAST_WORKSPACES = Opt(
 class WorkspaceMemory:
     """Which workspace each profile last showed by the user's choice."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, opt: Opt[str] = LAST_WORKSPACES) -> None:
+        """``opt`` names another profile → text map kept the same way (e.g. the email each
+        profile's person picked in the workspace panel)."""
         self._settings = settings
-        self._chosen = _parse(settings.get(LAST_WORKSPACES)) if settings is not None else {}
+        self._opt = opt
+        self._chosen = _parse(settings.get(opt), opt.key) if settings is not None else {}
 
     def get(self, profile: str) -> str | None:
         """The workspace ``profile`` was last left on, if one was chosen."""
@@ -60,19 +63,19 @@ class WorkspaceMemory:
         if self._settings is None:
             return
         if self._chosen:
-            self._settings.set(LAST_WORKSPACES, json.dumps(self._chosen, ensure_ascii=False, sort_keys=True))
+            self._settings.set(self._opt, json.dumps(self._chosen, ensure_ascii=False, sort_keys=True))
         else:
-            self._settings.reset(LAST_WORKSPACES)
+            self._settings.reset(self._opt)
 
 
-def _parse(text: str) -> dict[str, str]:
+def _parse(text: str, key: str) -> dict[str, str]:
     """The stored object; entries that are not name → id strings (a hand-edited file) are dropped."""
     if not text:
         return {}
     try:
         data = json.loads(text)
     except ValueError:
-        log.warning("ignoring unreadable %s", LAST_WORKSPACES.key)
+        log.warning("ignoring unreadable %s", key)
         return {}
     if not isinstance(data, dict):
         return {}

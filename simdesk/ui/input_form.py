@@ -47,9 +47,7 @@ from simdesk.core.input_form import (
     parse_json_input,
 )
 from simdesk.ui.json_view import JsonHighlighter
-
-ERROR_STYLE = "color: palette(bright-text); background: #b42318; border-radius: 3px; padding: 2px 6px;"
-INVALID_STYLE = "border: 2px solid #d92d20; border-radius: 3px;"
+from simdesk.ui.theme import set_tone
 
 
 def _mono(widget: QWidget) -> None:
@@ -183,8 +181,7 @@ class _Field:
     def show_error(self, message: str | None) -> None:
         self.error.setText(message or "")
         self.error.setVisible(bool(message))
-        self.editor.setStyleSheet(INVALID_STYLE if message else "")
-        self.editor.setProperty("invalid", bool(message))
+        set_tone(self.editor, "true" if message else "", "invalid")
 
 
 class InputForm(QWidget):
@@ -217,13 +214,13 @@ class InputForm(QWidget):
         self.summary = QLabel()
         self.summary.setObjectName("inputSummary")
         self.summary.setWordWrap(True)
-        self.summary.setStyleSheet(ERROR_STYLE)
+        set_tone(self.summary, "errorBar")
         self.summary.hide()
 
         self.form_page = QWidget()
         self.form_layout = QFormLayout(self.form_page)
         self.form_layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
-        self.empty_label = QLabel()
+        self.empty_label = QLabel(self.form_page)  # one for the widget's life, in the form when it is empty
         self.empty_label.setWordWrap(True)
         self.empty_label.setEnabled(False)
         scroll = QScrollArea()
@@ -239,7 +236,7 @@ class InputForm(QWidget):
         self.json_error = QLabel()
         self.json_error.setObjectName("jsonError")
         self.json_error.setWordWrap(True)
-        self.json_error.setStyleSheet(ERROR_STYLE)
+        set_tone(self.json_error, "errorBar")
         self.json_error.hide()
         json_page = QWidget()
         json_layout = QVBoxLayout(json_page)
@@ -277,11 +274,10 @@ class InputForm(QWidget):
         self._free_form = free_form
         self._fields.clear()
         self._extra.clear()
+        self.form_layout.removeWidget(self.empty_label)  # kept, while removeRow deletes the rows' widgets
         while self.form_layout.rowCount():
             self.form_layout.removeRow(0)
-        self.empty_label = QLabel()
-        self.empty_label.setWordWrap(True)
-        self.empty_label.setEnabled(False)
+        self.empty_label.setVisible(not inputs)
         if not inputs:
             self.empty_label.setText(
                 "This server does not say which inputs the workflow takes: write the input as JSON."
@@ -328,7 +324,7 @@ class InputForm(QWidget):
         error = QLabel()
         error.setObjectName(f"error_{spec.name}")
         error.setWordWrap(True)
-        error.setStyleSheet("color: #d92d20;")
+        set_tone(error, "error")
         error.hide()
         cell = QWidget()
         cell_layout = QVBoxLayout(cell)

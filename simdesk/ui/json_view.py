@@ -9,6 +9,7 @@ is shown as one row with its size and preview, never as a link.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QRegularExpression, Qt
@@ -16,6 +17,7 @@ from PySide6.QtGui import QColor, QFont, QPalette, QSyntaxHighlighter, QTextChar
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
 from simdesk.core.input_form import json_type
+from simdesk.ui.theme import JSON_TOKEN, Role, role_color
 
 PAGE = 200
 _VALUE = Qt.ItemDataRole.UserRole + 1
@@ -23,18 +25,9 @@ _MORE = Qt.ItemDataRole.UserRole + 2  # (container, next offset) on a "show more
 _LARGE = "__simLargeValueRef"
 
 
-def is_dark(palette: QPalette) -> bool:
-    """True when the palette's window is dark (colours below pick their variant from it)."""
-    return palette.color(QPalette.ColorRole.Window).lightness() < 128
-
-
 def json_colors(palette: QPalette) -> dict[str, QColor]:
     """Token colours that read well on the palette's base colour (light or dark)."""
-    if is_dark(palette):
-        names = {"key": "#7cc4fa", "string": "#a5d6a7", "number": "#f8c471", "literal": "#d7a6f5", "punct": "#9aa4b2"}
-    else:
-        names = {"key": "#1d4ed8", "string": "#166534", "number": "#9a3412", "literal": "#7e22ce", "punct": "#5b6370"}
-    return {k: QColor(v) for k, v in names.items()}
+    return {token: shade.color(palette) for token, shade in JSON_TOKEN.items()}
 
 
 def _size(n: float) -> str:
@@ -92,11 +85,14 @@ class JsonTreeView(QTreeWidget):
         self.itemExpanded.connect(self._fill)
         self.itemActivated.connect(self._more)
         self.value: Any = None
+        self._labels: Mapping[str, str] = {}
 
-    def set_value(self, value: Any, *, expand: int = 1) -> None:
-        """Show ``value``; the first ``expand`` levels open."""
+    def set_value(self, value: Any, *, expand: int = 1, labels: Mapping[str, str] | None = None) -> None:
+        """Show ``value``; the first ``expand`` levels open. ``labels`` names top-level keys
+        (a block id key shows as the block's name, the id in its tooltip)."""
         self.clear()
         self.value = value
+        self._labels = labels or {}
         if _expandable(value):
             self._add_children(self.invisibleRootItem(), value, 0)
         else:
@@ -122,8 +118,12 @@ class JsonTreeView(QTreeWidget):
 
     def _add_children(self, parent: QTreeWidgetItem, value: Any, start: int) -> None:
         items = list(value.items()) if isinstance(value, dict) else list(enumerate(value))
+        labels = self._labels if parent is self.invisibleRootItem() and isinstance(value, dict) else {}
         for key, child in items[start : start + PAGE]:
-            self._row(parent, str(key) if isinstance(value, dict) else f"[{key}]", child)
+            text = str(key) if isinstance(value, dict) else f"[{key}]"
+            row = self._row(parent, labels.get(text) or text, child)
+            if text in labels:
+                row.setToolTip(0, text)
         if len(items) > start + PAGE:
             more = QTreeWidgetItem(parent, [f"… {len(items) - start - PAGE} more (double-click)", "", ""])
             more.setData(0, _MORE, (value, start + PAGE))
@@ -169,6 +169,7 @@ class JsonHighlighter(QSyntaxHighlighter):
 
     def set_palette(self, palette: QPalette) -> None:
         """Pick colours for ``palette`` (light or dark) and re-colour."""
+        self._underline = role_color(Role.INVALID_UNDERLINE, palette)
         for name, color in json_colors(palette).items():
             fmt = QTextCharFormat()
             fmt.setForeground(color)
@@ -196,6 +197,6 @@ class JsonHighlighter(QSyntaxHighlighter):
         if self._error and self._error[0] == self.currentBlock().blockNumber():
             fmt = QTextCharFormat()
             fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
-            fmt.setUnderlineColor(QColor("#e5484d"))
+            fmt.setUnderlineColor(self._underline)
             column = min(self._error[1], max(0, len(text) - 1))
             self.setFormat(column, max(1, len(text) - column), fmt)

@@ -1,6 +1,6 @@
 """The main window: docks for the panels, toolbar with the profile switcher, menus, status bar.
 
-It composes what ``app.py`` injects and owns no business logic: it forwards user actions to
+It composes what :mod:`simdesk.app` injects and owns no business logic: it forwards user actions to
 service slots and shows what service signals report. Panels are installed later with
 :meth:`MainWindow.set_panel`; until then each dock shows a placeholder.
 """
@@ -85,8 +85,40 @@ PANELS: tuple[PanelSpec, ...] = (
         "Rate limits and usage for the active profile appear here, with time to reset.",
         Qt.DockWidgetArea.BottomDockWidgetArea,
     ),
+    PanelSpec(
+        "logsPanel",
+        "Logs",
+        "logs",
+        "Every run of a workspace appears here, whoever started it: filter, follow live, open a trace.",
+        Qt.DockWidgetArea.RightDockWidgetArea,
+    ),
+    PanelSpec(
+        "knowledgePanel",
+        "Knowledge",
+        "folder",
+        "The workspace's knowledge bases appear here: documents with their tags, and search.",
+        Qt.DockWidgetArea.RightDockWidgetArea,
+    ),
+    PanelSpec(
+        "workspacePanel",
+        "Workspace",
+        "profiles",
+        "The workspace's members, your permission level and its MCP servers appear here.",
+        Qt.DockWidgetArea.RightDockWidgetArea,
+    ),
+    PanelSpec(
+        "batchesPanel",
+        "Batches",
+        "batches",
+        "Run one workflow over a table of inputs (CSV, JSON Lines…) and follow every row here.",
+        Qt.DockWidgetArea.BottomDockWidgetArea,
+    ),
 )
 PANEL_NAMES = tuple(p.object_name for p in PANELS)
+# Tabs behind the console that start hidden: their tables, traces and search forms need more height
+# than a 1024x600 window leaves beside the console, the jobs and the usage meter. View → Show …,
+# their Ctrl+number or Go to … opens them, as a tab behind the console.
+ON_DEMAND_PANELS = ("logsPanel", "knowledgePanel", "workspacePanel")
 
 
 class MainWindow(QMainWindow):
@@ -224,14 +256,23 @@ class MainWindow(QMainWindow):
             dock.setProperty("focusAction", focus)
             self._docks[spec.object_name] = dock
             self.addDockWidget(spec.area, dock)
-        # Workflows on the left, the console filling the rest; jobs and usage side by side below it.
+        # Workflows on the left, the console filling the rest; jobs and usage (with batches in a tab) below it.
         self.splitDockWidget(self._docks["runConsole"], self._docks["jobsPanel"], Qt.Orientation.Vertical)
         self.splitDockWidget(self._docks["jobsPanel"], self._docks["usageMeter"], Qt.Orientation.Horizontal)
+        # batches share the usage meter's place: a tab there costs no height (the jobs are taller)
+        self.tabifyDockWidget(self._docks["usageMeter"], self._docks["batchesPanel"])
+        self._docks["usageMeter"].raise_()
         self.resizeDocks(
             [self._docks["workflowsPanel"], self._docks["runConsole"]], [320, 860], Qt.Orientation.Horizontal
         )
         self.resizeDocks([self._docks["runConsole"], self._docks["jobsPanel"]], [440, 220], Qt.Orientation.Vertical)
         self.resizeDocks([self._docks["jobsPanel"], self._docks["usageMeter"]], [560, 300], Qt.Orientation.Horizontal)
+        # the logs, knowledge and workspace panels share the console's place, as tabs behind it
+        for name in ON_DEMAND_PANELS:
+            self.tabifyDockWidget(self._docks["runConsole"], self._docks[name])
+        self._docks["runConsole"].raise_()
+        for name in ON_DEMAND_PANELS:
+            self._docks[name].hide()
 
     def _build_menus(self) -> None:
         menus = self.menuBar()
@@ -323,10 +364,15 @@ class MainWindow(QMainWindow):
         geometry = as_bytes(self._settings.get(WINDOW_GEOMETRY))
         state = as_bytes(self._settings.get(WINDOW_STATE))
         restored = False
-        if not geometry.isEmpty():
-            restored = self.restoreGeometry(geometry)
+        # the docks first: the window's minimum size depends on them, and a geometry restored
+        # against the default layout's larger minimum would keep the default height
         if not state.isEmpty():
-            restored = self.restoreState(state, WINDOW_STATE_VERSION) and restored
+            restored = self.restoreState(state, WINDOW_STATE_VERSION)
+        layout = self.layout()
+        if layout is not None:  # the minimum follows the restored docks only once the layout re-runs
+            layout.activate()
+        if not geometry.isEmpty():
+            restored = self.restoreGeometry(geometry) and (restored or state.isEmpty())
         # restoreState brings back the notice bar's saved visibility; show it only for a message
         # of this run.
         self.notice.setVisible(bool(self.notice.text.text()))
@@ -344,8 +390,8 @@ class MainWindow(QMainWindow):
     def reset_layout(self) -> None:
         """Put the docks back as built."""
         self.restoreState(self._default_state, WINDOW_STATE_VERSION)
-        for dock in self._docks.values():
-            dock.show()
+        for name, dock in self._docks.items():
+            dock.setVisible(name not in ON_DEMAND_PANELS)
         self.notice.hide()
 
     # --- actions ----------------------------------------------------------------------------------------

@@ -35,10 +35,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from simdesk.core.base_url import DEFAULT_BASE_URL
 from simdesk.core.hosts import insecure_http_host
 from simdesk.core.profiles import (
     COLORS,
-    DEFAULT_BASE_URL,
     Profile,
     ProfileError,
     insecure_http_reason,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt
@@ -10,18 +11,9 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWi
 
 from simdesk.core.meter import money
 from simdesk.core.transcript import Outcome
-from simdesk.ui.json_view import JsonTreeView, is_dark
+from simdesk.ui.json_view import JsonTreeView
+from simdesk.ui.theme import RUN_PILL, RUN_PILL_OTHER, Role, role, set_tone
 
-# (light, dark) background of the status pill; the text says the status too, never the colour alone
-_PILL = {
-    "completed": ("#067647", "#2e7d4f"),
-    "paused": ("#b54708", "#9a5b13"),
-    "background": ("#175cd3", "#2f5fb3"),
-    "running": ("#175cd3", "#2f5fb3"),
-    "failed": ("#b42318", "#a3302a"),
-    "interrupted": ("#b42318", "#a3302a"),
-    "cancelled": ("#475467", "#5b6370"),
-}
 _WORDS = {
     "completed": "✓ Completed",
     "failed": "✗ Failed",
@@ -34,10 +26,10 @@ _WORDS = {
 
 
 def pill_style(status: str, palette: QPalette) -> str:
-    """Stylesheet of a status pill for ``status``."""
-    light, dark = _PILL.get(status, ("#475467", "#5b6370"))
+    """Stylesheet of a status pill for ``status`` (the text says the status too, never the colour alone)."""
+    fill = RUN_PILL.get(status, RUN_PILL_OTHER).on(palette)
     return (
-        f"background: {dark if is_dark(palette) else light}; color: white; border-radius: 9px;"
+        f"background: {fill}; color: {role(Role.PILL_TEXT, palette)}; border-radius: 9px;"
         " padding: 2px 10px; font-weight: 600;"
     )
 
@@ -83,6 +75,7 @@ class ResultView(QWidget):
             label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.outcome: Outcome | None = None
         self._streamed = False
+        self._block_names: Mapping[str, str] = {}
         self.show_outcome(None)
 
     def show_outcome(self, outcome: Outcome | None, *, streamed_text: bool = False) -> None:
@@ -118,7 +111,7 @@ class ResultView(QWidget):
             if outcome.request_id:
                 parts.append(f"x-request-id {outcome.request_id}")
             self.error.setText("\n".join(parts))
-            self.error.setStyleSheet(f"color: {'#ff8a80' if is_dark(self.palette()) else '#b42318'};")
+            set_tone(self.error, "error")
             self.error.show()
         else:
             self.error.hide()
@@ -128,9 +121,16 @@ class ResultView(QWidget):
             note = f"{note}\n{streamed}" if note else streamed
         self.note.setText(note)
         self.note.setVisible(bool(note))
-        self.tree.set_value(outcome.output)
+        self.tree.set_value(outcome.output, labels=self._block_names)
         empty = outcome.output in (None, {}, []) and (streamed_text or outcome.output is None)
         self.tree.setVisible(not empty)
+
+    def set_block_names(self, names: Mapping[str, str]) -> None:
+        """Block id → name: an output keyed by block id (selected outputs of blocks that do not
+        stream, ``{"<blockId>": {"<path>": value}}``) shows the blocks' names."""
+        self._block_names = dict(names)
+        if self.outcome is not None and isinstance(self.outcome.output, dict):
+            self.tree.set_value(self.outcome.output, labels=self._block_names)
 
     def changeEvent(self, event: QEvent) -> None:
         """A theme switch repaints the status pill and the error in the new colours."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTableView,
     QTabWidget,
@@ -46,16 +48,19 @@ from simdesk.models.workflow_tree import badge_of
 from simdesk.services.catalogue import CatalogueService, LoadedWorkflow
 from simdesk.services.run_modes import RunRequest
 from simdesk.services.runs import RunHeader, RunProgress, RunService
-from simdesk.services.tasks import TaskSet
 from simdesk.ui.input_form import InputForm
 from simdesk.ui.json_view import JsonHighlighter
 from simdesk.ui.result_view import ResultView, pill_style
 from simdesk.ui.run_options import RUN_LABELS, RunOptions
 from simdesk.ui.stream_view import TranscriptView
+from simdesk.ui.theme import set_tone
 
-NOTICE_STYLE = "background: #fef0c7; color: #4e1d09; border-radius: 4px; padding: 4px 8px;"
 FRAMES_SHOWN = 2000  # newest frames in the live inspector (all are in the history and the saved transcript)
 NO_INDICATOR = "QToolButton::menu-indicator { image: none; width: 0px; }"
+NO_OUTPUTS = (
+    "No outputs chosen: Sim will send the answer whole at the end. Pick outputs to stream "
+    "(they are offered after the first run)."
+)
 _BADGE_STATUS = {"Deployed": "completed", "Needs redeploy": "paused", "Not deployed": "failed"}
 
 
@@ -101,7 +106,6 @@ class RunConsole(QWidget):
         self.workflow: LoadedWorkflow | None = None
         self._pending_input: dict[str, Any] | None = None  # a reopened run's, for when its workflow opens
         self._pending_options: dict[str, Any] | None = None
-        self._tasks = TaskSet()
         self._build()
         self._wire()
         self.set_workflow(None)
@@ -138,7 +142,7 @@ class RunConsole(QWidget):
         self.notice = QLabel()
         self.notice.setObjectName("consoleNotice")
         self.notice.setWordWrap(True)
-        self.notice.setStyleSheet(NOTICE_STYLE)
+        set_tone(self.notice, "hint")
         self.notice.hide()
 
         self.form = InputForm()
@@ -154,10 +158,20 @@ class RunConsole(QWidget):
         preset_row.addWidget(self.presets, 1)
         preset_row.addWidget(self.save_preset_button)
         preset_row.addWidget(self.delete_preset_button)
-        input_panel = QWidget()
+        # On a short screen the input form scrolls (presets and options stay in sight) rather
+        # than pushing the console past its dock.
+        input_scroll = QScrollArea()
+        input_scroll.setObjectName("inputScroll")
+        input_scroll.setWidgetResizable(True)
+        input_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        input_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        input_scroll.setWidget(self.form)
+        line = self.fontMetrics().height()
+        input_scroll.setMinimumHeight(line * 2)
+        input_panel = self.input_panel = QWidget()
         input_layout = QVBoxLayout(input_panel)
         input_layout.setContentsMargins(0, 0, 0, 0)
-        input_layout.addWidget(self.form, 1)
+        input_layout.addWidget(input_scroll, 1)
         input_layout.addLayout(preset_row)
         input_layout.addWidget(self.options)
 
@@ -227,6 +241,7 @@ class RunConsole(QWidget):
         self.timing = QLabel("Ready")
         self.timing.setObjectName("timingStrip")
         self.timing.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.timing.setWordWrap(True)  # a narrow console wraps the figures rather than cutting them
         self.copy_button = QToolButton()
         self.copy_button.setText("Copy output")
         self.copy_button.setObjectName("copyOutput")
@@ -255,6 +270,8 @@ class RunConsole(QWidget):
 
         self.split = QSplitter(Qt.Orientation.Vertical)
         self.split.setObjectName("consoleSplit")
+        for view in (self.transcript, self.result.tree, self.frames_table, self.frame_detail):  # they scroll
+            view.setMinimumHeight(line * 2 + 8)
         self.split.addWidget(input_panel)
         self.split.addWidget(self.tabs)
         self.split.setStretchFactor(0, 2)
@@ -271,6 +288,7 @@ class RunConsole(QWidget):
         QShortcut(QKeySequence("Ctrl+Return"), self, self.run)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.stop)
         self.options.mode_changed.connect(lambda mode: self.run_button.setText(RUN_LABELS[mode]))
+        self.options.outputs.textChanged.connect(self._outputs_edited)
         self.copy_button.clicked.connect(self.copy_output)
         self.form.changed.connect(self._input_edited)
         self.presets.activated.connect(self._load_preset)
@@ -291,6 +309,7 @@ class RunConsole(QWidget):
         runs.notice.connect(self.show_notice)
         runs.busy_changed.connect(self._busy)
         runs.outline_changed.connect(self._outline)
+        runs.cleared.connect(self._cleared)
         if self.catalogue is not None:
             self.catalogue.workflow_loaded.connect(self.set_workflow)
             self.catalogue.workflow_failed.connect(self._workflow_failed)
@@ -309,11 +328,18 @@ class RunConsole(QWidget):
 
     _opening = ""
 
+    def open_with_input(self, workflow_id: str, values: Mapping[str, Any]) -> None:
+        """Open a workflow with ``values`` in its form (a run from the logs, to be run again)."""
+        self._pending_input, self._pending_for = dict(values), workflow_id
+        self.open_workflow(workflow_id)
+
     def set_workflow(self, loaded: LoadedWorkflow | None) -> None:
         """Build the form for ``loaded`` and restore its last input and options."""
+        self._keep_options()
         self.workflow = loaded
         self._opening = ""
         self._input_problem = False
+        self._options_profile = self.runs.profile
         has = loaded is not None
         widgets = (self.run_button, self.form, self.options, self.options.modes, self.presets, self.save_preset_button)
         for widget in widgets:
@@ -335,7 +361,13 @@ class RunConsole(QWidget):
         options = self.runs.presets.options(profile, loaded.id)
         self.options.set_options(options)
         self.options.set_outline(self.runs.outline(loaded.id), fill_defaults=True)
+        self.result.set_block_names(self.runs.outline(loaded.id).names())
         self.runs.prefetch_outline(loaded.id, loaded.detail.summary.workspace_id)
+        header = self.runs.header
+        if not self.runs.running and (
+            header is None or header.workflow_id != loaded.id or header.profile != profile
+        ):  # this workflow's own last run, or an empty console
+            self.runs.open_last_of(loaded.id)
         restore = self._pending_input
         if restore is None or self._pending_for != loaded.id:
             restore = self.runs.presets.last_input(profile, loaded.id)
@@ -356,14 +388,37 @@ class RunConsole(QWidget):
             self.notice.hide()
 
     _pending_for = ""
+    _options_profile = ""
+
+    def _keep_options(self) -> None:
+        """Remember the shown workflow's options (outputs typed but not yet run included) before
+        another workflow replaces them."""
+        if self.workflow is not None and self._options_profile:
+            self.runs.remember_options(self._options_profile, self.workflow.id, self.options.options())
+
+    def load_input(self, workflow_id: str, values: Mapping[str, Any]) -> None:
+        """Put ``values`` in the form of ``workflow_id`` (opening that workflow first if needed),
+        ready to run: a batch row or a past run the person wants to try again."""
+        if self.workflow is not None and self.workflow.id == workflow_id:
+            self.form.set_values(from_jsonable(values))
+            return
+        self._pending_input = dict(values)
+        self._pending_for = workflow_id
+        self.open_workflow(workflow_id)
 
     def _fit_input(self, fields: int, free_form: bool) -> None:
         """Give the input as much height as its fields need (the transcript gets the rest)."""
         total = max(self.split.height(), 400)
         line = self.fontMetrics().height()
         wanted = line * 9 if free_form or not fields else line * 4 + fields * (line + 16) + 40
-        wanted = min(max(wanted, line * 7), total // 2)
+        below = self.presets.sizeHint().height() + self.options.sizeHint().height() + 12  # presets, options
+        wanted = min(max(wanted, line * 7) + below, max(total // 2, total - line * 8))
         self.split.setSizes([wanted, total - wanted])
+
+    def _outputs_edited(self, text: str) -> None:
+        """The "no outputs" banner goes once outputs are filled in (typed, picked or learnt)."""
+        if text.strip() and self.notice.text() == NO_OUTPUTS:
+            self.notice.hide()
 
     def _workflow_failed(self, workflow_id: str, message: str) -> None:
         self._opening = ""
@@ -372,6 +427,7 @@ class RunConsole(QWidget):
     def _outline(self, workflow_id: str, outline: WorkflowOutline) -> None:
         if self.workflow is not None and self.workflow.id == workflow_id:
             self.options.set_outline(outline, fill_defaults=True)
+            self.result.set_block_names(outline.names())
 
     # --- running -------------------------------------------------------------------------
 
@@ -406,10 +462,7 @@ class RunConsole(QWidget):
             return False
         self.notice.hide()
         if request.mode == "stream" and not request.selected_outputs:
-            self.show_notice(
-                "No outputs chosen: Sim will send the answer whole at the end. Pick outputs to stream "
-                "(they are offered after the first run)."
-            )
+            self.show_notice(NO_OUTPUTS)
         return self.runs.start(request)
 
     _input_problem = False  # the notice shows the input's problems: re-checked on each edit
@@ -441,12 +494,7 @@ class RunConsole(QWidget):
         self.stop_button.setText("■ Stop")
 
     def _started(self, header: RunHeader) -> None:
-        self.transcript.reset(self.runs.transcript)
-        self.result.show_outcome(None)
-        self._frames_stale = True
-        self._sync_frames()
-        self.frame_detail.clear()
-        self.run_notices.hide()
+        self._show_transcript()
         self.tabs.setCurrentIndex(0)
         streaming = header.mode == "stream"
         total = max(self.output_split.height(), 200)
@@ -457,13 +505,24 @@ class RunConsole(QWidget):
             # the run's input and options come back with it, ready to run again or to change
             options = {**header.options, "mode": header.mode}
             if self.workflow is None or self.workflow.id != header.workflow_id:
-                self._pending_input = dict(header.input)
                 self._pending_options = options
-                self._pending_for = header.workflow_id
-                self.open_workflow(header.workflow_id)
             else:
-                self.form.set_values(from_jsonable(header.input))
                 self.options.set_options(options)
+            self.load_input(header.workflow_id, header.input)
+
+    def _cleared(self) -> None:
+        """No run to show: an empty transcript, result and wire view."""
+        self._show_transcript()
+        self.timing.setText("Ready")
+
+    def _show_transcript(self) -> None:
+        """Show the service's transcript from scratch, with no result yet and the frames to reload."""
+        self.transcript.reset(self.runs.transcript)
+        self.result.show_outcome(None)
+        self._frames_stale = True
+        self._sync_frames()
+        self.frame_detail.clear()
+        self.run_notices.hide()
 
     _frames_stale = True
 
@@ -481,7 +540,7 @@ class RunConsole(QWidget):
             self.frames_table.scrollToBottom()
 
     def _progress(self, progress: RunProgress) -> None:
-        self.timing.setText(timing_text(progress))
+        self.timing.setText(timing_text(progress) if self.runs.header is not None else "Ready")
         waiting = progress.waiting_s
         if progress.held:  # not sent yet: the account's limit holds it here, not Sim's workflow
             self.waiting.setText(progress.held)
@@ -507,7 +566,7 @@ class RunConsole(QWidget):
 
     def _run_notices(self, text: str) -> None:
         self.run_notices.setText(text)
-        self.run_notices.setStyleSheet("color: #d92d20;")
+        set_tone(self.run_notices, "error")
         self.run_notices.setVisible(bool(text))
 
     def show_notice(self, text: str) -> None:
@@ -600,14 +659,11 @@ class RunConsole(QWidget):
 
     def copy_output(self) -> asyncio.Future[str]:
         """Copy the answer text (all of it) or the output JSON."""
+        return self.runs.copy_output(self._to_clipboard)
 
-        async def copy() -> str:
-            text = await self.runs.output_text()
-            QGuiApplication.clipboard().setText(text)
-            self.message.emit(f"Copied {len(text):,} characters")
-            return text
-
-        return self._spawn(copy())
+    def _to_clipboard(self, text: str) -> None:
+        QGuiApplication.clipboard().setText(text)
+        self.message.emit(f"Copied {len(text):,} characters")
 
     def _ask_save(self, fmt: str) -> None:
         suffix = "json" if fmt == "json" else "md"
@@ -615,18 +671,7 @@ class RunConsole(QWidget):
         if path:
             self.save_transcript(path, fmt)
 
-    def save_transcript(self, path: str, fmt: str) -> asyncio.Future[None]:
-        """Write the complete transcript to ``path`` (``json`` or ``markdown``)."""
-
-        async def save() -> None:
-            try:
-                await self.runs.export(path, fmt)
-            except (OSError, RuntimeError) as exc:
-                self.show_notice(f"Could not save the transcript: {exc}")
-                return
-            self.message.emit(f"Saved the transcript to {path}")
-
-        return self._spawn(save())
-
-    def _spawn(self, coro: Any) -> asyncio.Future[Any]:
-        return self._tasks.spawn(coro)
+    def save_transcript(self, path: str, fmt: str) -> asyncio.Future[bool]:
+        """Write the complete transcript to ``path`` (``json`` or ``markdown``); a failure shows
+        as a notice (the service's)."""
+        return self.runs.save_transcript(path, fmt, lambda where: self.message.emit(f"Saved the transcript to {where}"))

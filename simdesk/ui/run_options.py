@@ -6,7 +6,9 @@ for the answer), "Stream" (watch it arrive) and "Run in background" (follow it i
 
 The ``selectedOutputs`` picker is a comma-separated line with a menu of suggestions; the
 suggestions are the outputs the workflow exposed in its past runs' trace spans (see
-:mod:`simdesk.core.outline`), since Sim's API does not list a workflow's blocks.
+:mod:`simdesk.core.outline`), since Sim's API does not list a workflow's blocks. A line under the
+row says what a stream will show, and flags an output that names no block of this workflow
+(one typed for another workflow streams nothing).
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ from PySide6.QtWidgets import (
     QMenu,
     QSpinBox,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
 from simdesk.core.outline import WorkflowOutline
+from simdesk.ui.theme import set_tone
 
 MODES = (("sync", "Run"), ("stream", "Stream"), ("async", "Run in background"))
 MODE_WORDS = dict(MODES)
@@ -136,14 +140,25 @@ class RunOptions(QWidget):
         self.cap.setSuffix(" s")
         self.cap.setToolTip("A lower server-side time limit for this background run (never a higher one)")
 
-        layout = QHBoxLayout(self)
+        self.hint = QLabel()
+        self.hint.setObjectName("outputsHint")
+        self.hint.setWordWrap(True)
+
+        layout = QHBoxLayout()
         layout.setContentsMargins(0, 0, 0, 0)
         widgets = (self.outputs_label, self.outputs, self.pick, self.thinking, self.tools, self.cap_label, self.cap)
         for widget in widgets:
             layout.addWidget(widget)
         layout.addStretch(1)  # keeps the time cap beside its label when the outputs are hidden
         layout.setStretch(layout.indexOf(self.outputs), 20)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        column.addLayout(layout)
+        column.addWidget(self.hint)
         self._suggestions: list[str] = []
+        self._blocks: list[str] = []  # names of the workflow's known blocks (empty: none known yet)
+        self.outputs.textChanged.connect(self._update_hint)
         self._mode_changed()
 
     # --- values --------------------------------------------------------------------------
@@ -180,8 +195,9 @@ class RunOptions(QWidget):
         if isinstance(options.get("mode"), str):
             self.set_mode(options["mode"])
         selectors = options.get("selectedOutputs")
-        if isinstance(selectors, list):
-            self.set_selected_outputs([s for s in selectors if isinstance(s, str)])
+        # a workflow without saved outputs starts empty: another workflow's outputs stream nothing here
+        chosen = [s for s in selectors if isinstance(s, str)] if isinstance(selectors, list) else []
+        self.set_selected_outputs(chosen)
         self.thinking.setChecked(bool(options.get("includeThinking")))
         self.tools.setChecked(bool(options.get("includeToolCalls")))
         cap = options.get("executionTimeoutSeconds")
@@ -190,9 +206,43 @@ class RunOptions(QWidget):
     def set_outline(self, outline: WorkflowOutline, *, fill_defaults: bool) -> None:
         """Offer the workflow's known outputs; with ``fill_defaults``, pick its agents' text."""
         self._suggestions = outline.selectors()
+        self._blocks = [b.name for b in outline.blocks]
         if fill_defaults and not self.selected_outputs():
             self.set_selected_outputs(outline.default_selectors())
         self._rebuild_menu()
+        self._update_hint()
+
+    def unknown_outputs(self) -> list[str]:
+        """Chosen outputs that name no known block of this workflow (none while no block is known)."""
+        if not self._blocks:
+            return []
+        known = set(self._blocks)
+        return [s for s in self.selected_outputs() if s.split(".", 1)[0] not in known]
+
+    def hint_text(self) -> str:
+        """What a stream with these options will show (empty outside stream mode)."""
+        if self.mode() != "stream":
+            return ""
+        unknown = self.unknown_outputs()
+        if unknown:
+            names = ", ".join(f"“{s}”" for s in unknown)
+            blocks = ", ".join(self._blocks)
+            return f"⚠ {names} names no block of this workflow, so it streams nothing (its blocks: {blocks})."
+        chosen = self.selected_outputs()
+        if chosen:
+            return "Streams " + ", ".join(chosen) + " as it is written."
+        if self._blocks:
+            return "No outputs chosen: the answer arrives whole at the end."
+        return (
+            "This workflow's blocks are not known yet: the first run sends its answer whole at the end, "
+            "then its agents' text is chosen to stream."
+        )
+
+    def _update_hint(self) -> None:
+        text = self.hint_text()
+        self.hint.setText(text)
+        self.hint.setVisible(bool(text))
+        set_tone(self.hint, "error" if self.unknown_outputs() else "muted")
 
     def _rebuild_menu(self) -> None:
         self.menu.clear()
@@ -221,4 +271,5 @@ class RunOptions(QWidget):
             widget.setVisible(streaming)
         self.cap_label.setVisible(mode == "async")
         self.cap.setVisible(mode == "async")
+        self._update_hint()
         self.mode_changed.emit(mode)

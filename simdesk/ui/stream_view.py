@@ -46,7 +46,7 @@ from simdesk.core.transcript import (
     TextCleared,
     Transcript,
 )
-from simdesk.ui.json_view import is_dark
+from simdesk.ui.theme import Role, role_color
 
 PARAGRAPH = 1500  # characters before a long paragraph is broken for display
 VIEW_CAP = 120_000  # characters of one block's text kept on screen
@@ -150,10 +150,9 @@ class TranscriptView(QTextBrowser):
 
     def _formats(self) -> None:
         palette = self.palette()
-        dark = is_dark(palette)
         self._muted = palette.color(QPalette.ColorRole.PlaceholderText)
-        self._error_color = QColor("#ff8a80" if dark else "#b42318")
-        self._ok_color = QColor("#7ee2a8" if dark else "#067647")
+        self._error_color = role_color(Role.RUN_ERROR_TEXT, palette)
+        self._ok_color = role_color(Role.RUN_OK_TEXT, palette)
         self._card_bg = palette.color(QPalette.ColorRole.AlternateBase)
         self._border = palette.color(QPalette.ColorRole.Mid)
         self._plain = QTextCharFormat()

@@ -19,12 +19,13 @@ from PySide6.QtCore import QObject, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 
-from simdesk.core import jobs_format as fmt
-from simdesk.core.jobs import Job, JobStatus
+from simdesk.core.jobs import format as fmt
+from simdesk.core.jobs.model import Job, JobStatus
 from simdesk.services.desktop_notifications import DesktopNotifications
-from simdesk.services.jobs import JobService, latest
+from simdesk.services.jobs.service import JobService, latest
 from simdesk.services.notifications import JobNotifier
-from simdesk.ui.jobs_badges import paint_glyph, status_color
+from simdesk.ui.jobs.badges import paint_glyph, status_color
+from simdesk.ui.theme import ROLES, Role
 
 MENU_SIZE = 8
 MESSAGE_MS = 10_000
@@ -42,8 +43,9 @@ def badged_icon(base: QIcon, count: int) -> QIcon:
         text = str(count) if count < 100 else "99+"
         side = _ICON_SIZE * (0.56 if len(text) < 3 else 0.7)
         badge = QRectF(_ICON_SIZE - side, 0, side, _ICON_SIZE * 0.56)
-        painter.setPen(QColor("#ffffff"))
-        painter.setBrush(QColor("#0072b2"))  # Okabe–Ito blue: readable for every colour vision
+        # the tray's own background is unknown: the same colours on either theme
+        painter.setPen(QColor(ROLES[Role.TRAY_BADGE_TEXT].light))
+        painter.setBrush(QColor(ROLES[Role.TRAY_BADGE_BG].light))
         painter.drawRoundedRect(badge, badge.height() / 2, badge.height() / 2)
         font = QFont()
         font.setBold(True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
+from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from simdesk.models.workflow_tree import (
@@ -15,16 +15,9 @@ from simdesk.models.workflow_tree import (
     KindRole,
     StatusRole,
 )
-from simdesk.ui.json_view import is_dark
+from simdesk.ui.theme import WORKFLOW_BADGE
 
 _Index = QModelIndex | QPersistentModelIndex
-# (light, dark): badge fill; the badge's text names the state, so colour is never the only cue
-_BADGE = {
-    Badge.DEPLOYED: ("#dcfae6", "#0e3d23", "#067647", "#7ee2a8"),
-    Badge.REDEPLOY: ("#fef0c7", "#4a2f06", "#93370d", "#fdb022"),
-    Badge.UNDEPLOYED: ("#f2f4f7", "#2b3038", "#475467", "#b0b8c4"),
-    Badge.UNKNOWN: ("#f2f4f7", "#2b3038", "#475467", "#b0b8c4"),
-}
 
 
 class WorkflowDelegate(QStyledItemDelegate):
@@ -62,14 +55,14 @@ class WorkflowDelegate(QStyledItemDelegate):
         badge_w = metrics.horizontalAdvance(badge.value) + 14
         line_h = QFontMetrics(opt.font).height()
         badge_rect = QRect(rect.right() - badge_w, rect.top() + 1, badge_w, line_h - 1)
-        fill_l, fill_d, text_l, text_d = _BADGE[badge]
-        dark = is_dark(palette)
+        # the badge's text names the state, so colour is never the only cue
+        shades = WORKFLOW_BADGE.get(badge.value, WORKFLOW_BADGE["Unknown"])
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(fill_d if dark else fill_l))
+        painter.setBrush(shades.fill.color(palette))
         painter.drawRoundedRect(badge_rect, 7, 7)
         painter.setFont(small)
-        painter.setPen(QColor(text_d if dark else text_l))
+        painter.setPen(shades.text.color(palette))
         painter.drawText(badge_rect, Qt.AlignmentFlag.AlignCenter, badge.value)
         # the name
         name_font = QFont(opt.font)

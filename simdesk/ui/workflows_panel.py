@@ -44,10 +44,9 @@ from simdesk.services.catalogue import CatalogueService, LoadedWorkflow
 from simdesk.services.runs import RunService
 from simdesk.ui.result_view import status_words
 from simdesk.ui.run_options import MODE_WORDS
+from simdesk.ui.theme import set_tone
 from simdesk.ui.workflow_delegate import WorkflowDelegate
 
-ERROR_STYLE = "color: #d92d20;"
-LEGACY_STYLE = "background: #fef0c7; color: #4e1d09; border-radius: 4px; padding: 6px;"
 _SORTS = (("Position", SortKey.POSITION), ("Name", SortKey.NAME), ("Last run", SortKey.LAST_RUN))
 
 
@@ -99,7 +98,7 @@ class WorkflowsPanel(QWidget):
         self.legacy.setObjectName("legacyBox")
         self.legacy_text = QLabel()
         self.legacy_text.setWordWrap(True)
-        self.legacy_text.setStyleSheet(LEGACY_STYLE)
+        set_tone(self.legacy_text, "hint")
         self.id_field = QLineEdit()
         self.id_field.setObjectName("workflowIdField")
         self.id_field.setPlaceholderText("Workflow id or URL")
@@ -177,7 +176,7 @@ class WorkflowsPanel(QWidget):
         self.id_field.returnPressed.connect(self._add_id)
         self.recent.itemActivated.connect(lambda item: self.run_opened.emit(item.data(Qt.ItemDataRole.UserRole)))
         if self.runs is not None:
-            self.runs.finished.connect(lambda _o: self._show_recent(self.tree.currentIndex()))
+            self.runs.finished.connect(self.refresh_recent)  # a method: disconnected when the panel goes
 
     # --- showing -------------------------------------------------------------------------
 
@@ -211,7 +210,7 @@ class WorkflowsPanel(QWidget):
             self.status.setText(f"Updated {ago_epoch(snapshot.fetched_at)}")
         else:
             self.status.setText("")
-        self.status.setStyleSheet("")
+        set_tone(self.status, "")
         self.status.setVisible(bool(self.status.text()))
 
     _error = ""
@@ -223,7 +222,7 @@ class WorkflowsPanel(QWidget):
             snapshot = self.catalogue.snapshot
             prefix = f"Cached {ago_epoch(snapshot.fetched_at)} — " if snapshot.cached and snapshot.fetched_at else ""
             self.status.setText(prefix + "refreshing…")
-            self.status.setStyleSheet("")
+            set_tone(self.status, "")
             self.status.show()
         elif not self._error:  # a failure stays said until the next refresh
             self._describe(self.catalogue.snapshot)
@@ -233,13 +232,17 @@ class WorkflowsPanel(QWidget):
         shown = " Showing the cached list." if snapshot.cached and snapshot.contents else ""
         self._error = message + shown
         self.status.setText(self._error)
-        self.status.setStyleSheet(ERROR_STYLE)
+        set_tone(self.status, "error")
         self.status.setEnabled(True)
         self.status.show()
 
     def _unavailable(self, reason: str) -> None:
         self.legacy_text.setText(reason)
         self.legacy.setVisible(bool(reason))
+
+    def refresh_recent(self, _outcome: object = None) -> None:
+        """Show the selected workflow's recent runs again (a run ended or changed)."""
+        self._show_recent(self.tree.currentIndex())
 
     def _show_recent(self, index: QModelIndex) -> None:
         self.recent.clear()

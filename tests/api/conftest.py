@@ -2,7 +2,7 @@
 
 The embedded sandboxes come from the suite's ``tests/conftest.py`` (``sandbox`` with v2 on,
 ``sandbox_no_v2`` with it off; both reset after every test). Tests drive coroutines with
-:func:`tests.api.helpers.run` (``asyncio.run`` in a thread: no pytest-asyncio, no Qt loop).
+:func:`tests.support.api.run` (``asyncio.run`` in a thread: no pytest-asyncio, no Qt loop).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 from simdesk.api import SimClient
 from simdesk.sandbox import demo
 from simdesk.sandbox.server import RunningSandbox
-from tests.api.helpers import FakeClock, policy
+from tests.support.api import FakeClock, policy
 
 
 @pytest.fixture

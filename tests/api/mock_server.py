@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from simdesk.api import RetryPolicy, SimClient
-from tests.api.helpers import FakeClock, policy
+from tests.support.api import FakeClock, policy
 
 KEY = "sk-sim-SECRETKEY0123456789abcdefghijklmn"
 BASE = "https://sim.test"

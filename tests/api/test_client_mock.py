@@ -28,8 +28,8 @@ from simdesk.api import (
 )
 from simdesk.api.retry import NO_RETRY
 from simdesk.core.rates import SYNC_EXECUTIONS
-from tests.api.helpers import FakeClock, policy, run
 from tests.api.mock_server import BASE, MockSim, data, legacy_error, run_data, v2_error
+from tests.support.api import FakeClock, policy, run
 
 WF = "wf"
 EXECUTE = f"/api/v2/workflows/{WF}/execute"
@@ -444,7 +444,7 @@ def test_legacy_async_uses_the_mode_header_and_keeps_async_out_of_the_body(clock
     assert request.headers["x-execution-id"].startswith("desk-")
     assert json.loads(request.content) == {"minutes": 2}
     # the server's own statusUrl names a host we may not reach; ours is rebuilt from the base URL
-    assert getattr(result, "status_url", None) == f"{BASE}/api/jobs/workflow-execution:e1"
+    assert getattr(result, "status_url", None) == f"{BASE}/api/jobs/workflow-execution%3Ae1"
 
 
 def test_legacy_input_that_collides_with_a_control_field_is_nested(clock: FakeClock) -> None:

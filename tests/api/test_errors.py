@@ -25,8 +25,8 @@ from simdesk.api import (
 )
 from simdesk.api.retry import NO_RETRY
 from simdesk.sandbox import demo
-from tests.api.helpers import FakeClock, run
 from tests.api.mock_server import KEY, MockSim, legacy_error, v2_error
+from tests.support.api import FakeClock, run
 
 WF = demo.ECHO_ID
 V2_WF = f"/api/v2/workflows/{WF}"

@@ -17,7 +17,7 @@ from simdesk.api import SimClient, SimError
 from simdesk.api.retry import NO_RETRY
 from simdesk.core.runs import Surface
 from simdesk.sandbox.hostile import Answer, Connection, HostileServer, Request
-from tests.api.helpers import run
+from tests.support.api import run
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),

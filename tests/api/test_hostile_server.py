@@ -35,7 +35,7 @@ from simdesk.sandbox.hostile import (
     reply,
 )
 from simdesk.sandbox.server import RunningSandbox
-from tests.api.helpers import run
+from tests.support.api import run
 
 KEY = "sk-sim-HOSTILETESTKEY0123456789abcdef"
 MiB = 1024 * 1024

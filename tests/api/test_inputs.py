@@ -22,8 +22,8 @@ from simdesk.api import (
 from simdesk.api.files import MAX_REQUEST_BYTES, encode_body, encode_files, guess_mime
 from simdesk.api.ratelimit import parse_retry_after, parse_timestamp, state_from_headers
 from simdesk.api.urls import attempt_run_id, normalize_base_url
-from tests.api.helpers import FakeClock, run
 from tests.api.mock_server import MockSim, data, run_data
+from tests.support.api import FakeClock, run
 
 EXECUTE = "/api/v2/workflows/wf/execute"
 

@@ -25,7 +25,7 @@ from simdesk.core.budget import RequestBudget
 from simdesk.sandbox import demo
 from simdesk.sandbox.clock import RealClock
 from simdesk.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
-from tests.api.helpers import eventually, run
+from tests.support.api import eventually, run
 
 Connect = Callable[..., SimClient]
 STORY: dict[str, Any] = {"selected_outputs": ["storyteller.content"]}

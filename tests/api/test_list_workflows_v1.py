@@ -14,7 +14,7 @@ import pytest
 from simdesk.api import FeatureUnavailableError, PermissionDeniedError, RateLimitError, SimClient, WorkflowSummary
 from simdesk.sandbox import demo
 from simdesk.sandbox.server import RunningSandbox
-from tests.api.helpers import FakeClock, policy, run
+from tests.support.api import FakeClock, policy, run
 
 Connect = Callable[..., SimClient]
 DEMO_WORKFLOWS = sorted(

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 import pytest
 
 from simdesk.api import SimClient
-from simdesk.core.jobs import JobStatus, job_status
+from simdesk.core.jobs.model import JobStatus, job_status
 from simdesk.core.runs import Run, RunStatus
 from simdesk.sandbox import demo
 from simdesk.sandbox.clock import ManualClock
 from simdesk.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
-from tests.api.helpers import FakeClock, policy, run
+from tests.support.api import FakeClock, policy, run
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,8 @@ def test_wait_for_run_polls_through_redacting_to_the_completed_run(masking_sandb
             return await client.wait_for_run(demo.ECHO_ID, receipt.run_id, on_update=seen.append)
 
     done = run(main())
-    assert done.status is RunStatus.COMPLETED and done.output == {"n": 1}
+    # the Start block adds its declared message field
+    assert done.status is RunStatus.COMPLETED and done.output == {"message": "", "n": 1}
     masking = [r for r in seen if r.status is RunStatus.REDACTING]
     assert masking, f"no poll landed in the redacting window: {[r.status for r in seen]}"
     assert not masking[0].status.is_terminal and masking[0].status.is_active

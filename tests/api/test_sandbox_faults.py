@@ -28,7 +28,7 @@ from simdesk.api import (
 from simdesk.api.retry import NO_RETRY
 from simdesk.sandbox import demo
 from simdesk.sandbox.server import RunningSandbox
-from tests.api.helpers import FakeClock, run
+from tests.support.api import FakeClock, run
 
 Connect = Callable[..., SimClient]
 STORY: dict[str, Any] = {"selected_outputs": ["storyteller.content"]}

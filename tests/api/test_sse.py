@@ -26,7 +26,7 @@ from simdesk.api import (
 from simdesk.api.sse import StreamDecoder
 from simdesk.sandbox import demo
 from simdesk.sandbox.server import RunningSandbox
-from tests.api.helpers import run
+from tests.support.api import run
 
 
 def feed_all(payloads: Iterable[str], run_id: str | None = "r1") -> tuple[list[StreamEvent], StreamDecoder]:

@@ -11,7 +11,7 @@ import pytest
 
 from simdesk.api import Chunk, ChunkReset, Final, ProtocolError, RunFailed, SimClient, StreamEvent
 from simdesk.api.sse import StreamDecoder
-from tests.api.helpers import run
+from tests.support.api import run
 
 CHUNK = "The harbour fog rolled in at six. " * 30  # about 1 000 characters
 END = b'data: {"event":"final","data":{"success":true,"output":{}}}\n\ndata: "[DONE]"\n\n'

@@ -13,7 +13,7 @@ from simdesk.core.paths import AppPaths
 from simdesk.core.profiles import ProfileStore
 from simdesk.core.secrets import SERVICE, Secrets
 from simdesk.core.sim_cli_import import cli_files, import_cli_profiles, parse_ini, read_cli_profiles
-from tests.app.conftest import files_containing
+from tests.support.app import files_containing
 
 MakeApp = Callable[..., AppContext]
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from simdesk.core.base_url import DEFAULT_BASE_URL
 from simdesk.core.paths import AppPaths
 from simdesk.core.profiles import (
     COLORS,
-    DEFAULT_BASE_URL,
     Profile,
     ProfileError,
     ProfileStore,

@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 
 from simdesk.core import sqlite_store
-from simdesk.core.jobs import Job, JobStatus, Origin
-from simdesk.core.jobs_store import JobStore
+from simdesk.core.jobs.model import Job, JobStatus, Origin
+from simdesk.core.jobs.store import JobStore
 from simdesk.core.paths import AppPaths
 from simdesk.core.profiles import Profile, ProfileError, ProfileStore
 from simdesk.core.run_history import RunHistory, RunStart
@@ -256,7 +256,7 @@ def test_the_window_says_so_when_the_usage_history_is_locked(
     _written(STORES[2], usage, records=3)
     held_lock(usage)
     ctx = make_app(app_paths)
-    ctx.usage.begin()
+    ctx.install_usage()
     qtbot.waitUntil(lambda: "usage history" in ctx.window.notice.text.text(), timeout=10_000)
     assert "another simdesk" in ctx.window.notice.text.text()
 

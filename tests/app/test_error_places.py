@@ -18,7 +18,7 @@ from simdesk.core.paths import AppPaths
 from simdesk.sandbox.server import RunningSandbox
 from simdesk.services.usage import UsageService
 from simdesk.ui.theme import LIGHT
-from simdesk.ui.usage_meter import UsageMeterPanel
+from simdesk.ui.usage_meter.panel import UsageMeterPanel
 
 MakeApp = Callable[..., AppContext]
 WRONG_KEY = "sk-sim-THIS-KEY-IS-WRONG-0123456789"

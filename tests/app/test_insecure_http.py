@@ -23,7 +23,7 @@ from simdesk.core.secrets import SERVICE
 from simdesk.services.clients import ClientPool, default_factory
 from simdesk.services.usage_budget import budgeted_factory
 from simdesk.ui.profile_dialog import ProfileDialog
-from tests.app.conftest import files_containing
+from tests.support.app import files_containing
 
 MakeApp = Callable[..., AppContext]
 LAN = "http://10.255.255.1:9"

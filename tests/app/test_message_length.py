@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from simdesk.core.text import NOTICE_CHARS
 from simdesk.services.messages import MessageBus
 
 
@@ -15,7 +16,9 @@ def test_a_huge_error_is_cut_for_people_and_logged_whole(qtbot: Any, caplog: pyt
     text = "Sim said: " + "x" * 1_000_000
     with caplog.at_level(logging.ERROR, logger="simdesk.messages"), qtbot.waitSignal(bus.error) as shown:
         bus.send_error(text)
-    assert len(shown.args[0]) == 300 and shown.args[0].endswith("…") and shown.args[0].startswith("Sim said: x")
+    assert (
+        len(shown.args[0]) == NOTICE_CHARS and shown.args[0].endswith("…") and shown.args[0].startswith("Sim said: x")
+    )
     assert bus.recent[-1] == ("error", shown.args[0])
     assert caplog.records[-1].getMessage() == text
 

@@ -10,7 +10,7 @@ from PySide6.QtCore import QRect
 from simdesk.app import AppContext
 from simdesk.core.paths import AppPaths
 from simdesk.services.settings import ACTIVE_PROFILE, THEME
-from tests.app.conftest import shut_down
+from tests.support.app import shut_down
 
 MakeApp = Callable[..., AppContext]
 

@@ -13,7 +13,7 @@ from simdesk.app import AppContext
 from simdesk.core.paths import AppPaths
 from simdesk.core.secrets import SERVICE
 from simdesk.ui.profile_dialog import ProfileDialog
-from tests.app.conftest import files_containing
+from tests.support.app import files_containing
 
 MakeApp = Callable[..., AppContext]
 

@@ -21,7 +21,7 @@ from simdesk.core.secrets import (
     redact,
     validate_key,
 )
-from tests.app.conftest import files_containing, shut_down
+from tests.support.app import files_containing, shut_down
 
 MakeApp = Callable[..., AppContext]
 

@@ -13,9 +13,9 @@ from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QDockWid
 from simdesk.app import AppContext
 from simdesk.core.paths import AppPaths
 from simdesk.core.profiles import DEMO_PROFILE
-from simdesk.ui.main_window import PANEL_NAMES, PANELS
+from simdesk.ui.main_window import ON_DEMAND_PANELS, PANEL_NAMES, PANELS
 from simdesk.ui.placeholder import PanelPlaceholder
-from tests.app.conftest import files_containing
+from tests.support.app import files_containing
 
 MakeApp = Callable[..., AppContext]
 
@@ -26,14 +26,23 @@ def activate(qtbot: Any, window: QWidget) -> None:
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
 
 
-def test_window_has_the_four_panels_with_placeholders(make_app: MakeApp, app_paths: AppPaths, qtbot: Any) -> None:
+def test_window_has_the_five_panels_with_placeholders(make_app: MakeApp, app_paths: AppPaths, qtbot: Any) -> None:
     ctx = make_app(app_paths)
     ctx.start(environ={})
     qtbot.waitUntil(lambda: ctx.window.windowHandle().isExposed())
-    assert PANEL_NAMES == ("workflowsPanel", "runConsole", "jobsPanel", "usageMeter")
+    assert PANEL_NAMES == (
+        "workflowsPanel", "runConsole", "jobsPanel", "usageMeter", "logsPanel", "knowledgePanel", "workspacePanel",
+        "batchesPanel",
+    )  # fmt: skip
     for name in PANEL_NAMES:
         dock = ctx.window.findChild(QDockWidget, name)
-        assert dock is not None and dock.isVisible() and dock.widget() is not None
+        assert dock is not None and dock.widget() is not None
+        if name in ON_DEMAND_PANELS:  # hidden until asked for, then a tab behind the console
+            assert not dock.isVisible()
+            ctx.window.focus_panel(name)
+            assert dock.isVisible() and dock in ctx.window.tabifiedDockWidgets(ctx.window.dock("runConsole"))
+        else:
+            assert dock.isVisible() or ctx.window.tabifiedDockWidgets(dock)  # batches: a tab behind the usage meter
     # A panel whose issue has not landed yet shows a placeholder saying what will appear there.
     placeholder = PanelPlaceholder("Workflows", PANELS[0].hint, PANELS[0].icon)
     try:
@@ -116,7 +125,7 @@ def test_menus_and_shortcuts(make_app: MakeApp, app_paths: AppPaths) -> None:
     assert window.profiles_action.shortcut() == QKeySequence("Ctrl+,")
     assert window.refresh_action.shortcut() == QKeySequence("F5")
     focus_keys = sorted(a.shortcut().toString() for a in window.actions() if a.text().startswith("Go to "))
-    assert focus_keys == ["Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4"]
+    assert focus_keys == [f"Ctrl+{n}" for n in range(1, len(PANELS) + 1)]
 
 
 @pytest.mark.parametrize(("key", "panel"), [(Qt.Key.Key_1, "workflowsPanel"), (Qt.Key.Key_4, "usageMeter")])

@@ -9,11 +9,11 @@ from typing import Any
 from PySide6.QtWidgets import QApplication
 
 from simdesk.app import AppContext
-from simdesk.core import jobs_format
+from simdesk.core.jobs import format as jobs_format
 from simdesk.core.meter import money
 from simdesk.core.paths import AppPaths
 from simdesk.core.transcript import Outcome
-from simdesk.services.runs import RunProgress
+from simdesk.services.runs.service import RunProgress
 from simdesk.ui.result_view import ResultView
 from simdesk.ui.run_console import timing_text
 

@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -19,15 +18,12 @@ from openpyxl import load_workbook
 from simdesk.batch_cli import main
 from simdesk.core.batch_store import BatchStore, RowState
 from simdesk.sandbox import demo
-from simdesk.sandbox.clock import RealClock
-from simdesk.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
+from simdesk.sandbox.server import RunningSandbox
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[RunningSandbox]:
-    sb = start_sandbox(SandboxConfig(clock=RealClock(), pace=0.0, queue_delay_s=0.0, plan="enterprise"))
-    yield sb
-    sb.stop()
+def server(realtime_sandbox: RunningSandbox) -> RunningSandbox:
+    return realtime_sandbox
 
 
 @pytest.fixture

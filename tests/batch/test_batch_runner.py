@@ -16,19 +16,10 @@ from simdesk.core.batch_mapping import auto_map, row_input
 from simdesk.core.batch_store import BatchState, BatchStore, RowState, RunMode
 from simdesk.core.catalogue import WorkflowInput
 from simdesk.sandbox import demo
-from simdesk.sandbox.clock import RealClock
-from simdesk.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
+from simdesk.sandbox.server import RunningSandbox
 from simdesk.services.batch_runner import BatchProgress, BatchRunner
 
 ECHO_INPUTS = (WorkflowInput("message", "string"),)
-
-
-@pytest.fixture(scope="module")
-def realtime_sandbox() -> Iterator[RunningSandbox]:
-    """Async runs move on the real clock here (queued for no time, echoed at once)."""
-    sb = start_sandbox(SandboxConfig(clock=RealClock(), pace=0.0, queue_delay_s=0.0, plan="enterprise"))
-    yield sb
-    sb.stop()
 
 
 @pytest.fixture
@@ -144,3 +135,30 @@ def test_a_rejected_key_pauses_the_batch_with_the_reason(
     assert counts[RowState.FAILED] == 0  # nothing was marked failed one by one
     assert counts[RowState.CANCELLED] == 3
     assert runner.progress().state is BatchState.CANCELLED
+
+
+def test_a_file_column_is_stored_and_sent_as_the_files_it_names(
+    realtime_sandbox: RunningSandbox, arun: Callable[..., Any], tmp_path: Path, store: BatchStore
+) -> None:
+    inputs = (WorkflowInput("documents", "file[]"), WorkflowInput("instructions", "string"))
+    (tmp_path / "a.txt").write_text("alpha")
+    (tmp_path / "b.txt").write_text("beta")
+    table = tmp_path / "t.csv"
+    table.write_text(f"documents,instructions\n{tmp_path / 'a.txt'};{tmp_path / 'b.txt'},summarise\n")
+    mapping = auto_map(["documents", "instructions"], inputs)
+    batch = store.create(
+        profile="Demo", workflow_id=demo.FILES_ID, workflow_name="Files", mode=RunMode.SYNC, source=str(table),
+        mapping=mapping, concurrency=1,
+    )  # fmt: skip
+    store.add_rows(batch.id, (row_input(inputs, mapping, r) for r in read_rows(table)))
+    stored = store.row(batch.id, 1)
+    assert stored is not None and stored.input["documents"] == [tmp_path / "a.txt", tmp_path / "b.txt"]
+
+    async def go() -> Any:
+        async with _client(realtime_sandbox) as client:
+            return await BatchRunner(client, store, batch).run()
+
+    counts = arun(go(), timeout=20_000)
+    assert counts[RowState.DONE] == 1, store.row(batch.id, 1)
+    sent = [run.input for run in realtime_sandbox.state.runs.values() if run.workflow.id == demo.FILES_ID]
+    assert [f.get("name") for f in sent[-1]["documents"]] == ["a.txt", "b.txt"]

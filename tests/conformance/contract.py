@@ -58,8 +58,15 @@ def check_headers(ex: Exchange) -> list[str]:
     if path == "/api/health":
         if "x-request-id" in h:
             problems.append("/api/health must not carry x-request-id")
-    elif not h.get("x-request-id"):
-        problems.append("x-request-id missing")
+    elif not re.fullmatch(r"[0-9a-f]{8}", h.get("x-request-id", "")):
+        problems.append(f"x-request-id {h.get('x-request-id')!r} is not 8 hex characters (sync-execute.headers)")
+    # real Sim v0.8.9: every API answer carries the web server's security and CORS headers, and
+    # JSON is sent chunked (tests/fixtures/sim-0.8.9/*.headers)
+    for name in ("content-security-policy", "x-frame-options", "access-control-allow-origin"):
+        if name not in h:
+            problems.append(f"{name} missing")
+    if ex.media_type == "application/json" and "content-length" in h:
+        problems.append("JSON answer has Content-Length; Sim sends it chunked")
     # §3.2: Retry-After is integer seconds, never an HTTP-date
     retry = h.get("retry-after")
     if retry is not None and not re.fullmatch(r"\d+", retry):

@@ -80,7 +80,7 @@ EXECUTION_BUCKET: dict[str, Any] = {
         "isLimited": {"type": "boolean"},
         "requestsPerMinute": {"type": "integer", "minimum": 0},
         "maxBurst": {"type": "integer", "minimum": 0},
-        "remaining": {"type": "integer", "minimum": 0},
+        "remaining": {"type": "integer", "minimum": -1},  # -1: an empty bucket without Redis (rl-usage-when-empty.body)
         "resetAt": ISO_MS,
     },
 }
@@ -124,9 +124,9 @@ USAGE_LIMITS: dict[str, Any] = {
 }
 
 JOB_STATUS: dict[str, Any] = {
-    "$comment": "CONTRACT §7.1 and §17 'Job status'",
+    "$comment": "real Sim v0.8.9: job-poll.body, fail-job-poll.body, slow-legacy-job-*.body",
     "type": "object",
-    "required": ["success", "taskId", "status", "metadata"],
+    "required": ["success", "taskId", "status", "metadata", "output"],
     "additionalProperties": False,
     "properties": {
         "success": {"type": "boolean"},
@@ -151,38 +151,90 @@ JOB_STATUS: dict[str, Any] = {
                         "triggerType": {"type": "string"},
                     },
                 },
-                "maxDurationSeconds": {"type": "number", "minimum": 0},
             },
         },
         "output": {
-            "$comment": "a wrapper: the workflow's result is output.output; output.success may be false",
-            "type": "object",
-            "required": ["success", "output"],
-            "properties": {
-                "success": {"type": "boolean"},
-                "workflowId": {"type": "string"},
-                "executionId": RUN_ID,
-                "output": {},
-                "executedAt": ISO_MS,
-            },
+            "$comment": "a wrapper: the workflow's result is output.output; null until completed",
+            "anyOf": [
+                {
+                    "type": "object",
+                    "required": ["success", "output"],
+                    "properties": {
+                        "success": {"const": True},
+                        "workflowId": {"type": "string"},
+                        "executionId": RUN_ID,
+                        "output": {},
+                        "executedAt": ISO_MS,
+                    },
+                },
+                {"type": "null"},
+            ],
         },
         "error": {"type": "string", "minLength": 1},
     },
     "allOf": [
         {
             "if": {"properties": {"status": {"enum": ["failed", "cancelled"]}}},
-            "then": {"required": ["error"]},
+            "then": {"required": ["error"], "properties": {"output": {"type": "null"}}},
             "else": {"not": {"required": ["error"]}},
         },
         {
             "if": {"properties": {"status": {"const": "completed"}}},
-            "then": {"required": ["output"]},
-        },
-        {
-            "if": {"properties": {"status": {"enum": ["pending", "processing"]}}},
-            "then": {"not": {"required": ["output"]}},
+            "then": {"properties": {"output": {"type": "object"}}},
+            "else": {"properties": {"output": {"type": "null"}}},
         },
     ],
+}
+
+LEGACY_SYNC_RESULT: dict[str, Any] = {
+    "$comment": "real Sim v0.8.9: sync-execute.body (metadata.duration is fractional ms)",
+    "type": "object",
+    "required": ["success", "executionId", "output", "metadata"],
+    "additionalProperties": False,
+    "properties": {
+        "success": {"const": True},
+        "executionId": RUN_ID,
+        "output": {},
+        "metadata": {
+            "type": "object",
+            "required": ["duration", "startTime", "endTime"],
+            "additionalProperties": False,
+            "properties": {"duration": {"type": "number", "minimum": 0}, "startTime": ISO_MS, "endTime": ISO_MS},
+        },
+    },
+}
+
+V2_SYNC_RESULT: dict[str, Any] = {
+    "$comment": "real Sim v0.8.9: v2-execute-sync.body, fail-v2-sync.body (durationMs is fractional ms)",
+    "type": "object",
+    "required": ["data"],
+    "additionalProperties": False,
+    "properties": {
+        "data": {
+            "type": "object",
+            "required": ["runId", "workflowId", "status", "output", "error", "startedAt", "endedAt", "durationMs"],
+            "additionalProperties": False,
+            "properties": {
+                "runId": RUN_ID,
+                "workflowId": {"type": "string"},
+                "status": {"enum": ["completed", "failed", "paused"]},
+                "output": {},
+                "error": {
+                    "anyOf": [
+                        {"type": "null"},
+                        {
+                            "type": "object",
+                            "required": ["code", "message"],
+                            "properties": {"message": {"type": "string"}},
+                        },
+                    ]
+                },
+                "startedAt": ISO_MS,
+                "endedAt": ISO_MS_OR_NULL,
+                "durationMs": {"type": ["number", "null"], "minimum": 0},
+            },
+        }
+    },
 }
 
 WORKFLOW_STATUS: dict[str, Any] = {
@@ -426,8 +478,8 @@ KNOWN_DIFFERENCES: tuple[Difference, ...] = (
         openapi_says="200 is application/json only; the guides show a final "
         '{"event":"done",…,"metadata":{"duration"}} frame and a bare data: [DONE]',
         server_does="stream:true / X-Stream-Response answers 200 text/event-stream; frames per §6.3: "
-        'terminal {"event":"final","data":{success,error?,output,status?}} or {"event":"error"}, '
-        'then data: "[DONE]" (quoted)',
+        'terminal {"event":"final","data":{success,output,status?}}, or {"event":"error"} when a block '
+        'fails (no final; fail-legacy-stream.body), then data: "[DONE]" (quoted)',
         routes=(LEGACY_EXECUTE,),
         statuses=frozenset({200}),
         media_type=SSE,
@@ -436,10 +488,29 @@ KNOWN_DIFFERENCES: tuple[Difference, ...] = (
         id="v2-execute-sse-frames",
         contract="§5.2 'Stream 200', §6.3, §17 'SSE completion frame' / 'SSE terminator'",
         openapi_says="200 text/event-stream with schema {type: string} (frames undescribed)",
-        server_does="frames per §6.3 (final, not done; quoted [DONE]); no X-Run-Id, no run id in frames",
+        server_does="frames per §6.3 (final, not done, or error when a block fails; quoted [DONE]); "
+        "no X-Run-Id, no run id in frames (fail-v2-stream.body)",
         routes=(("POST", "/api/v2/workflows/{id}/execute"),),
         statuses=frozenset({200}),
         media_type=SSE,
+    ),
+    Difference(
+        id="legacy-execute-sync-duration",
+        contract="§4.2; real Sim v0.8.9 capture sync-execute.body",
+        openapi_says="metadata.duration is an integer",
+        server_does="metadata.duration is fractional milliseconds (15.125469999969937)",
+        routes=(LEGACY_EXECUTE,),
+        statuses=frozenset({200}),
+        schema=LEGACY_SYNC_RESULT,
+    ),
+    Difference(
+        id="v2-execute-sync-duration",
+        contract="§5.2; real Sim v0.8.9 captures v2-execute-sync.body, fail-v2-sync.body",
+        openapi_says="durationMs is an integer",
+        server_does="durationMs of a sync result is fractional milliseconds (22.376154000055976)",
+        routes=(("POST", "/api/v2/workflows/{id}/execute"), ("POST", "/api/v2/workflows/{id}/runs/{runId}/resume")),
+        statuses=frozenset({200}),
+        schema=V2_SYNC_RESULT,
     ),
     Difference(
         id="legacy-execute-failed-run",
@@ -465,7 +536,8 @@ KNOWN_DIFFERENCES: tuple[Difference, ...] = (
         id="legacy-execute-499",
         contract="§4.2 'Client disconnect'",
         openapi_says="499 not documented",
-        server_does='{"success":false,"error":"Client cancelled request"}; the run is aborted',
+        server_does='{"success":false,"error":"Client cancelled request"}; the run is recorded cancelled '
+        "(slow-sync-disconnect-status.body)",
         routes=(LEGACY_EXECUTE,),
         statuses=frozenset({499}),
         schema={
@@ -489,8 +561,9 @@ KNOWN_DIFFERENCES: tuple[Difference, ...] = (
         openapi_says="status ∈ queued|processing|…; metadata {startedAt, completedAt, duration}; "
         "estimatedDuration; output is the workflow output",
         server_does="status ∈ pending|processing|completed|failed|cancelled (never queued); metadata "
-        "{workflowId, workspaceId, userId, correlation, maxDurationSeconds?}; no estimatedDuration; "
-        "output wraps the workflow output ({success, output, …}); error only when failed/cancelled",
+        "{userId, workflowId, correlation, workspaceId}; no estimatedDuration; output null until "
+        "completed, then a wrapper ({success, output, …}); a failed workflow fails the job with "
+        "output null and error (fail-job-poll.body)",
         routes=(("GET", "/api/jobs/{jobId}"),),
         statuses=frozenset({200}),
         schema=JOB_STATUS,
@@ -530,7 +603,8 @@ KNOWN_DIFFERENCES: tuple[Difference, ...] = (
         contract="§8.1",
         openapi_says="route not described",
         server_does='401 {"error":"Unauthorized"}, 404 {"error":"Workflow not found",'
-        '"code":"WORKFLOW_NOT_FOUND"}, 500 {"error":"Failed to get status",…}',
+        '"code":"WORKFLOW_NOT_FOUND","requestId":"<x-request-id>"} (wskey-foreign-status.body), '
+        '500 {"error":"Failed to get status",…}',
         routes=(("GET", "/api/workflows/{id}/status"),),
         schema=LEGACY_ERROR,
     ),

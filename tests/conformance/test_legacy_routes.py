@@ -11,8 +11,17 @@ import pytest
 
 from simdesk.sandbox import demo
 from simdesk.sandbox.server import RunningSandbox
-from tests.conformance.conftest import ClientFactory, ConformanceClient, SandboxFactory
-from tests.conformance.support import ISO_MS, advance, execute_legacy, legacy_error
+from tests.support.conformance import (
+    ISO_MS,
+    ClientFactory,
+    ConformanceClient,
+    SandboxFactory,
+    advance,
+    execute_legacy,
+    legacy_error,
+)
+
+ASYNC_MODE = {"X-Execution-Mode": "async"}
 
 
 def test_health(make_client: ClientFactory, sb: RunningSandbox) -> None:
@@ -26,14 +35,16 @@ def test_execute_sync_echo(client: ConformanceClient) -> None:
     response = execute_legacy(client, demo.ECHO_ID, {"message": "hello", "count": 3})
     body = response.json()
     assert (response.status_code, body["success"], body["output"]) == (200, True, {"message": "hello", "count": 3})
-    assert body["metadata"]["duration"] == 50
+    # fractional milliseconds, as tests/fixtures/sim-0.8.9/sync-execute.body has them
+    assert isinstance(body["metadata"]["duration"], float) and body["metadata"]["duration"] == 50
     assert ISO_MS.match(body["metadata"]["startTime"]) and ISO_MS.match(body["metadata"]["endTime"])
     assert "error" not in body and "logs" not in body and "traceSpans" not in body
 
 
-def test_execute_empty_body_is_empty_input(client: ConformanceClient) -> None:
+def test_execute_empty_body_gives_declared_fields_empty(client: ConformanceClient) -> None:
+    """tests/fixtures/sim-0.8.9/sync-empty-body.body: the Start block's declared string field reads ""."""
     response = client.post(f"/api/workflows/{demo.ECHO_ID}/execute")
-    assert (response.status_code, response.json()["output"]) == (200, {})
+    assert (response.status_code, response.json()["output"]) == (200, {"message": ""})
 
 
 def test_execute_stream_via_header(client: ConformanceClient) -> None:
@@ -61,8 +72,9 @@ def test_execute_async_with_caller_execution_id(client: ConformanceClient) -> No
     assert response.json()["executionId"] == "desk-legacy-async-1"
 
 
-def test_self_hosted_job_ids_contain_a_colon(make_client: ClientFactory, make_sandbox: SandboxFactory) -> None:
-    client = make_client(make_sandbox(job_ids="database"))
+def test_self_hosted_job_ids_contain_a_colon(make_client: ClientFactory, sb: RunningSandbox) -> None:
+    """The default, as tests/fixtures/sim-0.8.9/async-execute.body has it."""
+    client = make_client(sb)
     receipt = execute_legacy(client, demo.SLOW_ID, {}, headers={"X-Execution-Mode": "async"}).json()
     assert receipt["jobId"] == f"workflow-execution:{receipt['executionId']}"
     job = client.get(f"/api/jobs/{receipt['jobId']}")
@@ -73,7 +85,8 @@ def test_self_hosted_job_ids_contain_a_colon(make_client: ClientFactory, make_sa
     ("headers", "body", "message"),
     [
         ({}, {"triggerType": "manual"}, "External callers cannot override triggerType"),
-        ({"X-Execution-Timeout-Seconds": "60"}, {}, "Invalid execution timeout header"),
+        # tests/fixtures/sim-0.8.9/timeout-hdr-sync.body
+        ({"X-Execution-Timeout-Seconds": "60"}, {}, "X-Execution-Timeout-Seconds is supported only for async runs"),
         (
             {"X-Execution-Mode": "async"},
             {"selectedOutputs": ["Echo.message"]},
@@ -159,7 +172,9 @@ def test_workflow_status_errors(make_client: ClientFactory, sb: RunningSandbox) 
     none = make_client(sb, key=None).get(f"/api/workflows/{demo.ECHO_ID}/status")
     assert (none.status_code, none.json()) == (401, {"error": "Unauthorized"})
     scope = make_client(sb, key=demo.WORKSPACE_KEY).get(f"/api/workflows/{demo.TRIAGE_ID}/status")
-    assert (scope.status_code, scope.json()) == (404, {"error": "Workflow not found", "code": "WORKFLOW_NOT_FOUND"})
+    # the 404 quotes the request id (tests/fixtures/sim-0.8.9/wskey-foreign-status.body)
+    expected = {"error": "Workflow not found", "code": "WORKFLOW_NOT_FOUND", "requestId": scope.headers["x-request-id"]}
+    assert (scope.status_code, scope.json()) == (404, expected)
 
 
 def test_usage_limits(client: ConformanceClient) -> None:
@@ -215,3 +230,24 @@ def test_resume_of_an_async_legacy_run_is_a_202_receipt(client: ConformanceClien
     advance(sb, 5)
     job = client.get(f"/api/jobs/{receipt['jobId']}").json()
     assert (job["status"], job["output"]["output"]["booked"]) == ("completed", True)
+
+
+ID_RULE = "Execution ID can only contain letters, numbers, dots, underscores, colons, and hyphens"
+
+
+@pytest.mark.parametrize(
+    ("headers", "detail"),
+    [
+        # Sim's header schema words each rule (the first as tests/fixtures/sim-0.8.9/exec-id-invalid.body)
+        ({"X-Execution-Id": "bad id!"}, ID_RULE),
+        ({"X-Execution-Id": "x" * 129}, "Execution ID too long"),
+        ({**ASYNC_MODE, "X-Execution-Timeout-Seconds": "1.5"}, "Execution timeout must be a whole number of seconds"),
+        ({**ASYNC_MODE, "X-Execution-Timeout-Seconds": "0"}, "Execution timeout must be positive"),
+        ({**ASYNC_MODE, "X-Execution-Timeout-Seconds": "604801"}, "Execution timeout cannot exceed 604800 seconds"),
+    ],
+)
+def test_execute_header_errors_name_the_rule(client: ConformanceClient, headers: dict[str, str], detail: str) -> None:
+    response = execute_legacy(client, demo.ECHO_ID, {}, headers=headers)
+    body = response.json()
+    error = "Invalid execution ID header" if "X-Execution-Id" in headers else "Invalid execution timeout header"
+    assert (response.status_code, body["error"], [d["message"] for d in body["details"]]) == (400, error, [detail])

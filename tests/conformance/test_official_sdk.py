@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib
 import re
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,13 +22,13 @@ from typing import Any
 import httpx
 import pytest
 
+from benchmarks import sandbox_process
 from simdesk.sandbox import demo
 from simdesk.sandbox.clock import parse_iso
 from simdesk.sandbox.server import RunningSandbox
-from tests.conformance.conftest import ClientFactory
 from tests.conformance.contract import check_headers
 from tests.conformance.openapi import Exchange, OpenAPIValidator
-from tests.conformance.support import advance, execute_legacy
+from tests.support.conformance import ClientFactory, advance, execute_legacy
 
 NO_NETWORK = re.compile(
     r"Could not fetch URL|NewConnectionError|Temporary failure in name resolution|Network is unreachable|"
@@ -120,7 +119,8 @@ def test_execute_workflow_sync_echo(sim: Any, watcher: SdkWatcher) -> None:
 
 
 def test_execute_workflow_non_dict_input_is_wrapped(sim: Any) -> None:
-    assert sim.execute_workflow(demo.ECHO_ID, "plain text").output == {"input": "plain text"}
+    # the Start block adds its declared field, empty (tests/fixtures/sim-0.8.9/sync-empty-body.body)
+    assert sim.execute_workflow(demo.ECHO_ID, "plain text").output == {"message": "", "input": "plain text"}
 
 
 def test_sdk_cannot_consume_a_stream(sim: Any, sdk: ModuleType, watcher: SdkWatcher) -> None:
@@ -134,7 +134,8 @@ def test_sdk_cannot_consume_a_stream(sim: Any, sdk: ModuleType, watcher: SdkWatc
 
 def test_execute_workflow_failed_run_returns_normally(sim: Any) -> None:
     result = sim.execute_workflow(demo.FAILING_ID, {"url": "https://example.invalid"})
-    assert (result.success, result.status, result.error) == (False, "failed", "HTTP 1: 502 from upstream")
+    # the v2 sync result names the block apart from its message (tests/fixtures/sim-0.8.9/fail-v2-sync.body)
+    assert (result.success, result.status, result.error) == (False, "failed", "502 from upstream")
 
 
 def test_async_receipt_then_get_workflow_run_until_done(sim: Any, sb: RunningSandbox) -> None:
@@ -243,26 +244,8 @@ def test_sdk_on_a_gated_server_gets_not_found(sdk: ModuleType, gated_sb: Running
 def cli_sandbox(request: pytest.FixtureRequest) -> Iterator[str]:
     """``simdesk sandbox --port N --api-key sk-sim-demo [extra flags]`` in a subprocess; yields its URL."""
     flags: list[str] = getattr(request, "param", [])
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "simdesk", "sandbox", "--port", str(port), "--api-key", demo.DEMO_KEY, *flags]
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        assert proc.stderr is not None
-        log = []
-        for line in proc.stderr:  # uvicorn says when it listens; no polling, no sleeping
-            log.append(line)
-            if "Uvicorn running on" in line:
-                break
-        else:
-            pytest.fail(f"simdesk sandbox exited ({proc.wait()}):\n{''.join(log)}")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        if proc.stderr is not None:
-            proc.stderr.close()
+    with sandbox_process(*flags) as url:
+        yield url
 
 
 def test_cli_sandbox_answers_the_sdk(sdk: ModuleType, cli_sandbox: str, watcher: SdkWatcher) -> None:

@@ -18,10 +18,19 @@ import pytest
 from simdesk.sandbox import demo
 from simdesk.sandbox.clock import parse_iso
 from simdesk.sandbox.server import RunningSandbox
-from tests.conformance.conftest import ClientFactory, ConformanceClient, SandboxFactory
 from tests.conformance.contract import check_headers
 from tests.conformance.openapi import Exchange, OpenAPIValidator
-from tests.conformance.support import advance, execute_legacy, execute_v2, legacy_error, rate_headers, seconds_until
+from tests.support.conformance import (
+    ClientFactory,
+    ConformanceClient,
+    SandboxFactory,
+    advance,
+    execute_legacy,
+    execute_v2,
+    legacy_error,
+    rate_headers,
+    seconds_until,
+)
 
 WORKFLOWS = "/api/v1/workflows"
 LOGS = "/api/v1/logs"
@@ -280,7 +289,8 @@ def test_v1_logs_details_and_optional_blocks(logged: ConformanceClient) -> None:
         LOGS, params={**params, "details": "full", "includeFinalOutput": "1", "includeTraceSpans": "true"}
     ).json()["data"][0]
     assert rich["finalOutput"]["content"].count(" ") == 4
-    assert [s["blockId"] for s in rich["traceSpans"]] == ["b-storyteller", "b-story-stats"]
+    # one root span, the blocks as its children (tests/fixtures/sim-0.8.9/v2-log-one.body)
+    assert [s["blockId"] for s in rich["traceSpans"][0]["children"]] == ["b-storyteller", "b-story-stats"]
     failed = client.get(
         LOGS,
         params={"workspaceId": demo.WS_DEMO, "executionId": "v1-failing", "details": "full", "includeFinalOutput": "1"},
@@ -345,7 +355,11 @@ def test_v1_logs_leave_out_queued_runs(make_client: ClientFactory, sb: RunningSa
 
 V1_HEADERS = {
     "content-type": "application/json",
-    "x-request-id": "r1",
+    "x-request-id": "0a1b2c3d",
+    # the web server's headers every real Sim answer carries (tests/fixtures/sim-0.8.9/*.headers)
+    "content-security-policy": "default-src 'self'",
+    "x-frame-options": "SAMEORIGIN",
+    "access-control-allow-origin": "*",
     "x-ratelimit-limit": "60",
     "x-ratelimit-remaining": "0",
     "x-ratelimit-reset": "2026-08-21T10:01:00.000Z",
@@ -376,6 +390,6 @@ def test_v1_header_rules_catch_departures() -> None:
     assert any("Retry-After" in p for p in check_headers(v1_exchange(429, limited, V1_HEADERS)))
     stale = {**limited, "retryAfter": reset_ms - 1000}
     assert any("epoch ms" in p for p in check_headers(v1_exchange(429, stale, {**V1_HEADERS, "retry-after": "30"})))
-    bare = {"content-type": "application/json", "x-request-id": "r1"}
+    bare = {k: v for k, v in V1_HEADERS.items() if not k.startswith("x-ratelimit")}
     assert any("without X-RateLimit" in p for p in check_headers(v1_exchange(200, {}, bare)))
     assert any("401 carries" in p for p in check_headers(v1_exchange(401, {"error": "x"}, V1_HEADERS)))

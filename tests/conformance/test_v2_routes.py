@@ -11,9 +11,18 @@ from typing import Any
 import pytest
 
 from simdesk.sandbox import demo
+from simdesk.sandbox.clock import parse_iso
 from simdesk.sandbox.server import RunningSandbox
-from tests.conformance.conftest import ClientFactory, ConformanceClient
-from tests.conformance.support import ISO_MS, advance, data, execute_v2, rate_headers, v2_error
+from tests.support.conformance import (
+    ISO_MS,
+    ClientFactory,
+    ConformanceClient,
+    advance,
+    data,
+    execute_v2,
+    rate_headers,
+    v2_error,
+)
 
 
 def all_pages(client: ConformanceClient, path: str, params: dict[str, str | int]) -> tuple[list[Any], int]:
@@ -162,7 +171,7 @@ def test_execute_sync_echo(client: ConformanceClient) -> None:
     result = data(response)
     assert result["runId"] == response.headers["x-run-id"] == "desk-sync-echo-1"
     assert (result["status"], result["output"], result["error"]) == ("completed", {"message": "hi", "n": [1, 2]}, None)
-    assert result["durationMs"] == 50
+    assert isinstance(result["durationMs"], float) and result["durationMs"] == 50  # v2-execute-sync.body: fractional
     limit, remaining, _ = rate_headers(response)
     assert (limit, remaining) == (60, 59)
 
@@ -210,12 +219,19 @@ def test_logs_with_trace_spans(client: ConformanceClient) -> None:
     assert "traceSpans" not in basic[0] and "workflow" not in basic[0]
     full = data(client.get("/api/v2/logs", params={"workspaceId": demo.WS_DEMO, "runId": run_id, "details": "full"}))[0]
     assert full["workflow"]["name"] == "Story Teller"
-    agent = next(s for s in full["traceSpans"] if s["type"] == "agent")
+    # one root "Workflow Execution" span, blocks as its children (tests/fixtures/sim-0.8.9/v2-log-one.body)
+    (root,) = full["traceSpans"]
+    assert (root["id"], root["name"], root["type"]) == ("workflow-execution", "Workflow Execution", "workflow")
+    agent = next(s for s in root["children"] if s["type"] == "agent")
     assert agent["name"] == "Storyteller" and agent["tokens"]["output"] == 10
     detail = data(client.get(f"/api/v2/logs/{run_id}"))
     assert (detail["status"], detail["level"], detail["trigger"]) == ("completed", "info", "api")
     assert detail["finalOutput"]["content"].count(" ") == 9
-    assert detail["traceSpans"][0]["blockId"] == "b-storyteller"
+    first = detail["traceSpans"][0]["children"][0]
+    assert (first["blockId"], first["executionOrder"], first["children"]) == ("b-storyteller", 1, [])
+    block_id, _, epoch_ms = first["id"].rpartition("-")  # "<blockId>-<epoch ms of its start>"
+    assert block_id == "b-storyteller" and abs(int(epoch_ms) - parse_iso(first["startTime"]) * 1000) <= 1
+    assert isinstance(first["duration"], float) and "durationMs" not in first
     assert ISO_MS.match(detail["createdAt"])
 
 
@@ -224,7 +240,7 @@ def test_logs_of_a_completed_run_have_a_span_per_block(make_client: ClientFactor
     run_id = data(execute_v2(client, demo.STORY_ID, {"input": {"words": 10}}))["runId"]
     detail = data(client.get(f"/api/v2/logs/{run_id}"))
     assert detail["status"] == "completed"
-    assert [s["blockId"] for s in detail["traceSpans"]] == ["b-storyteller", "b-story-stats"]
+    assert [s["blockId"] for s in detail["traceSpans"][0]["children"]] == ["b-storyteller", "b-story-stats"]
 
 
 def test_logs_filters_and_errors(client: ConformanceClient) -> None:
@@ -232,8 +248,13 @@ def test_logs_filters_and_errors(client: ConformanceClient) -> None:
     errors = data(client.get("/api/v2/logs", params={"workspaceId": demo.WS_DEMO, "level": "error"}))
     assert failed in {i["runId"] for i in errors}
     assert all(i["level"] == "error" for i in errors)
-    spans = data(client.get(f"/api/v2/logs/{failed}"))["traceSpans"]
-    assert spans[-1]["status"] == "error" and spans[-1]["errorMessage"] == "HTTP 1: 502 from upstream"
+    (root,) = data(client.get(f"/api/v2/logs/{failed}"))["traceSpans"]
+    last = root["children"][-1]
+    assert (root["status"], last["status"], last["output"]) == (
+        "error",
+        "error",
+        {"error": "HTTP 1: 502 from upstream"},
+    )
     missing = client.get("/api/v2/logs")
     assert (missing.status_code, v2_error(missing)[0]) == (400, "BAD_REQUEST")
     not_utc = client.get("/api/v2/logs", params={"workspaceId": demo.WS_DEMO, "startDate": "2026-08-21T10:00:00+02:00"})

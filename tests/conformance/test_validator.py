@@ -12,15 +12,19 @@ import pytest
 
 from simdesk.sandbox import demo
 from simdesk.sandbox.server import RunningSandbox
-from tests.conformance.conftest import ConformanceClient
 from tests.conformance.contract import SseChecker, SseViolation, check_headers
 from tests.conformance.differences import KNOWN_DIFFERENCES, SECTION_17_BEHAVIOUR
 from tests.conformance.openapi import Exchange, OpenAPIValidator, openapi_dir
+from tests.support.conformance import ConformanceClient
 
 V2_HEADERS = {
     "content-type": "application/json",
     "cache-control": "private, no-store",
-    "x-request-id": "r1",
+    "x-request-id": "0a1b2c3d",
+    # the web server's headers every real Sim answer carries (tests/fixtures/sim-0.8.9/*.headers)
+    "content-security-policy": "default-src 'self'",
+    "x-frame-options": "SAMEORIGIN",
+    "access-control-allow-origin": "*",
     "x-ratelimit-limit": "60",
     "x-ratelimit-remaining": "59",
     "x-ratelimit-reset": "2026-08-21T10:01:00.000Z",
@@ -49,6 +53,7 @@ JOB = {
         "userId": "u",
         "correlation": {"executionId": "e1"},
     },
+    "output": None,
 }
 
 

@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 
 from simdesk.api import RetryPolicy, SimClient
+from simdesk.app.workbench import Workbench, build_workbench
 from simdesk.core.presets import PresetStore
 from simdesk.core.run_history import RunHistory
 from simdesk.sandbox.clock import RealClock
 from simdesk.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
 from simdesk.services.runs import RunService
 from simdesk.services.settings import Settings
-from simdesk.ui.workbench import Workbench, build_workbench
 
 
 async def _no_wait(_seconds: float) -> None:
@@ -116,6 +116,7 @@ def make_bench(
         refresh: bool = True,
         settings: Settings | None = None,
         default_workspace: str | None = None,
+        refresh_timeout: int = 10_000,
         **kw: Any,
     ) -> Workbench:
         client = clients(sb, **kw)
@@ -130,7 +131,7 @@ def make_bench(
         if refresh:
             task = bench.catalogue.set_profile("test", get, default_workspace=default_workspace)
             if task is not None:
-                arun(task, timeout=10_000)
+                arun(task, timeout=refresh_timeout)
         made.append(bench)
         return bench
 

@@ -23,12 +23,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QSplitter, QWidget
 
 from simdesk.api import SimClient
+from simdesk.app.workbench import Workbench, build_workbench
 from simdesk.sandbox import demo
 from simdesk.sandbox.clock import RealClock
 from simdesk.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
 from simdesk.services.eventloop import AppEventLoop
 from simdesk.ui.theme import ThemeController
-from simdesk.ui.workbench import Workbench, build_workbench
 
 
 async def _until(check: Callable[[], object], within_s: float = 20.0) -> None:
@@ -92,7 +92,7 @@ async def shoot(out: Path, theme_name: str, theme: ThemeController, sandbox: Run
             "includeToolCalls": True,
         }
     )
-    bench.runs._paint.setInterval(16)
+    bench.runs.pump._paint.setInterval(16)
     assert bench.console.run()
     await _until(lambda: any(b.tools for b in bench.runs.transcript.blocks.values()))
     bench.console.transcript.toggle_lane(demo.RESEARCH_AGENT.id, "thinking")

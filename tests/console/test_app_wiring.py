@@ -14,13 +14,13 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, Qt
 
 from simdesk.app import AppContext, compose
+from simdesk.app.workbench import Workbench
 from simdesk.core.paths import AppPaths
 from simdesk.core.profiles import Profile
 from simdesk.sandbox import demo
 from simdesk.sandbox.server import RunningSandbox
 from simdesk.services.run_modes import RunRequest
-from simdesk.ui.workbench import Workbench
-from tests.app.conftest import MemoryKeyring, shut_down
+from tests.support.app import MemoryKeyring, shut_down
 
 
 @pytest.fixture
@@ -52,17 +52,15 @@ def test_panels_fill_their_docks_and_follow_the_active_profile(app_ctx: AppConte
 
 def test_run_in_background_goes_to_the_job_tracker(app_ctx: AppContext, qtbot: Any) -> None:
     ctx = app_ctx
-    ctx.install_jobs()  # before the workbench, as after the first paint
-    ctx.install_workbench()
-    bench = ctx.workbench
-    assert bench is not None and ctx.jobs is not None
+    jobs = ctx.install_jobs()
+    bench = ctx.install_workbench(jobs=jobs.service)
     qtbot.waitUntil(lambda: bool(bench.catalogue.snapshot.contents), timeout=10_000)
     request = RunRequest(bench.runs.profile, demo.ECHO_ID, "Echo", "async", {"message": "bg"})
     with qtbot.waitSignal(bench.runs.finished, timeout=10_000) as done:
         assert bench.runs.start(request)
     outcome = done.args[0]
     assert outcome.status == "background" and outcome.run_id
-    qtbot.waitUntil(lambda: any(j.run_id == outcome.run_id for j in ctx.jobs.service.jobs()), timeout=5000)
+    qtbot.waitUntil(lambda: any(j.run_id == outcome.run_id for j in jobs.service.jobs()), timeout=5000)
 
 
 @pytest.fixture
@@ -174,3 +172,106 @@ def test_a_new_default_workspace_outranks_the_last_pick(
     assert bench.catalogue.memory.get("Work") is None
     _refreshed(qtbot, bench)
     assert bench.panel.workspaces.currentText() == "Demo Workspace"
+
+
+@pytest.mark.parametrize("end", ["completed", "cancelled"])
+def test_the_console_and_recent_runs_follow_a_background_run_to_its_end(
+    app_ctx: AppContext, qtbot: Any, sandbox: RunningSandbox, end: str
+) -> None:
+    ctx = app_ctx
+    jobs = ctx.install_jobs()
+    bench = ctx.install_workbench(jobs=jobs.service)
+    jobs.begin()
+    qtbot.waitUntil(lambda: bench.panel.select(demo.SLOW_ID), timeout=10_000)
+    with qtbot.waitSignal(bench.catalogue.workflow_loaded, timeout=10_000):
+        bench.console.open_workflow(demo.SLOW_ID)
+    bench.console.options.set_mode("async")
+    with qtbot.waitSignal(bench.runs.finished, timeout=10_000):
+        assert bench.console.run()
+    assert bench.console.result.pill.text() == "↻ In the background"
+    qtbot.waitUntil(lambda: bench.panel.recent.item(0).text().startswith("↻ In the background"), timeout=5000)
+    # the clock keeps going while the job runs (it said "0.1 s" for ever)
+    with qtbot.waitSignal(bench.runs.progress, timeout=5000, check_params_cb=lambda p: p.running and p.elapsed_s >= 1):
+        pass
+    job = next(j for j in jobs.service.jobs() if j.run_id == bench.runs.run_id)
+    if end == "completed":
+        sandbox.clock.advance(400)  # type: ignore[attr-defined]  # the report takes 3 minutes
+        jobs.service.request_refresh([job.id])
+    else:
+        jobs.service.request_cancel([job.id])
+    words = {"completed": "✓ Completed", "cancelled": "■ Cancelled"}[end]
+    qtbot.waitUntil(lambda: bench.console.result.pill.text() == words, timeout=10_000)
+    assert bench.console.timing.text().startswith(words.split()[1])
+    qtbot.waitUntil(lambda: bench.panel.recent.item(0).text().startswith(words), timeout=5000)
+    record = bench.runs.history.get(bench.runs.header.key)  # type: ignore[union-attr]
+    assert record is not None and record.status == end
+
+
+def test_a_background_run_reopened_from_the_history_is_followed_too(
+    app_ctx: AppContext, qtbot: Any, sandbox: RunningSandbox
+) -> None:
+    ctx = app_ctx
+    jobs = ctx.install_jobs()
+    bench = ctx.install_workbench(jobs=jobs.service)
+    jobs.begin()
+    qtbot.waitUntil(lambda: bench.panel.select(demo.SLOW_ID), timeout=10_000)
+    for step, workflow_id in enumerate((demo.SLOW_ID, demo.ECHO_ID, demo.SLOW_ID)):  # away and back again
+        with qtbot.waitSignal(bench.catalogue.workflow_loaded, timeout=10_000):
+            bench.console.open_workflow(workflow_id)
+        if step == 0:
+            bench.console.options.set_mode("async")
+            with qtbot.waitSignal(bench.runs.finished, timeout=10_000):
+                assert bench.console.run()
+        if step == 1:
+            qtbot.waitUntil(lambda: bench.runs.header is None, timeout=5000)
+    qtbot.waitUntil(lambda: bench.runs.header is not None and not bench.runs.header.live, timeout=5000)
+    assert bench.console.result.pill.text() == "↻ In the background"
+    with qtbot.waitSignal(bench.runs.progress, timeout=5000, check_params_cb=lambda p: p.running):
+        pass  # still counting
+    job = next(j for j in jobs.service.jobs() if j.run_id == bench.runs.run_id)
+    sandbox.clock.advance(400)  # type: ignore[attr-defined]  # the report takes 3 minutes
+    jobs.service.request_refresh([job.id])
+    qtbot.waitUntil(lambda: bench.console.result.pill.text() == "✓ Completed", timeout=10_000)
+    assert bench.console.result.output() is not None
+
+
+def test_batches_in_the_app_use_the_open_workflow_show_progress_and_open_rows_in_the_console(
+    app_ctx: AppContext, qtbot: Any, tmp_path: Path
+) -> None:
+    from simdesk.ui.batches_panel import BatchesPanel
+
+    ctx = app_ctx
+    jobs = ctx.install_jobs()
+    ctx.install_batches(ctx.install_workbench(jobs=jobs.service), jobs)  # as after the first paint
+    bench, wiring = ctx.workbench, ctx.batches
+    assert bench is not None and wiring is not None
+    panel = ctx.window.dock("batchesPanel").widget()
+    assert isinstance(panel, BatchesPanel) and panel is wiring.panel
+    bench.console.open_workflow(demo.ECHO_ID)
+    qtbot.waitUntil(lambda: bench.console.workflow is not None, timeout=10_000)
+    dialog = panel.new_batch()
+    assert dialog is not None and dialog.workflow_id() == demo.ECHO_ID  # the console's workflow
+    table = tmp_path / "rows.csv"
+    table.write_text("message\n" + "".join(f"hello {i}\n" for i in range(12)))
+    qtbot.waitUntil(lambda: dialog.shape is not None, timeout=10_000)
+    dialog.set_file(table)
+    qtbot.waitUntil(dialog.start_button.isEnabled, timeout=10_000)
+    shown: list[str] = []  # what the status bar said while the batch ran (after its own slot)
+    wiring.service.progress_changed.connect(
+        lambda _p: shown.append(wiring.status.text()) if wiring.status.isVisibleTo(ctx.window.status) else None
+    )
+    dialog.start_button.click()
+    qtbot.waitUntil(lambda: bool(wiring.service.active), timeout=10_000)
+    batch_id = wiring.service.active[0].batch_id
+    wiring.service.pause(batch_id)  # held for a moment, so the status bar shows it
+    qtbot.waitUntil(lambda: bool(shown), timeout=5000)
+    assert shown[-1].startswith("Batch ") and shown[-1].split(" ")[1].endswith("/12")
+    with qtbot.waitSignal(wiring.service.batch_ended, timeout=20_000):
+        wiring.service.resume(batch_id)
+    # the end is told: in the status bar when the window is in front, else as a notification
+    qtbot.waitUntil(lambda: "Batch finished" in ctx.window.status.message.text(), timeout=5000)
+    assert "12 done" in ctx.window.status.message.text()
+    qtbot.waitUntil(lambda: not wiring.status.isVisibleTo(ctx.window.status))
+    panel.table.selectRow(3)
+    assert panel.open_selected()
+    qtbot.waitUntil(lambda: bench.console.form.parsed().values.get("message") == "hello 3", timeout=5000)

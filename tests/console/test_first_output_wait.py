@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from simdesk.app.workbench import Workbench
 from simdesk.sandbox import demo
 from simdesk.sandbox.server import RunningSandbox
 from simdesk.ui.run_console import waiting_text
-from simdesk.ui.workbench import Workbench
 
 MakeBench = Callable[..., Workbench]
 CALL_S = 0.3  # the client's call deadline

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QLineEdit
 
+from simdesk.app.workbench import Workbench
 from simdesk.core.budget import RequestBudget
 from simdesk.core.rates import SYNC_EXECUTIONS, RateLimitState
 from simdesk.sandbox import demo
 from simdesk.sandbox.server import RunningSandbox
-from simdesk.ui.workbench import Workbench
 
 MakeBench = Callable[..., Workbench]
 

@@ -9,11 +9,11 @@ from typing import Any
 from PySide6.QtGui import QColor, QSyntaxHighlighter, QTextDocument
 from PySide6.QtWidgets import QApplication
 
+from simdesk.app.workbench import Workbench
 from simdesk.sandbox import demo
 from simdesk.sandbox.server import RunningSandbox
 from simdesk.ui.json_view import JsonHighlighter
 from simdesk.ui.theme import ThemeController
-from simdesk.ui.workbench import Workbench
 
 MakeBench = Callable[..., Workbench]
 

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
+from simdesk.app.workbench import Workbench
 from simdesk.sandbox import demo
 from simdesk.sandbox.server import RunningSandbox
-from simdesk.ui.workbench import Workbench
 
 MakeBench = Callable[..., Workbench]
 

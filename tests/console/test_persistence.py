@@ -139,3 +139,16 @@ def test_the_backlog_counts_frames_not_yet_written(tmp_path: Path) -> None:
     assert history.backlog == 0
     assert [p for _, p in history.frames("k1")] == ['{"blockId":"a","chunk":"' + "x" * 1_000_000 + '"}']
     history.close()
+
+
+def test_the_console_header_and_the_history_record_share_one_start() -> None:
+    from dataclasses import fields
+
+    from simdesk.core.run_history import RunRecord
+    from simdesk.services.runs import RunHeader
+
+    start = _start("k1", 100.0)
+    header = RunHeader.of(start, live=False)
+    assert isinstance(header, RunStart) and issubclass(RunRecord, RunStart)
+    assert {f.name for f in fields(RunHeader)} - {f.name for f in fields(RunStart)} == {"live"}
+    assert all(getattr(header, f.name) == getattr(start, f.name) for f in fields(RunStart)) and not header.live

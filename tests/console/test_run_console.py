@@ -12,10 +12,10 @@ import pytest
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLineEdit, QMessageBox
 
+from simdesk.app.workbench import Workbench
 from simdesk.core.transcript import Outcome
 from simdesk.sandbox import demo
 from simdesk.sandbox.server import RunningSandbox
-from simdesk.ui.workbench import Workbench
 
 MakeBench = Callable[..., Workbench]
 

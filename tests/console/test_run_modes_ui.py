@@ -11,9 +11,9 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QToolButton
 
+from simdesk.app.workbench import Workbench
 from simdesk.sandbox import demo
 from simdesk.sandbox.server import RunningSandbox
-from simdesk.ui.workbench import Workbench
 
 MakeBench = Callable[..., Workbench]
 ROOT = Path(__file__).resolve().parents[2] / "simdesk"

@@ -147,7 +147,7 @@ def test_the_client_keeps_no_copy_of_the_streamed_text_and_hands_over_raw_frames
     outcome = _run(qtbot, service, _req(demo.STORY_ID, selected_outputs=[STORY], values={"words": 20}))
     assert outcome.status == "completed" and len(service.transcript.text().split()) == 20  # the console's own copy
     assert asked[0]["keep_text"] is False  # a 100 MB answer is not kept a second time by the client
-    assert asked[0]["on_raw"] == service.raw.append
+    assert asked[0]["on_raw"] == service.pump.raw.append
     assert [p for _, p in service.raw_frames()][-1] == '"[DONE]"'
 
 
@@ -308,9 +308,9 @@ def test_reading_pauses_while_the_history_is_far_behind(
     history: RunHistory,
     monkeypatch: Any,
 ) -> None:
-    from simdesk.services import runs as runs_module
+    from simdesk.services.runs import pump
 
     service = make_service(clients(sandbox))
-    assert service.checkpoint() == 0.0
-    monkeypatch.setattr(type(history), "backlog", property(lambda _self: runs_module.BACKLOG_BYTES + 1))
-    assert service.checkpoint() == runs_module.BACKLOG_WAIT_S
+    assert service.pump.checkpoint() == 0.0
+    monkeypatch.setattr(type(history), "backlog", property(lambda _self: pump.BACKLOG_BYTES + 1))
+    assert service.pump.checkpoint() == pump.BACKLOG_WAIT_S

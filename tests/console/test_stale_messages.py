@@ -8,9 +8,9 @@ from typing import Any
 
 from PySide6.QtWidgets import QLineEdit
 
+from simdesk.app.workbench import Workbench
 from simdesk.sandbox import demo
 from simdesk.sandbox.server import RunningSandbox
-from simdesk.ui.workbench import Workbench
 
 MakeBench = Callable[..., Workbench]
 MISSING_ID = "3b1f7c92-0000-4a6b-9c0d-0000000dead0"

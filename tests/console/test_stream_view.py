@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from simdesk.core.outline import outline_from_spans
+from simdesk.core.spans import Span
 from simdesk.core.stream_events import Chunk, StreamError
 from simdesk.core.transcript import Outcome, Transcript
 from simdesk.ui.stream_view import PARAGRAPH, RESYNC_TEXT, TranscriptView, _display
@@ -87,7 +88,7 @@ def test_block_names_from_trace_spans(qtbot: Any) -> None:
     view, transcript = _view(qtbot)
     view.apply(transcript.apply([(0.0, Chunk("b-1", "hi"))]))
     assert view.lanes_text("b-1").startswith("b-1")
-    outline = outline_from_spans([{"blockId": "b-1", "name": "Writer", "type": "agent", "output": {"content": ""}}])
+    outline = outline_from_spans([Span("b-1-1", "Writer", "agent", block_id="b-1", output={"content": ""})])
     view.apply(transcript.set_names(outline.names()))
     assert view.lanes_text("b-1").startswith("Writer  b-1")
     assert outline.default_selectors() == ["Writer.content"]

@@ -7,6 +7,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simdesk.api.sse import decode_recorded
 from simdesk.core import frames
 from simdesk.core.stream_events import (
     Chunk,
@@ -145,11 +146,12 @@ def test_replay_from_encoded_frames_gives_the_same_transcript() -> None:
         Final(True, {"b": {"v": [1, None]}}, None),
     ]
     stored = [(i * 0.1, frames.encode_event(e)) for i, e in enumerate(events)]
-    decoded = [(at, frames.event_of(p)) for at, p in stored]
+    decoded = list(decode_recorded(stored))
     assert [e for _, e in decoded] == events
+    assert [at for at, _ in decoded] == [at for at, _ in stored]
     live = Transcript()
     live.apply([(i * 0.1, e) for i, e in enumerate(events)])
-    again = replay((at, e) for at, e in decoded if e is not None)
+    again = replay(decoded)
     assert again.text() == live.text() == "Final ✓"
     assert again.outcome == live.outcome
     assert again.blocks["a"].tools[0].duration == live.blocks["a"].tools[0].duration
@@ -164,8 +166,27 @@ def test_frame_of_matches_the_wire_format() -> None:
         "name": "s",
     }
     assert frames.frame_of(RunFailed("boom", None)) == {"event": "error", "error": "boom"}
-    assert frames.event_of('"[DONE]"') is None
-    assert frames.event_of("{not json") is None
+    # what the live stream skips, a replay skips too (one decoder for both)
+    assert list(decode_recorded([(0.0, '"[DONE]"'), (0.1, "{not json")])) == []
+
+
+def test_a_history_line_written_before_reads_back_as_its_stream() -> None:
+    """The stored format: one Sim frame a line, a run of one block's chunks packed in one line
+    (this line is as the history of the first release wrote it)."""
+    line = '{"blockId":"agent1","chunks":["Once"," upon","\\n\u2713"]}'
+    assert frames.unpack(line) == [
+        '{"blockId":"agent1","chunk":"Once"}',
+        '{"blockId":"agent1","chunk":" upon"}',
+        '{"blockId":"agent1","chunk":"\\n✓"}',
+    ]
+    tail = '{"event":"final","data":{"success":true,"output":{"n":1}}}'
+    events = [e for _, e in decode_recorded([(0.0, p) for p in [*frames.unpack(line), tail]], "run-1")]
+    assert events == [
+        Chunk("agent1", "Once"),
+        Chunk("agent1", " upon"),
+        Chunk("agent1", "\n✓"),
+        Final(True, {"n": 1}, "run-1"),
+    ]
 
 
 @settings(max_examples=300, deadline=None)

@@ -3,17 +3,17 @@ all pages, the cache (offline), recent runs, and a server without the v2 catalog
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from simdesk.api import SimClient
+from simdesk.api import AsyncPager, SimClient
+from simdesk.app.workbench import Workbench
 from simdesk.core.catalogue import WorkflowSummary
 from simdesk.models.workflow_tree import KNOWN_TITLE, KindRole, SortKey, StatusRole, WorkflowRole
 from simdesk.sandbox import demo
 from simdesk.sandbox.server import RunningSandbox
 from simdesk.services.run_modes import RunRequest
-from simdesk.ui.workbench import Workbench
 
 MakeBench = Callable[..., Workbench]
 OPS = ("Nightly Report", "Flaky Fetch", "Expense Approval", "Big Export")
@@ -89,7 +89,7 @@ def test_every_page_of_workflows_is_loaded(
     client = clients(sandbox)
     pages: list[int] = []
 
-    def tiny_pages(workspace_id: str, **kw: Any) -> AsyncIterator[WorkflowSummary]:
+    def tiny_pages(workspace_id: str, **kw: Any) -> AsyncPager[WorkflowSummary]:
         kw["page_size"] = 2
         pages.append(1)
         return SimClient.list_workflows(client, workspace_id, **kw)

@@ -17,11 +17,11 @@ import pytest
 from PySide6.QtCore import Qt
 
 from simdesk.api import SimClient
+from simdesk.app.workbench import Workbench
 from simdesk.sandbox import demo
 from simdesk.sandbox.server import RunningSandbox
 from simdesk.services.settings import Settings
 from simdesk.services.workspace_memory import LAST_WORKSPACES, WorkspaceMemory
-from simdesk.ui.workbench import Workbench
 
 MakeBench = Callable[..., Workbench]
 State = Callable[[], Settings]

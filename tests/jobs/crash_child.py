@@ -17,9 +17,9 @@ import time
 from typing import Any
 
 from simdesk.api import AsyncReceipt, SimClient
-from simdesk.core.jobs_store import JobStore
+from simdesk.core.jobs.store import JobStore
 from simdesk.sandbox.demo import SLOW_ID, WS_DEMO
-from simdesk.services.jobs_tracker import JobTracker
+from simdesk.services.jobs.tracker import JobTracker
 
 
 def say(line: str) -> None:

@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
-from simdesk.core.jobs import JobStatus
-from simdesk.core.jobs_store import JobStore
+from simdesk.core.jobs.model import JobStatus
+from simdesk.core.jobs.store import JobStore
 from simdesk.sandbox.clock import ManualClock
 from simdesk.sandbox.demo import SLOW_ID
 from simdesk.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
-from tests.jobs.support import drive_for
 from tests.kill9 import run_then_kill
+from tests.support.jobs import drive_for
 
 JOBS = 100
 

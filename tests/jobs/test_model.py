@@ -7,9 +7,9 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
-from simdesk.core.jobs import Job, JobStatus
-from simdesk.models.jobs import Column, JobRole, JobTableModel, SortRole, StatusRole
-from simdesk.models.jobs_filter import JobFilterProxy, JobFilters
+from simdesk.core.jobs.model import Job, JobStatus
+from simdesk.models.jobs.filters import JobFilterProxy, JobFilters
+from simdesk.models.jobs.table import Column, JobRole, JobTableModel, SortRole, StatusRole
 
 NOW = 1_787_316_000.0
 

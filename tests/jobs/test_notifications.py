@@ -8,14 +8,14 @@ from typing import Any
 
 from PySide6.QtGui import QIcon, QPixmap
 
-from simdesk.core.jobs import Job, JobStatus
-from simdesk.core.jobs_store import JobStore
+from simdesk.core.jobs.model import Job, JobStatus
+from simdesk.core.jobs.store import JobStore
 from simdesk.sandbox.demo import FAILING_ID, SLOW_ID
-from simdesk.services.jobs import JobService
-from simdesk.services.jobs_settings import NOTIFY_CANCELLED, NOTIFY_FAILED
+from simdesk.services.jobs.service import JobService
+from simdesk.services.jobs.settings import NOTIFY_CANCELLED, NOTIFY_FAILED
 from simdesk.services.notifications import JobNotifier
 from simdesk.ui.tray import JobsTray, badged_icon, tooltip
-from tests.jobs.conftest import PROFILE, ServiceRig
+from tests.support.jobs import PROFILE, ServiceRig
 
 NOW = 1_787_316_000.0
 

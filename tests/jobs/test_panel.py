@@ -12,18 +12,18 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QImage, QPalette
 from PySide6.QtWidgets import QApplication
 
-from simdesk.core.jobs import Job, JobStatus, PauseContext
-from simdesk.core.jobs_store import JobStore
-from simdesk.models.jobs import Column
-from simdesk.models.jobs_filter import JobFilters
+from simdesk.core.jobs.model import Job, JobStatus, PauseContext
+from simdesk.core.jobs.store import JobStore
+from simdesk.models.jobs.filters import JobFilters
+from simdesk.models.jobs.table import Column
 from simdesk.sandbox.demo import APPROVAL_ID, ECHO_ID, SLOW_ID
-from simdesk.services.jobs import JobService
-from simdesk.services.jobs_settings import JOBS_FILTERS
-from simdesk.ui.jobs_badges import SHAPES, status_color
-from simdesk.ui.jobs_panel import JobsPanel
-from simdesk.ui.jobs_result import JobResultDialog
-from simdesk.ui.jobs_resume import ResumeDialog, parse_field
-from tests.jobs.conftest import PROFILE, ServiceRig
+from simdesk.services.jobs.service import JobService
+from simdesk.services.jobs.settings import JOBS_FILTERS
+from simdesk.ui.jobs.badges import SHAPES, status_color
+from simdesk.ui.jobs.panel import JobsPanel
+from simdesk.ui.jobs.result import JobResultDialog
+from simdesk.ui.jobs.resume import ResumeDialog, parse_field
+from tests.support.jobs import PROFILE, ServiceRig
 
 NOW = 1_787_316_000.0
 

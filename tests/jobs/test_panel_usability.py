@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from simdesk.core.jobs import Job, JobStatus
-from simdesk.models.jobs import Column
+from simdesk.core.jobs.model import Job, JobStatus
+from simdesk.models.jobs.table import Column
 from simdesk.sandbox.demo import SLOW_ID
-from simdesk.ui.jobs_panel import JobsPanel
-from simdesk.ui.jobs_progress import percent_of, stripe_step
-from tests.jobs.conftest import PROFILE, ServiceRig
+from simdesk.ui.jobs.panel import JobsPanel
+from simdesk.ui.jobs.progress import percent_of, stripe_step
 from tests.jobs.test_panel import NOW, _jobs, _offline_service
+from tests.support.jobs import PROFILE, ServiceRig
 
 DEFAULT_DOCK = (560, 220)  # the Jobs dock of the default window layout
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from benchmarks.jobs import seed_jobs, seed_runs, track
-from simdesk.core.jobs import JobStatus
-from simdesk.core.jobs_store import JobStore
+from simdesk.core.jobs.model import JobStatus
+from simdesk.core.jobs.store import JobStore
 from simdesk.sandbox.clock import ManualClock
 from simdesk.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
 

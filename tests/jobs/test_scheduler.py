@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from simdesk.core.jobs import Job, JobStatus, progress_hint
-from simdesk.core.jobs_policy import PollPolicy
-from simdesk.core.jobs_source import Admit, ListsUnavailable, RateLimited, RunGone
-from simdesk.core.jobs_store import JobStore
+from simdesk.core.jobs.model import Job, JobStatus, progress_hint
+from simdesk.core.jobs.policy import PollPolicy
+from simdesk.core.jobs.source import Admit, ListsUnavailable, RateLimited, RunGone
+from simdesk.core.jobs.store import JobStore
 from simdesk.core.runs import PauseInfo, Run, RunError, RunStatus
 from simdesk.core.scheduler import Hold, JobChange, Scheduler
 

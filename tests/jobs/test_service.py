@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from simdesk.core.jobs import JobStatus
+from simdesk.core.jobs.model import JobStatus
 from simdesk.sandbox.demo import APPROVAL_ID, ECHO_ID, SLOW_ID
-from tests.jobs.conftest import PROFILE, ServiceRig
+from tests.support.jobs import PROFILE, ServiceRig
 
 
 def test_begin_start_and_signals_through_a_run(svc: ServiceRig, arun: Any, qtbot: Any) -> None:

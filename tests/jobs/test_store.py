@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from simdesk.core.jobs import Job, JobStatus, Origin, PauseContext
-from simdesk.core.jobs_store import DuplicateRunError, JobStore
+from simdesk.core.jobs.model import Job, JobStatus, Origin, PauseContext
+from simdesk.core.jobs.store import DuplicateRunError, JobStore
 
 
 def _job(run_id: str = "desk-1", **kw: object) -> Job:

@@ -9,12 +9,11 @@ from typing import Any
 
 import pytest
 
-from simdesk.core.jobs import JobError, JobStatus, Origin
+from simdesk.core.jobs.model import JobError, JobStatus, Origin
 from simdesk.sandbox.clock import ManualClock
 from simdesk.sandbox.demo import APPROVAL_ID, ECHO_ID, FAILING_ID, SLOW_ID, WS_DEMO
 from simdesk.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
-from tests.jobs.conftest import PROFILE, Harness
-from tests.jobs.support import drive_for
+from tests.support.jobs import PROFILE, Harness, drive_for
 
 
 def forget(sb: RunningSandbox, run_id: str) -> None:
@@ -103,7 +102,7 @@ def test_adopt_a_run_started_elsewhere_once(harness: Harness, arun: Any) -> None
     assert arun(harness.tracker.adopt(PROFILE, ECHO_ID, receipt.run_id)).id == job.id
     assert harness.tracker.store.count() == 1
     _drive(harness, arun, 10)
-    assert _final(harness, job.id).output == {"hello": "web"}
+    assert _final(harness, job.id).output == {"message": "", "hello": "web"}  # Start adds its declared field
     with pytest.raises(JobError, match="no run"):
         arun(harness.tracker.adopt(PROFILE, ECHO_ID, "desk-does-not-exist"))
     with pytest.raises(JobError, match="cannot be retried"):
@@ -120,11 +119,11 @@ def test_delete_forgets_the_job_but_not_the_run(harness: Harness, arun: Any) -> 
 def test_a_run_the_server_forgot_shows_unknown_with_its_stored_result(harness: Harness, arun: Any) -> None:
     job = arun(harness.tracker.start(PROFILE, ECHO_ID, {"keep": "me"}))
     _drive(harness, arun, 10)
-    assert _final(harness, job.id).output == {"keep": "me"}
+    assert _final(harness, job.id).output == {"message": "", "keep": "me"}
     forget(harness.sb, job.run_id)
     arun(harness.tracker.refresh([job.id]))
     forgotten = _final(harness, job.id)
-    assert forgotten.status is JobStatus.UNKNOWN and forgotten.output == {"keep": "me"}
+    assert forgotten.status is JobStatus.UNKNOWN and forgotten.output == {"message": "", "keep": "me"}
     assert "no longer has" in (forgotten.note or "")
 
 
@@ -191,4 +190,4 @@ def test_a_job_stays_running_while_its_finished_run_is_redacting(
     assert not [c for c in h.changes if c.ended]
     _drive(h, arun, 60)
     done = _final(h, job.id)
-    assert done.status is JobStatus.COMPLETED and done.output == {"n": 1}
+    assert done.status is JobStatus.COMPLETED and done.output == {"message": "", "n": 1}

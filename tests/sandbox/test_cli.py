@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from simdesk.sandbox import demo
+from simdesk.sandbox.cli import build_parser
 
 
 def _port() -> int:
@@ -51,3 +52,17 @@ def test_cli_serves_both_surfaces_and_the_gate(v2: bool) -> None:
         proc.wait(10)
         if proc.stdout:
             proc.stdout.close()
+
+
+def test_self_hosted_and_no_billing_are_separate_flags() -> None:
+    """--self-hosted answers as Sim with billing off (tests/fixtures/sim-0.8.9/usage-limits.body);
+    --no-billing keeps lifting every limit for load tests."""
+    hosted = build_parser().parse_args(["--self-hosted"])
+    assert (hosted.self_hosted, hosted.billing) == (True, True)
+    unlimited = build_parser().parse_args(["--no-billing"])
+    assert (unlimited.self_hosted, unlimited.billing) == (False, False)
+
+
+def test_no_redis_flag() -> None:
+    assert build_parser().parse_args([]).redis is True
+    assert build_parser().parse_args(["--no-redis"]).redis is False

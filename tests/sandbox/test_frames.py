@@ -39,12 +39,15 @@ def test_no_selected_outputs_means_no_chunks_only_the_full_output() -> None:
     assert frames[0]["final"]["content"].startswith("Once upon a time")
 
 
-def test_agent_tokens_stream_and_a_second_emitter_starts_with_a_blank_line() -> None:
+def test_agent_tokens_stream_and_selected_function_outputs_come_in_final_only() -> None:
+    """Real Sim streams no chunk for a selected non-agent output (tests/fixtures/sim-0.8.9/stream-select.body)."""
     frames = _frames(demo.STORY_ID, ["Storyteller.content", "Stats.words"])
     chunks = [f for f in frames if "chunk" in f]
     assert chunks[0] == {"blockId": "b-storyteller", "chunk": "Once"}
-    assert chunks[-1]["blockId"] == "b-story-stats" and chunks[-1]["chunk"].startswith("\n\n")
-    assert frames[-1] == {"final": {}}, "streamed values are not repeated in final"
+    assert {c["blockId"] for c in chunks} == {"b-storyteller"}
+    words = frames[-1]["final"]["b-story-stats"]["words"]
+    assert isinstance(words, int) and words > 0
+    assert frames[-1] == {"final": {"b-story-stats": {"words": words}}}, "streamed values are not repeated in final"
 
 
 def test_protocol_frames_appear_only_with_header_and_flags() -> None:

@@ -12,7 +12,7 @@ import pytest
 from simdesk.sandbox import demo
 from simdesk.sandbox.faults import FaultKnobs
 from simdesk.sandbox.server import RunningSandbox
-from tests.api.helpers import run
+from tests.support.api import run
 
 BODY = {"input": {"words": 30}, "stream": True, "selectedOutputs": ["Storyteller.content"]}
 

@@ -18,8 +18,8 @@ from simdesk.core.budget import (
     working_at,
 )
 from simdesk.core.rates import ASYNC_EXECUTIONS, RateLimitState
-from simdesk.core.virtual_time import VirtualTime
-from tests.usage.conftest import T0, FakeClock, header_state
+from simdesk.testing.virtual_time import VirtualTime
+from tests.support.usage import T0, FakeClock, header_state
 
 BUCKET = "v2 execute"
 MARGIN = 0.25

@@ -12,9 +12,9 @@ from simdesk.api import SimClient
 from simdesk.api.retry import RetryPolicy
 from simdesk.core.budget import Priority, RequestBudget, working_at
 from simdesk.core.rates import ASYNC_EXECUTIONS
-from simdesk.core.virtual_time import VirtualTime
 from simdesk.sandbox import demo
 from simdesk.sandbox.server import RunningSandbox
+from simdesk.testing.virtual_time import VirtualTime
 
 Arun = Callable[..., Any]
 

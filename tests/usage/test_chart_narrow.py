@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QGraphicsSimpleTextItem, QGraphicsTextItem
 
 from simdesk.core.rates import ASYNC_EXECUTIONS, SYNC_EXECUTIONS
 from simdesk.core.usage_history import SPEND, Sample
-from simdesk.ui.usage_meter_chart import UsageChart
+from simdesk.ui.usage_meter.chart import UsageChart
 
 T0 = 1_787_316_000.0
 

@@ -23,7 +23,7 @@ from simdesk.core.rates import ASYNC_EXECUTIONS, SYNC_EXECUTIONS, RateLimitState
 from simdesk.core.thresholds import ThresholdWatch, parse_levels
 from simdesk.core.usage import UsageLimits
 from simdesk.core.usage_history import SPEND, Sample, UsageHistory
-from tests.usage.conftest import T0, header_state
+from tests.support.usage import T0, header_state
 
 
 def usage(cost: float, limit: float = 20.0) -> UsageLimits:

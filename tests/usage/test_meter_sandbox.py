@@ -19,9 +19,9 @@ from simdesk.sandbox.buckets import BucketState
 from simdesk.sandbox.server import RunningSandbox
 from simdesk.services.usage import UsageService
 from simdesk.ui.theme import DARK, LIGHT
-from simdesk.ui.usage_meter import UsageMeterPanel
-from simdesk.ui.usage_meter_status import UsageStatusLabel
-from tests.usage.conftest import Meter, refreshed, run_burst
+from simdesk.ui.usage_meter.panel import UsageMeterPanel
+from simdesk.ui.usage_meter.status import UsageStatusLabel
+from tests.support.usage import Meter, refreshed, run_burst
 
 Arun = Callable[..., Any]
 MakeMeter = Callable[..., Meter]
@@ -158,6 +158,16 @@ def test_a_self_hosted_server_is_unlimited(
     assert panel.rows["request"].figure.text() == "no limits reported"
     assert "no limit" in panel.spend_label.text()
     assert status.text() == "● Limits: unlimited"
+
+
+def test_a_billing_off_sim_shows_no_spend_limit(
+    qtbot: Any, arun: Arun, make_meter: MakeMeter, billing_off: RunningSandbox
+) -> None:
+    meter = make_meter(billing_off)
+    panel = panel_for(qtbot, meter)
+    assert meter.service.state.spend_unlimited
+    assert "no limit" in panel.spend_label.text()
+    assert "99,999" not in panel.spend_label.text()
 
 
 def test_a_server_that_reports_nothing_shows_the_empty_state(qtbot: Any, arun: Arun) -> None:

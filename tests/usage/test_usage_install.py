@@ -13,17 +13,16 @@ from simdesk.core.paths import AppPaths
 from simdesk.sandbox.server import RunningSandbox
 from simdesk.services.usage import SPEND_WARNINGS
 from simdesk.ui.placeholder import PanelPlaceholder
-from simdesk.ui.usage_meter import UsageMeterPanel
+from simdesk.ui.usage_meter.panel import UsageMeterPanel
 
 MakeApp = Callable[..., AppContext]
 
 
 def started(qtbot: Any, make_app: MakeApp, app_paths: AppPaths, sandbox: RunningSandbox) -> AppContext:
     ctx = make_app(app_paths)
-    assert ctx.usage is not None
-    ctx.usage.begin()
+    usage = ctx.install_usage()
     ctx.profiles.use_demo(sandbox.base_url, sandbox.api_key)
-    service = ctx.usage.service
+    service = usage.service
     assert service is not None
     qtbot.waitUntil(lambda: service.state.refreshed_at is not None, timeout=5000)
     return ctx
@@ -31,7 +30,8 @@ def started(qtbot: Any, make_app: MakeApp, app_paths: AppPaths, sandbox: Running
 
 def test_nothing_is_built_before_the_first_paint(make_app: MakeApp, app_paths: AppPaths, memory_keyring: Any) -> None:
     ctx = make_app(app_paths)
-    assert ctx.usage is not None and ctx.usage.service is None and ctx.usage.panel is None
+    assert ctx.usage is None and ctx.jobs is None and ctx.workbench is None
+    assert isinstance(ctx.window.dock("usageMeter").widget(), PanelPlaceholder)
     assert ctx.window.status.rates.isVisibleTo(ctx.window.status)
 
 
@@ -74,29 +74,27 @@ def test_warning_lines_are_saved_and_warnings_reach_the_user(
 ) -> None:
     sandbox.state.set_cost(0.81 * 20)
     ctx = make_app(app_paths)
-    assert ctx.usage is not None
-    ctx.usage.begin()
+    usage = ctx.install_usage()
     with qtbot.waitSignal(ctx.messages.info, check_params_cb=lambda text: "$16.20 of $20.00" in text, timeout=5000):
         ctx.profiles.use_demo(sandbox.base_url, sandbox.api_key)
-    assert ctx.usage.service is not None
-    ctx.usage.service.set_thresholds(spend_levels=(0.25, 0.9))
+    assert usage.service is not None
+    usage.service.set_thresholds(spend_levels=(0.25, 0.9))
     assert ctx.settings.get(SPEND_WARNINGS) == "25, 90"
 
 
-def test_the_job_tracker_comes_after_the_first_paint_and_lends_the_meter_its_tray(
+def test_after_the_first_paint_the_job_tracker_lends_the_meter_its_tray(
     qtbot: Any, make_app: MakeApp, app_paths: AppPaths, sandbox: RunningSandbox, memory_keyring: Any
 ) -> None:
     ctx = make_app(app_paths)
-    jobs_before = ctx.jobs  # a local, so ctx.jobs is not narrowed to None below
-    assert jobs_before is None and isinstance(ctx.window.dock("jobsPanel").widget(), PanelPlaceholder)
-    assert ctx.usage is not None
-    tray_before = ctx.usage.tray  # a local, so ctx.usage.tray is not narrowed to None below
-    assert tray_before is None
-    ctx.install_jobs()  # what run_app does once the window is painted, before the meter begins
+    assert isinstance(ctx.window.dock("jobsPanel").widget(), PanelPlaceholder)
+    ctx.install_after_paint()  # what run_app does once the window is painted
     assert ctx.jobs is not None and ctx.window.dock("jobsPanel").widget() is ctx.jobs.panel
+    assert ctx.usage is not None and ctx.workbench is not None
     tray = ctx.jobs.tray.tray
     assert ctx.usage.tray is tray
-    ctx.usage.begin()
     ctx.profiles.use_demo(sandbox.base_url, sandbox.api_key)
     qtbot.waitUntil(lambda: "— usage —" in tray.toolTip(), timeout=5000)
     assert tray.toolTip().startswith("simdesk — no runs active")
+    bench = ctx.workbench
+    # the workbench follows the same profile; let its first load end before the app quits
+    qtbot.waitUntil(lambda: bool(bench.catalogue.snapshot.contents) and not bench.catalogue.busy, timeout=10_000)
