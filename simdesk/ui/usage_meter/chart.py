@@ -22,8 +22,8 @@ from simdesk.ui.theme import CHART_SERIES, LIGHT, Colors
 # What is charted, in order, with its legend name and colour (light, dark): distinct from the
 # status colours and readable on both themes. Other request buckets stay in the store, unplotted.
 CHARTED = {
-    SYNC_EXECUTIONS: ("Runs & streams", CHART_SERIES["Sync"]),
-    ASYNC_EXECUTIONS: ("Background runs", CHART_SERIES["Async"]),
+    SYNC_EXECUTIONS: ("Runs & streams", CHART_SERIES["Runs"]),
+    ASYNC_EXECUTIONS: ("Background runs", CHART_SERIES["Background"]),
     RUN_REQUESTS: ("API", CHART_SERIES["API"]),
 }
 SHORT_NAMES = {SYNC_EXECUTIONS: "Runs", ASYNC_EXECUTIONS: "Background", RUN_REQUESTS: "API", SPEND: "Spend"}
