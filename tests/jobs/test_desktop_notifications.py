@@ -84,10 +84,16 @@ def tray(tmp_path: Path, qtbot: Any) -> Iterator[Any]:
 
     notifier = JobNotifier(service, Settings.at(tmp_path / "p.ini", tmp_path / "s.ini"), lambda: False)
 
+    made: list[JobsTray] = []
+
     def make(desktop: DesktopNotifications) -> JobsTray:
-        return JobsTray(service, notifier, QIcon(), desktop=desktop)
+        made.append(JobsTray(service, notifier, QIcon(), desktop=desktop))
+        return made[-1]
 
     yield make
+    for icon in made:  # the menu is a window of its own (no main window to parent it here)
+        icon.menu.deleteLater()
+        icon.deleteLater()
     service.tracker.store.close()
 
 
