@@ -17,12 +17,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from simdesk.ui.main_window import PANELS
+
 # (keys, what they do, where they work)
 SHORTCUTS: tuple[tuple[str, str, str], ...] = (
     ("Ctrl+Enter", "Run, stream or run in background (the chosen mode)", "Run console"),
     ("Esc", "Stop the running run", "Run console"),
     ("Enter", "Open the workflow under the cursor", "Workflows"),
-    ("Ctrl+1 … Ctrl+4", "Go to Workflows, Run console, Jobs, Usage", "Anywhere"),
+    (f"Ctrl+1 … Ctrl+{len(PANELS)}", "Go to " + ", ".join(p.title for p in PANELS), "Anywhere"),
     ("F5", "Refresh the panels and check the connection", "Anywhere"),
     ("Ctrl+,", "Profiles (server address and API key)", "Anywhere"),
     ("Ctrl+Q", "Quit", "Anywhere"),
