@@ -113,11 +113,8 @@ async def play(app: QApplication, name: str, theme: str, size: tuple[int, int] |
         ctx.start(demo=(sandbox.base_url, sandbox.api_key), restore=False, check=False)
         if size is not None:
             ctx.window.resize(*size)
-        ctx.install_jobs()
-        ctx.install_workbench()
+        ctx.install_after_paint()  # every panel, wired and started, as the app does once painted
         assert ctx.jobs is not None and ctx.usage is not None and ctx.workbench is not None
-        ctx.jobs.begin()
-        ctx.usage.begin()
         bench = ctx.workbench
         ctx.check_active()
         await until(lambda: bool(bench.catalogue.snapshot.contents) and not bench.catalogue.busy, 30)
