@@ -329,9 +329,9 @@ class RunConsole(QWidget):
     _opening = ""
 
     def open_with_input(self, workflow_id: str, values: Mapping[str, Any]) -> None:
-        """Open a workflow with ``values`` in its form (a run from the logs, to be run again)."""
-        self._pending_input, self._pending_for = dict(values), workflow_id
-        self.open_workflow(workflow_id)
+        """Open a workflow with ``values`` in its form (a run from the logs, to be run again); an
+        open workflow takes them at once (opening it again is a no-op, so nothing would)."""
+        self.load_input(workflow_id, values)
 
     def set_workflow(self, loaded: LoadedWorkflow | None) -> None:
         """Build the form for ``loaded`` and restore its last input and options."""
