@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from datetime import date, datetime
 from typing import Any, Literal, TypedDict
 
@@ -152,8 +152,13 @@ class Account:
         reply = await self.s.call("GET", "/api/health", bucket=None)
         return parse_catalogue.health(reply.json())
 
-    async def check_connection(self) -> ConnectionCheck:
-        """Health → key → v2 detection, each step reported; never raises a :class:`SimError`."""
+    async def check_connection(self, on_step: Callable[[str], None] | None = None) -> ConnectionCheck:
+        """Health → key → v2 detection, each step reported; never raises a :class:`SimError`.
+
+        ``on_step`` hears each step as it begins ("Reaching the server…"), for a progress line.
+        """
+        step = on_step or (lambda _text: None)
+        step("Reaching the server…")
         try:
             health = await self.health()
         except SimError as exc:
@@ -169,11 +174,13 @@ class Account:
                 None,
                 "The server answers. Without an API key only public workflows can run.",
             )
+        step("Checking the API key…")
         try:
             plan = (await self.get_usage_limits()).plan
         except SimError as exc:
             valid = False if isinstance(exc, AuthenticationError) else None
             return ConnectionCheck(True, valid, None, None, None, user_message(exc), exc)
+        step("Looking for the v2 API…")
         try:
             listed = await self.s.v2_data(
                 "/api/v2/workspaces", bucket="v2 workspaces.list", feature="Listing workspaces", params={"limit": "100"}

@@ -390,9 +390,10 @@ class SimClient:
         """Whether the server answers at all."""
         return await self._account.health()
 
-    async def check_connection(self) -> ConnectionCheck:
-        """Health, then the key, then v2 detection: a result a settings dialog can show."""
-        return await self._account.check_connection()
+    async def check_connection(self, on_step: Callable[[str], None] | None = None) -> ConnectionCheck:
+        """Health, then the key, then v2 detection: a result a settings dialog can show
+        (``on_step`` hears each step as it begins)."""
+        return await self._account.check_connection(on_step)
 
     # --- knowledge bases ---------------------------------------------------------------------
 

@@ -34,6 +34,10 @@ from simdesk.api.errors import (
 )
 from simdesk.core.text import shorten
 
+# Where things are fixed, named as the menus name them.
+PROFILES = "File → Profiles…"
+TRACK = "Jobs → Track a run…"
+
 
 def _seconds(value: float | None) -> str:
     if value is None:
@@ -71,12 +75,15 @@ def _sentence(exc: BaseException) -> str:
         case RedirectError():
             origin = _origin(exc.location)
             if origin:
-                return f"The server moved to {origin}. Use that address in Settings."
-            return "The server redirected the request. Check the server address in Settings."
+                return f"The server moved to {origin}. Use that address in {PROFILES}"
+            return f"The server redirected the request. Check the server address in {PROFILES}"
         case ConfigurationError() | FeatureUnavailableError():
             return exc.message
         case AuthenticationError():
-            return "Sim did not accept the API key. Paste a valid key in Settings → Account."
+            return (
+                f"Sim did not accept the API key. Paste a valid key in {PROFILES} "
+                "(make one in Sim under Settings → API keys)."
+            )
         case UsageLimitError():
             return "This account has used up its credit. Upgrade the plan or wait for the next period."
         case PermissionDeniedError():
@@ -94,7 +101,10 @@ def _sentence(exc: BaseException) -> str:
         case RateLimitError():
             return _rate_limited(exc)
         case AmbiguousEnqueueError():
-            return f"Sim could not confirm the run was queued. Check run {exc.run_id} in Runs before starting it again."
+            return (
+                f"Sim could not confirm the run was queued. Follow run {exc.run_id} with {TRACK} "
+                "before starting it again."
+            )
         case ServerError():
             if exc.status == 503:
                 return f"Sim is briefly unavailable. Try again in {_seconds(exc.retry_after)}."
@@ -103,11 +113,11 @@ def _sentence(exc: BaseException) -> str:
             return f"{exc.message}."
         case APITimeoutError():
             if exc.run_id:
-                return f"Sim did not answer in time. Look for run {exc.run_id} in Runs for its outcome."
+                return f"Sim did not answer in time. Follow run {exc.run_id} with {TRACK} to see its outcome."
             return "Sim did not answer in time. Check your connection and try again."
         case APIConnectionError():
             if not exc.request_sent:
-                return "Cannot reach the Sim server. Check the address in Settings and your network."
+                return f"Cannot reach the Sim server. Check the address in {PROFILES} and your network."
             return "The connection to Sim broke. Try again."
         case RunFailedError():
             return f"The run did not finish with an answer: {exc.message.rstrip('.')}."
@@ -115,7 +125,10 @@ def _sentence(exc: BaseException) -> str:
             if "HTML" in exc.message:  # before the run id: every execute attempt carries one
                 return _web_page(exc)
             if exc.run_id:
-                return f"The live output stopped before the run finished. Run {exc.run_id} shows its outcome in Runs."
+                return (
+                    f"The live output stopped before the run finished. Follow run {exc.run_id} "
+                    f"with {TRACK} to see its outcome."
+                )
             return f"Sim sent an answer this app cannot read.{_quote(exc)}"
     return exc.message
 
@@ -128,9 +141,9 @@ def _web_page(exc: ProtocolError) -> str:
     if exc.status is not None and exc.status >= 500:
         said += ": a proxy or gateway error."
     else:
-        said += ". Check the address in Settings."
+        said += f". Check the address in {PROFILES}"
     if exc.run_id:
-        return f"{said} Check run {exc.run_id} in Runs before starting it again."
+        return f"{said} Follow run {exc.run_id} with {TRACK} before starting it again."
     return f"{said}{_quote(exc)}"
 
 

@@ -264,6 +264,7 @@ def compose(
     from simdesk.services.profiles import ProfileService
     from simdesk.services.settings import THEME, Settings
     from simdesk.services.usage_budget import budgeted_factory
+    from simdesk.ui.fonts import use_colour_emoji
     from simdesk.ui.main_window import MainWindow
     from simdesk.ui.theme import ThemeController
     from simdesk.ui.wheel_guard import install_wheel_guard
@@ -274,6 +275,7 @@ def compose(
     theme = ThemeController(app)
     install_wheel_guard(app)  # scrolling a panel never changes a spin box or combo box
     theme.set_mode(settings.get(THEME))
+    use_colour_emoji()
     secrets = secrets if secrets is not None else Secrets()
     if redaction is not None:
         redaction.known = secrets.known_keys

@@ -15,6 +15,7 @@ from simdesk.core.jobs.format import missing_profile
 from simdesk.core.jobs.source import ProfileProblem
 from simdesk.core.jobs.store import JobStore
 from simdesk.core.secrets import SecretStoreUnavailable
+from simdesk.services.desktop_notifications import DesktopNotifications
 from simdesk.services.jobs.service import JobService
 from simdesk.services.notifications import JobNotifier
 from simdesk.ui.icons import app_icon
@@ -43,12 +44,17 @@ class JobsWiring:
     tray: JobsTray
 
     def begin(self) -> None:
-        """Reattach to unfinished runs and start polling (once the loop runs)."""
+        """Reattach to unfinished runs and start polling (once the loop runs); look for the
+        desktop's notification service."""
         self.service.begin_soon()
+        if self.tray.desktop is not None:
+            self.tray.desktop.start()
 
     async def aclose(self) -> None:
         """Stop polling, close the store, remove the tray icon."""
         self.tray.hide()
+        if self.tray.desktop is not None:
+            await self.tray.desktop.aclose()
         await self.service.aclose()
 
 
@@ -98,7 +104,8 @@ def install_jobs(
     panel = JobsPanel(service, settings, profiles=profiles.names, active_profile=profiles.active_name)
     window.set_panel(PANEL, panel)
     notifier = JobNotifier(service, settings, window.isActiveWindow, parent=window)
-    tray = JobsTray(service, notifier, app_icon(), parent=window)
+    desktop = DesktopNotifications(parent=window)
+    tray = JobsTray(service, notifier, app_icon(), parent=window, desktop=desktop)
 
     def show_window() -> None:
         window.showNormal() if window.isMinimized() else window.show()

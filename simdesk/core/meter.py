@@ -49,7 +49,7 @@ class BucketView:
 
     Attributes:
         name: the bucket name (see :mod:`simdesk.core.rates`).
-        label: a short title ("Sync runs", "Requests · execute").
+        label: a short title ("Runs & streams", "Requests · execute").
         capacity: burst size; ``None`` when not reported.
         remaining: tokens left now (projected past refills since the report).
         per_minute: refill per minute.
@@ -95,7 +95,8 @@ class MeterState:
         profile: the profile's name.
         now: the time the projections are for.
         sync, async_: the execution buckets (``None`` until ``usage-limits`` answered).
-        request: the v2 request bucket of the latest v2 answer; ``None`` when none was seen.
+        request: the v2 request bucket with the least left (the latest answer's among equals);
+            ``None`` when none was seen.
         requests: every v2 request bucket seen, by name.
         headers_seen: whether any answer carried ``X-RateLimit-*``.
         usage: the latest ``usage-limits`` answer.
@@ -160,9 +161,9 @@ class MeterState:
 def bucket_label(name: str) -> str:
     """A short title for a bucket name."""
     if name == SYNC_EXECUTIONS:
-        return "Sync runs"
+        return "Runs & streams"  # Sim counts "Run" and "Stream" in one bucket
     if name == ASYNC_EXECUTIONS:
-        return "Async runs"
+        return "Background runs"
     if name.startswith(V2_PREFIX):
         return f"Requests · {name[len(V2_PREFIX) :]}"
     return name
@@ -231,16 +232,21 @@ def build_state(
     by_name = {s.bucket: s for s in states}
     requests = {n: project(s, now) for n, s in by_name.items() if n.startswith(V2_PREFIX) and s.limit is not None}
     seen = [s for n, s in by_name.items() if n in requests]
-    # the latest v2 answer's bucket, unless it was only the meter's own billing poll
-    latest = max((s for s in seen if s.bucket not in OWN_BUCKETS), key=lambda s: s.observed_at, default=None)
-    latest = latest or max(seen, key=lambda s: s.observed_at, default=None)
+
+    # The request bucket that limits the person now: the emptiest (as projected to now), then one
+    # their own work touched (not the meter's billing poll), then the latest answer's.
+    def limiting(s: RateLimitState) -> tuple[float, bool, float]:
+        fraction = requests[s.bucket].fraction
+        return (fraction if fraction is not None else 1.0, s.bucket in OWN_BUCKETS, -s.observed_at)
+
+    latest = min(seen, key=limiting, default=None)
     sync = by_name.get(SYNC_EXECUTIONS)
     async_ = by_name.get(ASYNC_EXECUTIONS)
     return MeterState(
         profile=profile,
         now=now,
-        sync=project(sync, now) if sync is not None else None,
-        async_=project(async_, now) if async_ is not None else None,
+        sync=_spent(project(sync, now), budget) if sync is not None else None,
+        async_=_spent(project(async_, now), budget) if async_ is not None else None,
         request=requests[latest.bucket] if latest is not None else None,
         requests=requests,
         headers_seen=bool(requests),
@@ -252,10 +258,19 @@ def build_state(
     )
 
 
+def _spent(view: BucketView, budget: BudgetSnapshot | None) -> BucketView:
+    """The execution buckets are reported by ``usage-limits`` (once a minute), not by a run's
+    answer; the budget counts each run it let through since. So the meter moves with every run."""
+    estimate = budget.buckets.get(view.name) if budget is not None else None
+    if estimate is None or estimate.remaining is None or view.remaining is None or view.unlimited:
+        return view
+    return replace(view, remaining=min(view.remaining, estimate.remaining))
+
+
 def summary(state: MeterState) -> tuple[str, Level, str]:
     """The status-bar text, its level and a longer tooltip (also the tray's tooltip).
 
-    E.g. ``("Sync runs 12/100 · refill 0:42", Level.LOW, "…")``.
+    E.g. ``("Runs & streams 12/100 · refill 0:42", Level.LOW, "…")``.
     """
     lines = [f"Profile {state.profile}"]
     for b in state.buckets:
@@ -301,12 +316,15 @@ def clock_text(seconds: float) -> str:
 
 
 def money(value: float | None) -> str:
-    """US dollars as Sim bills them (cents; fractions of a cent shown when small)."""
+    """US dollars as Sim bills them, the one format for every cost and spend in the app: cents
+    from a dollar up, three decimals under a dollar, four under a cent (a run often costs less)."""
     if value is None:
         return "—"
     if value >= UNLIMITED:
         return "unlimited"
-    return f"${value:,.2f}" if value >= 1 or value == 0 else f"${value:.3f}"
+    if value >= 1 or value == 0:
+        return f"${value:,.2f}"
+    return f"${value:.3f}" if value >= 0.01 else f"${value:.4f}"
 
 
 def size_text(n: int | None) -> str:

@@ -34,11 +34,39 @@ SESSION_HINT = "Until then you can use a key for this session only; nothing is w
 KEY_SHAPE = re.compile(r"(?<![\w.-])(?:sk-sim-[A-Za-z0-9_-]+|sim_[A-Za-z0-9_-]{16,})")
 
 
-def _fix_hint() -> str:
+MISSING, LOCKED, FAILED = "missing", "locked", "failed"  # why the keyring cannot be used
+
+# What backends raise when the keyring is there but locked, or its unlock prompt was dismissed
+# (keyring's KeyringLocked, secretstorage's LockedException and PromptDismissedException).
+_LOCKED_TYPES = {"KeyringLocked", "LockedException", "PromptDismissedException"}
+_LOCKED_WORDS = re.compile(r"\b(locked|unlock|dismissed)\b")
+# ... and when no Secret Service answers at all (no session bus, nothing owning the name).
+_MISSING_TYPES = {"SecretServiceNotAvailableException", "InitError", "FileNotFoundError", "ConnectionRefusedError"}
+_MISSING_WORDS = ("serviceunknown", "not provided by any", "no usable backend", "dbus_session_bus_address")
+
+
+def kind_of(exc: BaseException) -> str:
+    """:data:`MISSING`, :data:`LOCKED` or :data:`FAILED` for a backend's exception."""
+    name, text = type(exc).__name__, str(exc).lower()
+    if name in _LOCKED_TYPES or _LOCKED_WORDS.search(text):
+        return LOCKED
+    if name in _MISSING_TYPES or any(word in text for word in _MISSING_WORDS):
+        return MISSING
+    return FAILED
+
+
+def _fix_hint(kind: str) -> str:
     if sys.platform == "darwin":
         return "Unlock the login keychain in Keychain Access, then try again."
     if sys.platform.startswith("win"):
         return "Check that Windows Credential Manager is available for your account, then try again."
+    if kind == LOCKED:
+        return (
+            "Unlock it (log in again, or open Passwords and Keys / KWallet and unlock the login "
+            "keyring) and accept its prompt, then try again."
+        )
+    if kind == FAILED:
+        return "Try again; if it keeps failing, restart the keyring (log out and in) and check the log."
     return (
         "Install and unlock a Secret Service: gnome-keyring (package gnome-keyring) or KWallet. "
         "On a headless machine, start simdesk inside `dbus-run-session` after "
@@ -46,15 +74,27 @@ def _fix_hint() -> str:
     )
 
 
+_OPENINGS = {
+    MISSING: "No system keyring is available to keep API keys safe",
+    LOCKED: "The system keyring is locked, or its unlock prompt was dismissed",
+    FAILED: "The system keyring failed",
+}
+
+
 class SecretStoreUnavailable(Exception):
-    """The OS keyring cannot be used. ``str(exc)`` is a message for the user that names the fix;
+    """The OS keyring cannot be used. ``str(exc)`` is a message for the user that says which of
+    three cases it is (``kind``: no keyring, locked/dismissed, an error) and names the fix;
     ``detail`` is what the backend said (never contains a key)."""
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, kind: str = MISSING) -> None:
         self.detail = redact(detail)
-        super().__init__(
-            f"No system keyring is available to keep API keys safe ({self.detail}). {_fix_hint()} {SESSION_HINT}"
-        )
+        self.kind = kind
+        super().__init__(f"{_OPENINGS[kind]} ({self.detail}). {_fix_hint(kind)} {SESSION_HINT}")
+
+    @classmethod
+    def from_error(cls, exc: BaseException) -> SecretStoreUnavailable:
+        """The user's view of a backend's exception."""
+        return cls(_describe(exc), kind_of(exc))
 
 
 class KeyBackend(Protocol):
@@ -92,7 +132,7 @@ class KeyringBackend:
         except SecretStoreUnavailable:
             raise
         except Exception as exc:
-            raise SecretStoreUnavailable(_describe(exc)) from exc
+            raise SecretStoreUnavailable.from_error(exc) from exc
         return value if isinstance(value, str) else None
 
     def set(self, account: str, key: str) -> None:
@@ -101,7 +141,7 @@ class KeyringBackend:
         except SecretStoreUnavailable:
             raise
         except Exception as exc:
-            raise SecretStoreUnavailable(_describe(exc)) from exc
+            raise SecretStoreUnavailable.from_error(exc) from exc
 
     def delete(self, account: str) -> None:
         from keyring.errors import PasswordDeleteError
@@ -113,7 +153,7 @@ class KeyringBackend:
         except SecretStoreUnavailable:
             raise
         except Exception as exc:
-            raise SecretStoreUnavailable(_describe(exc)) from exc
+            raise SecretStoreUnavailable.from_error(exc) from exc
 
 
 def _describe(exc: BaseException) -> str:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from simdesk.core.meter import money
 from simdesk.core.stream_events import Chunk, ChunkReset, StreamError, StreamEvent, Thinking, ToolCall
 from simdesk.core.transcript import Outcome
 
@@ -144,7 +145,7 @@ def _markdown(out: TextIO, meta: ExportMeta, events: Iterable[Event]) -> None:
         if outcome.duration_ms is not None:
             facts.append(("Server duration", f"{outcome.duration_ms / 1000:.2f} s"))
         if outcome.cost is not None:
-            facts.append(("Cost", f"${outcome.cost:.4f}"))
+            facts.append(("Cost", money(outcome.cost)))
     ttfc = meta.timing.get("firstChunkS")
     if isinstance(ttfc, int | float):
         facts.append(("Time to first chunk", f"{ttfc * 1000:.0f} ms"))

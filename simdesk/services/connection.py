@@ -42,7 +42,8 @@ class ConnectionService(QObject):
         status_changed(str name, object check): a :class:`ConnectionCheck` for ``name``.
         failed(str name, str message): the check could not run (e.g. the keyring is locked).
         tested(str name, object check): the result of :meth:`test` for a draft profile.
-        test_failed(str name, str message): :meth:`test` could not run.
+        test_failed(str name, str message): :meth:`test` could not run, or was cancelled.
+        test_step(str name, str text): :meth:`test` began a step ("Checking the API key…").
         rate_limit_changed(str name, object state): a :class:`RateLimitState` seen on ``name``.
     """
 
@@ -51,6 +52,7 @@ class ConnectionService(QObject):
     failed = Signal(str, str)
     tested = Signal(str, object)
     test_failed = Signal(str, str)
+    test_step = Signal(str, str)
     rate_limit_changed = Signal(str, object)
 
     def __init__(self, profiles: ProfileService, pool: ClientPool, parent: QObject | None = None) -> None:
@@ -59,6 +61,7 @@ class ConnectionService(QObject):
         self._pool = pool
         self._status: dict[str, ConnectionCheck] = {}
         self._tasks = TaskSet()
+        self._test_task: asyncio.Future[None] | None = None
         pool.on_rate_limit(self._relay_rate_limit)
 
     def _relay_rate_limit(self, name: str, state: RateLimitState) -> None:
@@ -104,16 +107,31 @@ class ConnectionService(QObject):
 
     def test(self, profile: Profile, key: str | None) -> asyncio.Future[None]:
         """Check a draft ``profile`` with ``key`` (``None``: its stored key) on a throwaway client
-        (in the background; ``tested`` or ``test_failed``)."""
-        return self._tasks.spawn(self._test(profile, key))
+        (in the background; ``tested`` or ``test_failed``); a test still running is cancelled
+        first (one test at a time)."""
+        self.cancel_test()
+        self._test_task = self._tasks.spawn(self._test(profile, key))
+        return self._test_task
+
+    def cancel_test(self) -> bool:
+        """Stop the running test (its client is closed); False when none runs."""
+        task = self._test_task
+        if task is None or task.done():
+            return False
+        task.cancel()
+        return True
 
     async def _test(self, profile: Profile, key: str | None) -> None:
+        name = profile.name
         try:
             if key is None:
                 key = await self._pool.key_for(profile)
             client = self._pool.make_client(profile, key)
             async with client:
-                result = await client.check_connection()
+                result = await client.check_connection(lambda text: self.test_step.emit(name, text))
+        except asyncio.CancelledError:
+            self.test_failed.emit(name, "Test cancelled. Nothing was changed.")
+            return
         except SecretStoreUnavailable as exc:
             self.test_failed.emit(profile.name, str(exc))
             return

@@ -14,6 +14,11 @@ if TYPE_CHECKING:  # type-only: the result types load with the client, after sta
 OK, WARN, ERROR, BUSY, UNKNOWN = "ok", "warn", "error", "busy", "unknown"
 
 
+def answered(check: ConnectionCheck) -> bool:
+    """The server sent an HTTP answer (an error page, a proxy's reply), so it is reachable."""
+    return getattr(check.problem, "status", None) is not None
+
+
 def connection_state(check: ConnectionCheck) -> tuple[str, str]:
     """``(state, short text)`` for the status bar."""
     if check.ok:
@@ -21,7 +26,7 @@ def connection_state(check: ConnectionCheck) -> tuple[str, str]:
         facts.append("v2 API" if check.surface == "v2" else "v2 off")
         return OK, "Connected" + (f" · {' · '.join(facts)}" if facts else "")
     if not check.reachable:
-        return ERROR, "Unreachable"
+        return ERROR, "Not Sim's API" if answered(check) else "Unreachable"
     if check.key_valid is False:
         return ERROR, "Key rejected"
     if check.key_valid is None and check.surface is None and check.problem is None:
@@ -31,9 +36,13 @@ def connection_state(check: ConnectionCheck) -> tuple[str, str]:
 
 def check_lines(check: ConnectionCheck) -> list[tuple[bool | None, str]]:
     """One ``(passed, text)`` line per step of a check, for the "Test connection" result."""
-    lines: list[tuple[bool | None, str]] = [
-        (check.reachable, "Server reachable" if check.reachable else "Server not reachable"),
-    ]
+    if check.reachable:
+        first = "Server reachable"
+    elif answered(check):  # it did answer: "not reachable" would contradict the sentence below
+        first = "Server answered, but not as Sim's API"
+    else:
+        first = "Server not reachable"
+    lines: list[tuple[bool | None, str]] = [(check.reachable, first)]
     if check.key_valid is True:
         lines.append((True, "API key accepted"))
     elif check.key_valid is False:
@@ -52,9 +61,11 @@ def check_lines(check: ConnectionCheck) -> list[tuple[bool | None, str]]:
 
 
 def bucket_label(bucket: str) -> str:
-    """A bucket name as people read it: "execution sync" → "sync runs"."""
+    """A bucket name as people read it: "execution sync" → "runs & streams"."""
     if bucket.startswith("execution "):
-        return f"{bucket.removeprefix('execution ')} runs"
+        from simdesk.core.meter import bucket_label as meter_label  # kept off start-up
+
+        return meter_label(bucket).lower()
     if bucket.startswith("v2 "):
         return bucket.removeprefix("v2 ")
     return bucket
@@ -68,7 +79,7 @@ def rate_summary(states: Iterable[RateLimitState], now: float | None = None) -> 
     """``(short text, tooltip)`` for the status bar; every bucket is listed in the tooltip.
 
     An empty bucket wins (with its reset countdown); otherwise the execution buckets, which
-    are what people run into, e.g. "sync runs 97/100 · async runs 400/400".
+    are what people run into, e.g. "runs & streams 97/100 · background runs 400/400".
     """
     known = [s for s in states if s.remaining is not None]
     if not known:

@@ -232,7 +232,7 @@ class InputForm(QWidget):
         self.editor.setObjectName("rawJsonEditor")
         _mono(self.editor)
         self.editor.setPlaceholderText('{\n  "field": "value"\n}')
-        self.highlighter = JsonHighlighter(self.editor.document(), self.palette())
+        self.highlighter = JsonHighlighter(self.editor.document(), self.palette(), self.editor)
         self.json_error = QLabel()
         self.json_error.setObjectName("jsonError")
         self.json_error.setWordWrap(True)
@@ -311,7 +311,7 @@ class InputForm(QWidget):
             _mono(text)
             text.setPlaceholderText("{ … }" if kind == "object" else "[ … ]" if kind == "array" else "any JSON value")
             text.setFixedHeight(72)
-            text.setProperty("highlighter", JsonHighlighter(text.document(), self.palette()))
+            text.setProperty("highlighter", JsonHighlighter(text.document(), self.palette(), text))
             text.textChanged.connect(self.changed)
             editor = text
         else:

@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from PySide6.QtCore import QRegularExpression, Qt
+from PySide6.QtCore import QEvent, QObject, QRegularExpression, Qt
 from PySide6.QtGui import QColor, QFont, QPalette, QSyntaxHighlighter, QTextCharFormat, QTextDocument
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
@@ -152,12 +152,20 @@ class JsonHighlighter(QSyntaxHighlighter):
         ("punct", r"[{}\[\],:]"),
     )
 
-    def __init__(self, document: QTextDocument, palette: QPalette) -> None:
+    def __init__(self, document: QTextDocument, palette: QPalette, follow: QWidget | None = None) -> None:
+        """``follow``: the editor showing ``document``; its theme changes re-colour the text."""
         super().__init__(document)
         self._formats: dict[str, QTextCharFormat] = {}
         self._patterns = [(name, QRegularExpression(rx)) for name, rx in self._RULES]
         self._error: tuple[int, int] | None = None  # (block number, column) of a syntax error
-        self.set_palette(palette)
+        self.set_palette(follow.palette() if follow is not None else palette)
+        if follow is not None:  # a theme switched later must not leave light colours on dark
+            follow.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.PaletteChange and isinstance(watched, QWidget):
+            self.set_palette(watched.palette())
+        return False
 
     def set_palette(self, palette: QPalette) -> None:
         """Pick colours for ``palette`` (light or dark) and re-colour."""

@@ -75,7 +75,7 @@ PANELS: tuple[PanelSpec, ...] = (
         "jobsPanel",
         "Jobs",
         "jobs",
-        "Async runs you start are tracked here until they finish, even across restarts.",
+        "Runs started with “Run in background” are followed here until they finish, even across restarts.",
         Qt.DockWidgetArea.BottomDockWidgetArea,
     ),
     PanelSpec(
@@ -165,6 +165,7 @@ class MainWindow(QMainWindow):
         self._default_state = QByteArray()
         self.profile_dialog: ProfileDialog | None = None
         self.about_dialog: AboutDialog | None = None
+        self.shortcuts_dialog: QDialog | None = None
         self.session_dialog: SessionKeyDialog | None = None
         self._quitting = False
 
@@ -211,6 +212,8 @@ class MainWindow(QMainWindow):
         self.reset_layout_action.triggered.connect(self.reset_layout)
         self.log_folder_action = self._action("Open &log folder", "folder", "Show simdesk's log files")
         self.log_folder_action.triggered.connect(self.open_log_folder)
+        self.shortcuts_action = self._action("&Keyboard shortcuts", "info", "Every key simdesk binds")
+        self.shortcuts_action.triggered.connect(self.open_shortcuts)
         self.about_action = self._action("&About simdesk", "info", "Version and file locations")
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         self.about_action.triggered.connect(self.open_about)
@@ -305,6 +308,7 @@ class MainWindow(QMainWindow):
         view.addAction(self.reset_layout_action)
 
         help_menu = menus.addMenu("&Help")
+        help_menu.addAction(self.shortcuts_action)
         help_menu.addAction(self.log_folder_action)
         help_menu.addSeparator()
         help_menu.addAction(self.about_action)
@@ -436,6 +440,16 @@ class MainWindow(QMainWindow):
             self.profile_dialog.deleteLater()
             self.profile_dialog = None
 
+    def open_shortcuts(self) -> QDialog:
+        """Help → Keyboard shortcuts (one dialog, raised when open)."""
+        if self.shortcuts_dialog is None:
+            from simdesk.ui.shortcuts import ShortcutsDialog
+
+            self.shortcuts_dialog = ShortcutsDialog(self)
+        self.shortcuts_dialog.show()
+        self.shortcuts_dialog.raise_()
+        return self.shortcuts_dialog
+
     def open_about(self) -> AboutDialog:
         if self.about_dialog is None:
             from simdesk.ui.about_dialog import AboutDialog
@@ -473,8 +487,8 @@ class MainWindow(QMainWindow):
 
     def _show_profile(self, profile: Profile | None) -> None:
         self.status.set_profile(profile)
-        suffix = f" — {profile.name}" if profile is not None else ""
-        self.setWindowTitle(f"simdesk{suffix}")
+        # Qt adds " — simdesk" (the application's display name) to a window title by itself
+        self.setWindowTitle(profile.name if profile is not None else "simdesk")
         self.test_action.setEnabled(profile is not None)
 
     def _on_profiles_changed(self) -> None:

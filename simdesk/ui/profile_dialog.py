@@ -79,6 +79,9 @@ class ProfileDialog(QDialog):
         self._editing: str | None = None  # name of the saved profile in the form; None = new
         self._pending: tuple[Profile, str | None, str | None] | None = None  # a save in flight
         self._testing: str | None = None  # draft name of a test in flight
+        self._tested_key: str | None = None  # the key typed for that test (None: the stored one)
+        self._steps: list[str] = []  # the steps of the running test, as they began
+        self._rejected: tuple[str, str | None] | None = None  # (name, key) of the last key Sim refused
         self._transport_hint: str | None = None  # the plain-http reason, while the status shows it
         self.session_dialog: SessionKeyDialog | None = None
 
@@ -91,6 +94,7 @@ class ProfileDialog(QDialog):
         profiles.imported.connect(self._show_status)
         connection.tested.connect(self._on_tested)
         connection.test_failed.connect(self._on_test_failed)
+        connection.test_step.connect(self._on_test_step)
         self._reload()
         current = profiles.active_name() or (profiles.names()[0] if profiles.names() else "")
         if current:
@@ -164,7 +168,7 @@ class ProfileDialog(QDialog):
             "Test connection", "connect", "Check the server, the key and the API (Ctrl+T)", "testConnection"
         )
         self.test_button.setShortcut(QKeySequence("Ctrl+T"))
-        self.test_button.clicked.connect(self.test_connection)
+        self.test_button.clicked.connect(self._test_clicked)
         self.save_button = self._button(
             "Save", "", "Save the profile; the key goes to the system keyring (Ctrl+S)", "saveProfile"
         )
@@ -384,14 +388,20 @@ class ProfileDialog(QDialog):
         if self._pending is None or self._pending[0].name != name:
             return
         had_key = self._pending[1] is not None
+        rejected = self._rejected == (name, self._pending[1])
         self._pending = None
         self.save_button.setEnabled(True)
         self.key_edit.clear()
         self._editing = name
         self._reload()
         self.select(name)
-        if session_only:
-            self._show_status(f"{name!r} is ready; its key is kept for this session only (nothing was written).")
+        if rejected:  # saving does not make a refused key good: say so, and where to fix it
+            self._show_status(
+                f"Saved {name!r}, but Sim refused its key in the last test. Paste a valid key above and save again.",
+                error=True,
+            )
+        elif session_only:
+            self._show_status(f"Saved {name!r} for this session only; its key was not written anywhere.")
         elif had_key:
             self._show_status(f"Saved {name!r}; its key is in the system keyring.")
         else:
@@ -468,17 +478,42 @@ class ProfileDialog(QDialog):
         if key is None and self._editing is None:
             key = ""  # a new profile without a key: check reachability only, read nothing
         self._testing = profile.name
-        self.test_button.setEnabled(False)
-        self.test_result.setText("Testing the connection…")
+        self._tested_key = key or None
+        self._steps = []
+        self._set_testing(True)
+        self.test_result.setText("Testing the connection…")  # the old result goes at once
         self.test_result.show()
         self._connection.test(profile, key)
+
+    def _set_testing(self, testing: bool) -> None:
+        """While a test runs its button cancels it (a silent server may take many seconds)."""
+        self.test_button.setText("Cancel test" if testing else "Test connection")
+        self.test_button.setToolTip("Stop the test" if testing else "Check the server, the key and the API (Ctrl+T)")
+
+    def _test_clicked(self) -> None:
+        if self._testing is not None:
+            self._connection.cancel_test()
+        else:
+            self.test_connection()
+
+    def _on_test_step(self, name: str, text: str) -> None:
+        """Each step as it begins: the ones before it are done."""
+        if name != self._testing:
+            return
+        self._steps.append(text)
+        done = [
+            f"<span style='color:{self._colors.muted}'>✓</span>&nbsp;{escape(s.rstrip('…'))}" for s in self._steps[:-1]
+        ]
+        self.test_result.setText("<br>".join([*done, f"•&nbsp;{escape(text)}"]))
 
     def _on_tested(self, name: str, check: object) -> None:
         if name != self._testing or check is None:
             return
         check = cast("ConnectionCheck", check)
         self._testing = None
-        self.test_button.setEnabled(True)
+        # the key Sim refused (None: the stored one), so that saving it does not pass for success
+        self._rejected = (name, self._tested_key) if check.key_valid is False else None
+        self._set_testing(False)
         self.test_result.setText(self.render_check(check))
         self.test_result.setAccessibleDescription(check.message)
 
@@ -486,7 +521,7 @@ class ProfileDialog(QDialog):
         if name != self._testing:
             return
         self._testing = None
-        self.test_button.setEnabled(True)
+        self._set_testing(False)
         self.test_result.setText(f"<span style='color:{self._colors.error}'>✗</span> {escape(message)}")
 
     def render_check(self, check: ConnectionCheck) -> str:

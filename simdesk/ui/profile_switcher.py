@@ -8,6 +8,8 @@ from PySide6.QtWidgets import QComboBox, QSizePolicy, QWidget
 from simdesk.services.profiles import ProfileService
 from simdesk.ui.icons import color_dot
 
+WIDEST_CHARS = 40  # a longer name is cut in the toolbar (whole in the list and the tooltip)
+
 
 class ProfileSwitcher(QComboBox):
     """Mirrors :class:`ProfileService`: its list, and which profile is active."""
@@ -40,7 +42,18 @@ class ProfileSwitcher(QComboBox):
             if self.count() == 0:
                 self.addItem("No profiles yet", "")
             self.setEnabled(bool(self._profiles.profiles()))
+        self._fit()
         self._select(self._profiles.active_name())
+
+    def _fit(self) -> None:
+        """Wide enough for the longest name (up to :data:`WIDEST_CHARS`), so names are not cut;
+        the list that drops down always shows them whole."""
+        metrics = self.fontMetrics()
+        widest = max((metrics.horizontalAdvance(self.itemText(i)) for i in range(self.count())), default=0)
+        chrome = self.iconSize().width() + 48  # the colour dot, the arrow and the frame
+        cap = metrics.horizontalAdvance("x") * WIDEST_CHARS
+        self.setMinimumWidth(min(widest, cap) + chrome)
+        self.view().setMinimumWidth(widest + chrome)
 
     def _select(self, name: str) -> None:
         with QSignalBlocker(self):

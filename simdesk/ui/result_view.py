@@ -9,6 +9,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from simdesk.core.meter import money
 from simdesk.core.transcript import Outcome
 from simdesk.ui.json_view import JsonTreeView
 from simdesk.ui.theme import RUN_PILL, RUN_PILL_OTHER, Role, role, set_tone
@@ -19,7 +20,7 @@ _WORDS = {
     "paused": "⏸ Paused",
     "cancelled": "■ Cancelled",
     "interrupted": "⚠ Interrupted",
-    "background": "↻ In the background",
+    "background": "↻ Running in background",
     "running": "● Running",
 }
 
@@ -99,9 +100,11 @@ class ResultView(QWidget):
         if outcome.duration_ms is not None:
             facts.append(f"server {outcome.duration_ms / 1000:.2f} s")
         if outcome.cost is not None:
-            facts.append(f"cost ${outcome.cost:.4f}")
+            facts.append(f"cost {money(outcome.cost)}")
         self.facts.setText(" · ".join(facts))
-        if outcome.error:
+        # A cancel is what the person asked for: Sim's "Cancelled / code CANCELLED" is no error
+        asked = outcome.status == "cancelled" and outcome.error_code in (None, "CANCELLED")
+        if outcome.error and not asked:
             parts = [outcome.error]
             if outcome.error_code:
                 parts.append(f"code {outcome.error_code}")

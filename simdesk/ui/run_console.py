@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from simdesk.core.input_form import from_jsonable, to_jsonable
+from simdesk.core.meter import money
 from simdesk.core.outline import WorkflowOutline
 from simdesk.core.transcript import Outcome
 from simdesk.models.raw_frames import PayloadRole, RawFramesModel
@@ -75,7 +76,7 @@ def timing_text(progress: RunProgress) -> str:
     if progress.server_duration_ms is not None:
         parts.append(f"server {progress.server_duration_ms / 1000:.2f} s")
     if progress.cost is not None:
-        parts.append(f"${progress.cost:.4f}")
+        parts.append(money(progress.cost))
     return "  ·  ".join(parts)
 
 
@@ -103,7 +104,8 @@ class RunConsole(QWidget):
         self.runs = runs
         self.catalogue = catalogue
         self.workflow: LoadedWorkflow | None = None
-        self._pending_input: dict[str, Any] | None = None
+        self._pending_input: dict[str, Any] | None = None  # a reopened run's, for when its workflow opens
+        self._pending_options: dict[str, Any] | None = None
         self._build()
         self._wire()
         self.set_workflow(None)
@@ -132,6 +134,8 @@ class RunConsole(QWidget):
         header.addWidget(self.title)
         header.addWidget(self.badge)
         header.addStretch(1)
+        header.addWidget(self.options.modes)
+        header.addSpacing(6)
         header.addWidget(self.run_button)
         header.addWidget(self.stop_button)
 
@@ -183,7 +187,7 @@ class RunConsole(QWidget):
         self.result = ResultView()
         self.waiting = QLabel()
         self.waiting.setObjectName("waitingForOutput")
-        waiting_hint = QLabel(
+        waiting_hint = self.waiting_hint = QLabel(
             "Sim answers a stream only once the workflow has its first output (an agent may think or "
             "call tools for minutes first). Stop cancels the run."
         )
@@ -222,7 +226,7 @@ class RunConsole(QWidget):
         self.frame_detail.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.frame_detail.setMaximumHeight(140)
         self.frame_detail.setPlaceholderText("Select a frame to see it in full")
-        self._frame_highlighter = JsonHighlighter(self.frame_detail.document(), self.palette())
+        self._frame_highlighter = JsonHighlighter(self.frame_detail.document(), self.palette(), self.frame_detail)
         frames_page = self.frames_page = QWidget()
         frames_layout = QVBoxLayout(frames_page)
         frames_layout.setContentsMargins(0, 0, 0, 0)
@@ -286,6 +290,7 @@ class RunConsole(QWidget):
         self.options.mode_changed.connect(lambda mode: self.run_button.setText(RUN_LABELS[mode]))
         self.options.outputs.textChanged.connect(self._outputs_edited)
         self.copy_button.clicked.connect(self.copy_output)
+        self.form.changed.connect(self._input_edited)
         self.presets.activated.connect(self._load_preset)
         self.save_preset_button.clicked.connect(self._ask_preset_name)
         self.delete_preset_button.clicked.connect(self._ask_delete_preset)
@@ -312,25 +317,35 @@ class RunConsole(QWidget):
     # --- the workflow --------------------------------------------------------------------
 
     def open_workflow(self, workflow_id: str) -> None:
-        """Ask the catalogue for a workflow's inputs; the form appears when they arrive."""
-        if self.catalogue is not None:
-            self.catalogue.load_workflow(workflow_id)
+        """Ask the catalogue for a workflow's inputs; the form appears when they arrive.
+
+        A workflow already shown, or already on its way, is left as it is (a double click is a
+        click and then an activation: the input typed so far must survive both)."""
+        if self.catalogue is None or workflow_id in (self._opening, self.workflow and self.workflow.id):
+            return
+        self._opening = workflow_id
+        self.catalogue.load_workflow(workflow_id)
+
+    _opening = ""
 
     def open_with_input(self, workflow_id: str, values: Mapping[str, Any]) -> None:
-        """Open a workflow with ``values`` in its form (a run from the logs, to be run again)."""
-        self._pending_input, self._pending_for = dict(values), workflow_id
-        self.open_workflow(workflow_id)
+        """Open a workflow with ``values`` in its form (a run from the logs, to be run again); an
+        open workflow takes them at once (opening it again is a no-op, so nothing would)."""
+        self.load_input(workflow_id, values)
 
     def set_workflow(self, loaded: LoadedWorkflow | None) -> None:
         """Build the form for ``loaded`` and restore its last input and options."""
         self._keep_options()
         self.workflow = loaded
+        self._opening = ""
+        self._input_problem = False
         self._options_profile = self.runs.profile
         has = loaded is not None
-        for widget in (self.run_button, self.form, self.options, self.presets, self.save_preset_button):
+        widgets = (self.run_button, self.form, self.options, self.options.modes, self.presets, self.save_preset_button)
+        for widget in widgets:
             widget.setEnabled(has and (widget is not self.run_button or not self.runs.running))
         if loaded is None:
-            self.title.setText("Choose a workflow to run")
+            self.title.setText("Click a workflow in the list to open it")
             self.badge.hide()
             self.form.set_inputs((), free_form=True)
             return
@@ -356,7 +371,9 @@ class RunConsole(QWidget):
         restore = self._pending_input
         if restore is None or self._pending_for != loaded.id:
             restore = self.runs.presets.last_input(profile, loaded.id)
-        self._pending_input = None
+        elif self._pending_options is not None:
+            self.options.set_options(self._pending_options)
+        self._pending_input = self._pending_options = None
         if restore:
             self.form.set_values(from_jsonable(restore))
         self._refresh_presets()
@@ -404,6 +421,7 @@ class RunConsole(QWidget):
             self.notice.hide()
 
     def _workflow_failed(self, workflow_id: str, message: str) -> None:
+        self._opening = ""
         self.show_notice(f"Cannot open {workflow_id}: {message}")
 
     def _outline(self, workflow_id: str, outline: WorkflowOutline) -> None:
@@ -420,6 +438,7 @@ class RunConsole(QWidget):
         parsed = self.form.parsed()
         if not parsed.ok:
             self.show_notice(parsed.summary())
+            self._input_problem = True
             return None
         options = self.options.options()
         return RunRequest(
@@ -446,6 +465,21 @@ class RunConsole(QWidget):
             self.show_notice(NO_OUTPUTS)
         return self.runs.start(request)
 
+    _input_problem = False  # the notice shows the input's problems: re-checked on each edit
+
+    def _input_edited(self) -> None:
+        """Once the input was refused, each edit checks it again: the notice follows the fixes and
+        goes when nothing is left to fix."""
+        if not self._input_problem:
+            return
+        self._input_problem = False  # marking the fields may emit ``changed`` again
+        parsed = self.form.parsed()
+        if parsed.ok:
+            self.notice.hide()
+        else:
+            self.show_notice(parsed.summary())
+            self._input_problem = True
+
     def stop(self) -> None:
         """Stop the run (cancel on Sim, close the stream, wait for Sim's word)."""
         if self.runs.stop():
@@ -454,6 +488,8 @@ class RunConsole(QWidget):
 
     def _busy(self, busy: bool) -> None:
         self.run_button.setEnabled(not busy and self.workflow is not None)
+        if not busy:  # nothing streams any more: there is nothing to follow
+            self.follow_button.hide()
         self.stop_button.setEnabled(busy)
         self.stop_button.setText("■ Stop")
 
@@ -466,8 +502,13 @@ class RunConsole(QWidget):
         if not header.live:
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(header.started_at))
             self.show_notice(f"Reopened the run of {header.workflow_name} from {when} (from the local history).")
+            # the run's input and options come back with it, ready to run again or to change
+            options = {**header.options, "mode": header.mode}
             if self.workflow is None or self.workflow.id != header.workflow_id:
-                self.load_input(header.workflow_id, header.input)
+                self._pending_options = options
+            else:
+                self.options.set_options(options)
+            self.load_input(header.workflow_id, header.input)
 
     def _cleared(self) -> None:
         """No run to show: an empty transcript, result and wire view."""
@@ -501,9 +542,12 @@ class RunConsole(QWidget):
     def _progress(self, progress: RunProgress) -> None:
         self.timing.setText(timing_text(progress) if self.runs.header is not None else "Ready")
         waiting = progress.waiting_s
-        if waiting is not None:
+        if progress.held:  # not sent yet: the account's limit holds it here, not Sim's workflow
+            self.waiting.setText(progress.held)
+        elif waiting is not None:
             self.waiting.setText(waiting_text(waiting))
-        self.waiting_box.setVisible(waiting is not None)
+        self.waiting_hint.setVisible(not progress.held)
+        self.waiting_box.setVisible(waiting is not None or bool(progress.held))
 
     def _finished(self, outcome: Outcome) -> None:
         streamed = bool(self.runs.transcript.blocks)
@@ -527,6 +571,7 @@ class RunConsole(QWidget):
 
     def show_notice(self, text: str) -> None:
         """Show a hint above the input."""
+        self._input_problem = False
         self.notice.setText(text)
         self.notice.setVisible(bool(text))
 

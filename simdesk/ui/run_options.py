@@ -1,4 +1,8 @@
-"""How to run: the mode, the streamed outputs, the agent-event toggles and the async time cap.
+"""How to run: the mode, the streamed outputs, the agent-event toggles and the background time cap.
+
+The mode is a segmented control (:class:`ModeSwitch`) that the console puts beside the action
+button, so the choice sits next to the label it changes. One vocabulary everywhere: "Run" (wait
+for the answer), "Stream" (watch it arrive) and "Run in background" (follow it in Jobs).
 
 The ``selectedOutputs`` picker is a comma-separated line with a menu of suggestions; the
 suggestions are the outputs the workflow exposed in its past runs' trace spans (see
@@ -14,8 +18,8 @@ from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QCheckBox,
-    QComboBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -29,12 +33,18 @@ from PySide6.QtWidgets import (
 from simdesk.core.outline import WorkflowOutline
 from simdesk.ui.theme import set_tone
 
-MODES = (("stream", "Stream"), ("sync", "Run (sync)"), ("async", "Run in background"))
-RUN_LABELS = {"stream": "▶ Stream", "sync": "▶ Run", "async": "▶ Queue"}
+MODES = (("sync", "Run"), ("stream", "Stream"), ("async", "Run in background"))
+MODE_WORDS = dict(MODES)
+RUN_LABELS = {key: f"▶ {label}" for key, label in MODES}
+MODE_TIPS = {
+    "sync": "Run: wait for the whole answer (Sim's time cap for waiting applies)",
+    "stream": "Stream: watch the chosen outputs arrive as the workflow produces them",
+    "async": "Run in background: Sim queues the run; follow it in Jobs, even after closing simdesk",
+}
 
 
-class RunOptions(QWidget):
-    """The options row under the input.
+class ModeSwitch(QWidget):
+    """Three checkable buttons, one per mode, exactly one checked.
 
     Signals:
         mode_changed(str): ``stream``, ``sync`` or ``async``.
@@ -44,11 +54,62 @@ class RunOptions(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.mode_box = QComboBox()
-        self.mode_box.setObjectName("modeBox")
+        self.setObjectName("modeSwitch")
+        self.setAccessibleName("Run mode")
+        self.group = QButtonGroup(self)
+        self.group.setExclusive(True)
+        self.buttons: dict[str, QToolButton] = {}
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
         for key, label in MODES:
-            self.mode_box.addItem(label, key)
-        self.mode_box.currentIndexChanged.connect(self._mode_changed)
+            button = QToolButton()
+            button.setObjectName(f"mode_{key}")
+            button.setText(label)
+            button.setCheckable(True)
+            button.setAutoRaise(False)
+            button.setToolTip(MODE_TIPS[key])
+            self.group.addButton(button)
+            self.buttons[key] = button
+            layout.addWidget(button)
+        self.buttons["stream"].setChecked(True)
+        self.group.buttonToggled.connect(self._toggled)
+        # The checked segment must read as chosen in both themes: the highlight colours do.
+        self.setStyleSheet(
+            "QToolButton { padding: 3px 10px; border: 1px solid palette(mid); background: palette(button); }"
+            " QToolButton:checked { background: palette(highlight); color: palette(highlighted-text);"
+            " border-color: palette(highlight); }"
+            " QToolButton:disabled { color: palette(mid); }"
+        )
+
+    def mode(self) -> str:
+        """The checked mode."""
+        return next(key for key, button in self.buttons.items() if button.isChecked())
+
+    def set_mode(self, mode: str) -> None:
+        """Check ``mode`` (unknown modes are ignored)."""
+        if mode in self.buttons:
+            self.buttons[mode].setChecked(True)
+
+    def _toggled(self, _button: object, checked: bool) -> None:
+        if checked:
+            self.mode_changed.emit(self.mode())
+
+
+class RunOptions(QWidget):
+    """The options row under the input; its :attr:`modes` switch is placed by the owner (the
+    console puts it beside the action button).
+
+    Signals:
+        mode_changed(str): ``stream``, ``sync`` or ``async``.
+    """
+
+    mode_changed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.modes = ModeSwitch()
+        self.modes.mode_changed.connect(self._mode_changed)
 
         self.outputs_label = QLabel("Outputs")
         self.outputs = QLineEdit()
@@ -85,12 +146,11 @@ class RunOptions(QWidget):
 
         layout = QHBoxLayout()
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.mode_box)
-        layout.addSpacing(8)
         widgets = (self.outputs_label, self.outputs, self.pick, self.thinking, self.tools, self.cap_label, self.cap)
         for widget in widgets:
             layout.addWidget(widget)
-        layout.setStretch(layout.indexOf(self.outputs), 1)
+        layout.addStretch(1)  # keeps the time cap beside its label when the outputs are hidden
+        layout.setStretch(layout.indexOf(self.outputs), 20)
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(2)
@@ -105,13 +165,11 @@ class RunOptions(QWidget):
 
     def mode(self) -> str:
         """``stream``, ``sync`` or ``async``."""
-        return str(self.mode_box.currentData())
+        return self.modes.mode()
 
     def set_mode(self, mode: str) -> None:
         """Choose a mode."""
-        index = self.mode_box.findData(mode)
-        if index >= 0:
-            self.mode_box.setCurrentIndex(index)
+        self.modes.set_mode(mode)
 
     def selected_outputs(self) -> list[str]:
         """The selectors typed or picked."""
@@ -206,7 +264,7 @@ class RunOptions(QWidget):
             current.remove(selector)
         self.outputs.setText(", ".join(current))
 
-    def _mode_changed(self) -> None:
+    def _mode_changed(self, _mode: str = "") -> None:
         mode = self.mode()
         streaming = mode == "stream"
         for widget in (self.outputs_label, self.outputs, self.pick, self.thinking, self.tools):

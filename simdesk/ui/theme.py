@@ -397,10 +397,10 @@ WORKFLOW_BADGE: dict[str, BadgeShades] = {
 # JSON syntax colours (the JSON editor and views), readable on the palette's base colour: the themes' json.
 JSON_TOKEN: dict[str, Shade] = {token: Shade(LIGHT.json[token], DARK.json[token]) for token in LIGHT.json}
 
-# The usage chart's series (by legend name): distinct from the status colours.
+# The usage chart's series (by their short legend names): distinct from the status colours.
 CHART_SERIES: dict[str, Shade] = {
-    "Sync": Shade("#2563eb", "#60a5fa"),
-    "Async": Shade("#7c3aed", "#a78bfa"),
+    "Runs": Shade("#2563eb", "#60a5fa"),
+    "Background": Shade("#7c3aed", "#a78bfa"),
     "API": Shade("#0f766e", "#2dd4bf"),
 }
 

@@ -3,9 +3,11 @@
 The icon is the app icon with a badge showing the number of queued and running jobs; its tooltip
 says the same in words. The menu lists the latest runs (each with its status shape and word;
 choosing one opens it), then "Show simdesk", the pause switch and Quit. Notifications chosen by
-:class:`~simdesk.services.notifications.JobNotifier` go out with ``QSystemTrayIcon.showMessage``;
-clicking one opens its job. Where the desktop has no tray, ``unshown`` carries the text instead,
-so the composition root can put it in the status bar.
+:class:`~simdesk.services.notifications.JobNotifier` go to the desktop's notification service
+(:class:`~simdesk.services.desktop_notifications.DesktopNotifications`) when the session bus has
+one, else out with ``QSystemTrayIcon.showMessage``; clicking one opens its job. Where the desktop
+has neither, ``unshown`` carries the text instead, so the composition root can put it in the
+status bar.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 
 from simdesk.core.jobs import format as fmt
 from simdesk.core.jobs.model import Job, JobStatus
+from simdesk.services.desktop_notifications import DesktopNotifications
 from simdesk.services.jobs.service import JobService, latest
 from simdesk.services.notifications import JobNotifier
 from simdesk.ui.jobs.badges import paint_glyph, status_color
@@ -92,9 +95,13 @@ class JobsTray(QObject):
         parent: QObject | None = None,
         *,
         now: Callable[[], float] = time.time,
+        desktop: DesktopNotifications | None = None,
     ) -> None:
         super().__init__(parent)
         self._service = service
+        self.desktop = desktop
+        if desktop is not None:
+            desktop.clicked.connect(self.open_job.emit)
         self._base = base_icon
         self._now = now
         self.tray = QSystemTrayIcon(self)
@@ -162,7 +169,9 @@ class JobsTray(QObject):
         to ``unshown``)."""
         self.last_notified = job_id or None
         self.shown.append((title, message, job_id))
-        if QSystemTrayIcon.isSystemTrayAvailable() and QSystemTrayIcon.supportsMessages():
+        if self.desktop is not None and self.desktop.ready:
+            self.desktop.notify(title, message, job_id)
+        elif QSystemTrayIcon.isSystemTrayAvailable() and QSystemTrayIcon.supportsMessages():
             shape = status_icon(JobStatus(status)) if status else badged_icon(self._base, 0)
             self.tray.showMessage(title, message, shape, MESSAGE_MS)
         else:

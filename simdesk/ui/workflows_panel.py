@@ -40,9 +40,10 @@ from simdesk.models.workflow_tree import (
     WorkflowTreeModel,
     ago,
 )
-from simdesk.services.catalogue import CatalogueService
+from simdesk.services.catalogue import CatalogueService, LoadedWorkflow
 from simdesk.services.runs import RunService
 from simdesk.ui.result_view import status_words
+from simdesk.ui.run_options import MODE_WORDS
 from simdesk.ui.theme import set_tone
 from simdesk.ui.workflow_delegate import WorkflowDelegate
 
@@ -53,7 +54,7 @@ class WorkflowsPanel(QWidget):
     """Browse and pick workflows.
 
     Signals:
-        workflow_activated(str): a workflow was chosen (double click or Enter): open it in the console.
+        workflow_activated(str): a workflow was chosen (a click, Enter or the menu): open it in the console.
         run_opened(str): a recent run was chosen (its history key).
     """
 
@@ -159,11 +160,15 @@ class WorkflowsPanel(QWidget):
         c.failed.connect(self._failed)
         c.unavailable.connect(self._unavailable)
         c.favourites_changed.connect(lambda: self._show_snapshot(c.snapshot))
-        c.workflow_failed.connect(lambda _id, message: self._failed(message))
+        c.workflow_failed.connect(self._workflow_failed)
+        c.workflow_loaded.connect(self._workflow_opened)
         self.refresh_button.clicked.connect(c.refresh)
         self.workspaces.activated.connect(self._workspace_chosen)
         self.search.textChanged.connect(self._search)
         self.sort.currentIndexChanged.connect(lambda _i: self.proxy.set_sort(SortKey(self.sort.currentData())))
+        # One click opens (the console's heading asks to choose one); Enter and double clicks
+        # arrive as ``activated`` and the console ignores a second request for the same workflow.
+        self.tree.clicked.connect(self._activated)
         self.tree.activated.connect(self._activated)
         self.tree.customContextMenuRequested.connect(self._menu)
         self.tree.selectionModel().currentChanged.connect(lambda current, _prev: self._show_recent(current))
@@ -191,6 +196,8 @@ class WorkflowsPanel(QWidget):
         self.tree.expandAll()
         if selected is not None:
             self.select(selected.id)
+        # a model reset clears the cursor without a signal: the recent runs must follow it
+        self._show_recent(self.tree.currentIndex())
         self._describe(snapshot)
 
     def _describe(self, snapshot: CatalogueSnapshot) -> None:
@@ -247,7 +254,8 @@ class WorkflowsPanel(QWidget):
         self.runs.history.flush(timeout=1.0)  # the end of a run just finished may still be on its way
         for record in self.runs.history.recent(workflow_id=summary.id, profile=self.runs.profile, limit=8):
             when = time.strftime("%d %b %H:%M", time.localtime(record.started_at))
-            item = QListWidgetItem(f"{status_words(record.status)}  ·  {record.mode}  ·  {when}")
+            mode = MODE_WORDS.get(record.mode, record.mode)
+            item = QListWidgetItem(f"{status_words(record.status)}  ·  {mode}  ·  {when}")
             item.setData(Qt.ItemDataRole.UserRole, record.key)
             item.setToolTip(record.run_id or "")
             self.recent.addItem(item)
@@ -271,10 +279,28 @@ class WorkflowsPanel(QWidget):
             self.workflow_activated.emit(summary.id)
 
     def _add_id(self) -> None:
+        """Open the typed id; the text stays until it opens, so a typo can be corrected."""
         text = self.id_field.text()
         if text.strip():
             self.catalogue.add_workflow_id(text)
+
+    def _workflow_failed(self, _workflow_id: str, message: str) -> None:
+        self._failed(message)
+        if self.id_field.text().strip():
+            self.id_field.setFocus()
+            self.id_field.selectAll()
+
+    def _workflow_opened(self, loaded: LoadedWorkflow) -> None:
+        """A workflow opened (a click, a reopened run, a job): the tree's cursor and the recent
+        runs follow it, and an earlier failure to open one no longer applies."""
+        current = self.selected_workflow()
+        if current is None or current.id != loaded.id:
+            self.select(loaded.id)
+        if loaded.id in self.id_field.text():
             self.id_field.clear()
+        if self._error and not loaded.cached:  # a cached form comes with its own failure
+            self._error = ""
+            self._describe(self.catalogue.snapshot)
 
     def _menu(self, point: QPoint) -> None:
         index = self.tree.indexAt(point)

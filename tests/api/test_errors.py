@@ -162,13 +162,13 @@ def test_a_proxys_html_502_to_a_run_says_web_page_and_names_the_run_only_to_chec
     assert isinstance(exc, ProtocolError) and exc.status == 502 and exc.run_id == "desk-html"
     message = user_message(exc)
     assert message.startswith("The server answered with a web page (HTTP 502) instead of Sim's API")
-    assert "proxy or gateway" in message and "Check run desk-html in Runs" in message
+    assert "proxy or gateway" in message and "Follow run desk-html with Jobs → Track a run…" in message
     assert "live output" not in message  # the run id no longer makes it a broken stream
 
 
 def test_a_web_page_that_is_no_gateway_error_points_to_the_address() -> None:
     message = user_message(ProtocolError("The server sent an HTML page (HTTP 200 answer)", status=200, request_id="r9"))
-    assert "web page (HTTP 200)" in message and "Check the address in Settings" in message and "r9" in message
+    assert "web page (HTTP 200)" in message and "Check the address in File → Profiles…" in message and "r9" in message
     assert "proxy or gateway" not in message
 
 
@@ -195,7 +195,7 @@ def test_a_redirect_names_its_location_and_is_never_followed(status: int) -> Non
     assert exc.location == target
     assert target in str(exc)
     assert len(sim.requests) == 1
-    assert user_message(exc) == "The server moved to https://www.sim.ai. Use that address in Settings."
+    assert user_message(exc) == "The server moved to https://www.sim.ai. Use that address in File → Profiles…"
 
 
 @pytest.mark.parametrize(

@@ -188,8 +188,8 @@ def test_the_console_and_recent_runs_follow_a_background_run_to_its_end(
     bench.console.options.set_mode("async")
     with qtbot.waitSignal(bench.runs.finished, timeout=10_000):
         assert bench.console.run()
-    assert bench.console.result.pill.text() == "↻ In the background"
-    qtbot.waitUntil(lambda: bench.panel.recent.item(0).text().startswith("↻ In the background"), timeout=5000)
+    assert bench.console.result.pill.text() == "↻ Running in background"
+    qtbot.waitUntil(lambda: bench.panel.recent.item(0).text().startswith("↻ Running in background"), timeout=5000)
     # the clock keeps going while the job runs (it said "0.1 s" for ever)
     with qtbot.waitSignal(bench.runs.progress, timeout=5000, check_params_cb=lambda p: p.running and p.elapsed_s >= 1):
         pass
@@ -225,7 +225,7 @@ def test_a_background_run_reopened_from_the_history_is_followed_too(
         if step == 1:
             qtbot.waitUntil(lambda: bench.runs.header is None, timeout=5000)
     qtbot.waitUntil(lambda: bench.runs.header is not None and not bench.runs.header.live, timeout=5000)
-    assert bench.console.result.pill.text() == "↻ In the background"
+    assert bench.console.result.pill.text() == "↻ Running in background"
     with qtbot.waitSignal(bench.runs.progress, timeout=5000, check_params_cb=lambda p: p.running):
         pass  # still counting
     job = next(j for j in jobs.service.jobs() if j.run_id == bench.runs.run_id)

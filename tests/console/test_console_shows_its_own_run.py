@@ -55,7 +55,7 @@ def test_each_workflow_and_profile_shows_its_own_run(
         return other
 
     bench.use_profile("other", get, reopen_last=True)  # a profile without runs: nothing shown
-    assert console.workflow is None and console.title.text() == "Choose a workflow to run"
+    assert console.workflow is None and console.title.text() == "Click a workflow in the list to open it"
     qtbot.waitUntil(lambda: _shows_nothing(bench), timeout=5000)
     with qtbot.waitSignal(bench.runs.finished, timeout=5000):
         bench.use_profile("test", get)  # back: the profile's last run (Echo) and its workflow

@@ -46,7 +46,7 @@ def test_cells_show_words_and_sort_by_values() -> None:
 
     assert [cell(c) for c in Column][:2] == ["Flow 1", "demo"]
     assert cell(Column.STATUS) == "Running" and cell(Column.STATUS, StatusRole) == "running"
-    assert (cell(Column.ELAPSED), cell(Column.CHECKED), cell(Column.COST)) == ("2 min 05 s", "12 s ago", "0.150")
+    assert (cell(Column.ELAPSED), cell(Column.CHECKED), cell(Column.COST)) == ("2 min 05 s", "12 s ago", "$0.150")
     assert cell(Column.ELAPSED, SortRole) == 125 and cell(Column.COST, SortRole) == 0.15
     assert cell(Column.PROGRESS) == "7/12 · 58%" and cell(Column.WORKFLOW, JobRole) == job
     assert "run-1" in cell(Column.WORKFLOW, Qt.ItemDataRole.ToolTipRole)
@@ -112,4 +112,4 @@ def test_tick_repaints_the_clock_columns_once(qtbot: Any) -> None:
     with qtbot.waitSignal(model.dataChanged) as blocker:
         model.tick()
     first, last = blocker.args[0], blocker.args[1]
-    assert (first.row(), first.column(), last.row(), last.column()) == (0, Column.ELAPSED, 4, Column.CHECKED)
+    assert (first.row(), first.column(), last.row(), last.column()) == (0, Column.ELAPSED, 4, Column.PROGRESS)

@@ -185,7 +185,9 @@ def test_badges_have_a_distinct_shape_word_and_colour_per_status(offline_panel: 
 def test_panel_actions_against_the_sandbox(svc: ServiceRig, arun: Any, qtbot: Any) -> None:
     service = svc.service
     arun(service.begin())
-    panel = JobsPanel(service, svc.settings, profiles=lambda: [PROFILE], active_profile=lambda: PROFILE)
+    panel = JobsPanel(
+        service, svc.settings, profiles=lambda: [PROFILE], active_profile=lambda: PROFILE, confirm=lambda *_: True
+    )  # Cancel asks first: say yes
     qtbot.addWidget(panel)
     long = arun(service.start(PROFILE, SLOW_ID, {"minutes": 60}))
     paused = arun(service.start(PROFILE, APPROVAL_ID, {"amount": 7}))

@@ -46,6 +46,8 @@ def test_the_logs_dock_follows_the_workspace_and_hands_runs_on(
     panel.rerun_requested.emit(_echo(), {"message": "again"})
     qtbot.waitUntil(lambda: console.workflow is not None and console.workflow.id == demo.ECHO_ID, timeout=10_000)
     assert console.form.parsed().values.get("message") == "again"
+    panel.rerun_requested.emit(_echo(), {"message": "once more"})  # Echo already open: its form takes it
+    assert console.form.parsed().values.get("message") == "once more"
 
     queued = arun(clients(seeded).execute_async(demo.SLOW_ID, {}))  # the manual clock keeps it going
     running = LogEntry(queued.run_id, demo.SLOW_ID, RunStatus.RUNNING, "info", "api", None, None, None, None)

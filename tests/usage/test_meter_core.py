@@ -65,15 +65,22 @@ def test_levels_follow_the_share_left() -> None:
     assert BucketView("b", "B", None, None, None, None).level() is Level.UNKNOWN
 
 
-def test_the_request_bucket_shown_is_the_latest_not_the_meters_own() -> None:
+def test_the_request_bucket_shown_is_the_emptiest_not_the_last_touched() -> None:
     states = [
-        header_state("v2 execute", 60, 40, T0 + 30, T0 + 1),
+        header_state("v2 execute", 60, 40, T0 + 30, T0 + 1),  # what limits the person now
         header_state("v2 runs.get", 60, 59, T0 + 30, T0 + 2),
         header_state("v2 billing.status", 60, 58, T0 + 30, T0 + 3),  # the meter's own poll
     ]
     state = build_state("P", T0 + 4, states)
-    assert state.request is not None and state.request.name == "v2 runs.get"
+    assert state.request is not None and state.request.name == "v2 execute"
     assert set(state.requests) == {"v2 execute", "v2 runs.get", "v2 billing.status"}
+    equal = [
+        header_state("v2 execute", 60, 59, T0 + 30, T0 + 1),
+        header_state("v2 runs.get", 60, 59, T0 + 30, T0 + 2),
+        header_state("v2 billing.status", 60, 59, T0 + 30, T0 + 3),
+    ]
+    among_equals = build_state("P", T0 + 4, equal).request
+    assert among_equals is not None and among_equals.name == "v2 runs.get"  # the latest, not the meter's own
     assert build_state("P", T0, states[2:]).request is not None  # only the own one: still shown
 
 
@@ -83,9 +90,9 @@ def test_the_summary_names_the_tightest_bucket_and_its_refill() -> None:
         RateLimitState(ASYNC_EXECUTIONS, 400, 390, datetime.fromtimestamp(T0 + 42, tz=UTC), T0, per_minute=200),
     ]
     text, level, tooltip = summary(build_state("Work", T0, states, usage=usage(3.42)))
-    assert text == "Sync runs 12/100 · refill 0:42"
+    assert text == "Runs & streams 12/100 · refill 0:42"
     assert level is Level.LOW
-    assert "Async runs: 390 of 400 left, 200/min, refill in 42 s" in tooltip
+    assert "Background runs: 390 of 400 left, 200/min, refill in 42 s" in tooltip
     assert "Spend $3.42 of $20.00" in tooltip
     assert summary(build_state("Work", T0, []))[:2] == ("Limits: none reported", Level.UNKNOWN)
 
@@ -131,7 +138,7 @@ def test_parse_levels(text: str, levels: tuple[float, ...]) -> None:
 
 def test_small_formatters() -> None:
     assert clock_text(42.2) == "0:43" and clock_text(3725) == "1:02:05"
-    assert money(3.421) == "$3.42" and money(0.0042) == "$0.004" and money(999_999) == "unlimited"
+    assert money(3.421) == "$3.42" and money(0.0042) == "$0.0042" and money(999_999) == "unlimited"
     assert size_text(1_048_576) == "1.0 MiB" and size_text(5 * 2**30) == "5.0 GiB" and size_text(512) == "512 B"
 
 

@@ -69,7 +69,9 @@ def test_the_meter_matches_the_sandbox_after_a_burst(
     assert state.sync is not None and state.sync.remaining == state.sync.capacity - 12
     sync_row = panel.rows["sync"]
     assert sync_row.figure.text() == f"{state.sync.remaining} / {state.sync.capacity}"
-    assert sync_row.rate.text() == f"{state.sync.per_minute}/min"
+    assert sync_row.rate.text() == f"+{state.sync.per_minute}/min"  # a refill rate, not a share of the figure
+    assert sync_row.rate.toolTip().startswith(f"Refill rate: {state.sync.per_minute} more every minute")
+    assert f"of at most {state.sync.capacity} at once" in sync_row.figure.toolTip()
     assert panel.plan_label.text() == f"{sb.config.plan} plan"
     assert panel.rows["request"].figure.text() == f"{state.request.remaining} / {state.request.capacity}"
 
@@ -251,3 +253,23 @@ def test_render_the_panel(qtbot: Any, arun: Arun, make_meter: MakeMeter, sandbox
     assert image.width() == 460 and image.height() == 720
     SHOTS.mkdir(parents=True, exist_ok=True)
     image.save(str(SHOTS / f"usage-meter-{theme}.png"))
+
+
+def test_the_meter_moves_after_each_run_not_only_at_the_refresh(
+    qtbot: Any, arun: Arun, make_meter: MakeMeter, sandbox: RunningSandbox
+) -> None:
+    meter = make_meter(sandbox)
+    panel = panel_for(qtbot, meter)
+    before = meter.service.state.sync
+    assert before is not None and before.remaining is not None
+    refreshes: list[bool] = []
+    meter.service.refreshing.connect(refreshes.append)
+    for n in (1, 2):
+        arun(meter.client.execute(demo.ECHO_ID, {"n": n}), timeout=10_000)
+        qtbot.waitUntil(
+            lambda n=n: (s := meter.service.state.sync) is not None and s.remaining == before.remaining - n,
+            timeout=3000,
+        )
+    meter.service.refreshing.disconnect(refreshes.append)
+    assert refreshes == []  # no usage-limits refresh in between: the runs themselves moved it
+    assert panel.rows["sync"].figure.text() == f"{before.remaining - 2} / {before.capacity}"

@@ -10,6 +10,7 @@ import math
 import time
 
 from simdesk.core.jobs.model import Job, JobStatus
+from simdesk.core.meter import money
 
 
 def missing_profile(profile: str) -> str:
@@ -60,8 +61,8 @@ def clock_time(moment: float | None, now: float) -> str:
 
 
 def cost(value: float | None) -> str:
-    """Sim's cost figure (an opaque number: runs say credits, logs USD) to three decimals."""
-    return "" if value is None else f"{value:.3f}"
+    """A run's cost as every other cost in the app is shown (:func:`simdesk.core.meter.money`)."""
+    return "" if value is None else money(value)
 
 
 def outcome_sentence(job: Job) -> str:

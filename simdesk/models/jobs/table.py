@@ -6,7 +6,7 @@ begin/end calls, changed ones reported with ``dataChanged`` over just the rows t
 of signals, not a thousand); ``JobRole`` hands the whole job to delegates and dialogs. Sorting and
 filtering live in :class:`simdesk.models.jobs.filters.JobFilterProxy`, never here.
 
-``tick()`` refreshes the two clock-driven columns (elapsed, last checked) once a second.
+``tick()`` refreshes the clock-driven columns (elapsed, last checked, progress) once a second.
 """
 
 from __future__ import annotations
@@ -50,8 +50,9 @@ HEADERS = {
 }
 HEADER_TIPS = {
     Column.CHECKED: "When simdesk last heard from Sim about the run",
-    Column.COST: "Sim's cost figure for the run (credits)",
-    Column.PROGRESS: "Progress reported in the run's output, when it carries any",
+    Column.COST: "What Sim charged for the run, in US dollars",
+    Column.PROGRESS: "Progress reported in the run's output, when it carries any; a moving stripe while "
+    "a run reports none",
 }
 
 JobRole = Qt.ItemDataRole.UserRole + 1  # the Job itself
@@ -79,7 +80,7 @@ _TEXTS: tuple[Callable[[Job, Now], str], ...] = (
     lambda job, now: "" if job.status is JobStatus.UNKNOWN else fmt.duration(job.elapsed(now())),
     lambda job, now: fmt.ago(job.last_checked_at, now()),
     lambda job, now: fmt.cost(job.cost),
-    lambda job, now: job.progress or "",
+    lambda job, now: job.progress or ("running…" if job.status is JobStatus.RUNNING else ""),
 )
 _SORT_KEYS: tuple[Callable[[Job, Now], Any], ...] = (
     lambda job, now: job.display_name.casefold(),
@@ -214,11 +215,12 @@ class JobTableModel(QAbstractTableModel):
             self._row_of = {job.id: row for row, job in enumerate(self._jobs)}
 
     def tick(self) -> None:
-        """The clock moved: repaint elapsed and last-checked (one signal for all rows)."""
+        """The clock moved: repaint elapsed, last-checked and progress (whose stripe moves with
+        the clock) in one signal for all rows."""
         if self._jobs:
             self.dataChanged.emit(
                 self.index(0, Column.ELAPSED),
-                self.index(len(self._jobs) - 1, Column.CHECKED),
+                self.index(len(self._jobs) - 1, Column.PROGRESS),
                 [Qt.ItemDataRole.DisplayRole, SortRole],
             )
 

@@ -35,7 +35,7 @@ def status_line(outcome: Outcome | None) -> str:
         "paused": "Paused (waiting for a human or a timer)",
         "cancelled": "Cancelled",
         "interrupted": "Interrupted",
-        "background": "Running in the background",
+        "background": "Running in background",
     }
     return words.get(outcome.status, outcome.status.capitalize())
 

@@ -38,10 +38,12 @@ from simdesk.api import SimClient
 from simdesk.api.errors import SimError
 from simdesk.api.streaming import RunStream
 from simdesk.core.base_url import DEFAULT_BASE_URL
+from simdesk.core.budget import BudgetSnapshot, RequestBudget, format_wait
 from simdesk.core.input_form import to_jsonable, to_wire
 from simdesk.core.jobs.model import Job, JobStatus
 from simdesk.core.outline import WorkflowOutline
 from simdesk.core.presets import PresetStore
+from simdesk.core.rates import ASYNC_EXECUTIONS, SYNC_EXECUTIONS
 from simdesk.core.run_history import RunHistory, RunRecord, RunStart
 from simdesk.core.runs import Run
 from simdesk.core.transcript import Outcome, Timing, Transcript
@@ -89,10 +91,27 @@ class RunProgress:
     cost: float | None = None
     running: bool = True
     waiting_s: float | None = None
+    held: str | None = None  # "Waiting for a run slot · 34 s" while this app's budget holds the run
+
+
+def held_text(budget: BudgetSnapshot | None, mode: str) -> str | None:
+    """While the profile's request budget holds a run back (its execution bucket is empty here),
+    what the run waits for and for how long; ``None`` when nothing is held."""
+    if budget is None or not budget.waiting_runs:
+        return None
+    bucket = budget.buckets.get(ASYNC_EXECUTIONS if mode == "async" else SYNC_EXECUTIONS)
+    if bucket is None or bucket.remaining is None or bucket.remaining > 0:
+        return None
+    slot = "a background slot" if mode == "async" else "a run slot"
+    when = budget.next_admission_at
+    wait = f" · {format_wait(when - budget.now)}" if when is not None else ""
+    return f"Waiting for {slot}{wait} (this account's limit; the run has not been sent yet)"
 
 
 class RunService(QObject):
     """Runs workflows for the console (one at a time) and keeps every run in the history."""
+
+    _budget: RequestBudget | None = None  # the running run's client's, to tell when it holds the run
 
     started = Signal(object)
     changed = Signal(object)
@@ -266,6 +285,7 @@ class RunService(QObject):
         except Exception as exc:  # no key, a locked keyring, a bad address: nothing was sent
             self._finish(Outcome("failed", error=words(exc), run_id=None, note="Sim did not run the workflow."))
             return
+        self._budget = client.budget
         outcome: Outcome | None
         if request.mode == "stream":
             self._waiting = True
@@ -292,7 +312,7 @@ class RunService(QObject):
             if error:
                 return Outcome("failed", error=str(error), run_id=job_run, note="Sim did not start the run.")
             return Outcome("background", run_id=job_run, note="Handed to the job tracker; follow it in Jobs.")
-        self._set_status("Queueing…")
+        self._set_status("Handing the run to Sim…")
         queued = await run_modes.queue_run(client, request, run_id)
         if isinstance(queued, Outcome):
             return queued
@@ -303,7 +323,7 @@ class RunService(QObject):
         self._stream = stream
 
     def _on_poll(self, run: Run) -> None:
-        self._set_status(f"In the background: {run.status.value}…")
+        self._set_status(f"Running in background: {run.status.value}…")
         self._server = (run.duration_ms, run.cost)
 
     def _set_run_id(self, run_id: str | None) -> None:
@@ -515,7 +535,7 @@ class RunService(QObject):
             if job.status.is_final or job.status == JobStatus.PAUSED:
                 self._spawn(self._job_ended(job))
             elif self._shows_job(job):
-                self._set_status(f"In the background: {job.status.value}…")
+                self._set_status(f"Running in background: {job.status.value}…")
 
     def _shows_job(self, job: Job) -> bool:
         header = self.header
@@ -634,8 +654,12 @@ class RunService(QObject):
             if self._status == WAITING:  # not when Stop has said something since
                 self._status = "Streaming…"
         waiting = elapsed if self._waiting and live else None
+        held = None
+        if live and self._budget is not None and self.header is not None:
+            held = held_text(self._budget.snapshot(), self.header.mode)
+        status = held.split(" (")[0] + "…" if held else self._status
         self.progress.emit(
-            RunProgress(self._status, elapsed, replace(self.transcript.timing), duration, cost, live, waiting)
+            RunProgress(status, elapsed, replace(self.transcript.timing), duration, cost, live, waiting, held)
         )
 
     def _tick(self) -> None:
@@ -649,7 +673,8 @@ class RunService(QObject):
             self._warned_cap = True
             self.notice.emit(
                 f"This run has taken {elapsed / 60:.0f} of the {self.sync_cap_s / 60:.0f} minutes Sim allows "
-                "a sync or streamed run on this plan. Long runs are safer with “Run in background”."
+                "a run that waits for its answer (Run or Stream) on this plan. Long runs are safer with "
+                "“Run in background”."
             )
 
     def _spawn(self, coro: Awaitable[Any]) -> None:

@@ -49,12 +49,14 @@ from simdesk.ui.icons import icon
 from simdesk.ui.jobs.adopt import AdoptDialog
 from simdesk.ui.jobs.badges import SHAPES, StatusBadgeDelegate
 from simdesk.ui.jobs.orphans import OrphanBanner
+from simdesk.ui.jobs.progress import ProgressDelegate
 from simdesk.ui.jobs.result import JobResultDialog
 from simdesk.ui.jobs.resume import ResumeDialog
 
 Confirm = Callable[[QWidget, str, str], bool]
-WIDTHS = {Column.WORKFLOW: 180, Column.PROFILE: 90, Column.STATUS: 118, Column.STARTED: 108, Column.ELAPSED: 92,
-          Column.CHECKED: 100, Column.COST: 64}  # fmt: skip
+WIDTHS = {Column.WORKFLOW: 180, Column.PROFILE: 90, Column.STATUS: 118, Column.PROGRESS: 160, Column.STARTED: 108,
+          Column.ELAPSED: 92, Column.CHECKED: 100, Column.COST: 64}  # fmt: skip
+FILTERS_FROM = 6  # with fewer jobs the filter row is hidden (unless a filter is on): rows get the room
 INTERVALS = (("Automatic", 0.0), ("Every 5 s", 5.0), ("Every 15 s", 15.0), ("Every 30 s", 30.0),
              ("Every minute", 60.0), ("Every 5 min", 300.0))  # fmt: skip
 EMPTY_HINT = (
@@ -199,6 +201,7 @@ class JobsPanel(QWidget):
         self.table.setAccessibleName("Background runs")
         self.table.setModel(self.proxy)
         self.table.setItemDelegateForColumn(Column.STATUS, StatusBadgeDelegate(self.table))
+        self.table.setItemDelegateForColumn(Column.PROGRESS, ProgressDelegate(self._now, self.table))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setSortingEnabled(True)
@@ -207,11 +210,14 @@ class JobsPanel(QWidget):
         self.table.setWordWrap(False)
         self.table.setShowGrid(False)
         self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 14)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
+        # what a person follows sits together at the left: name, status, progress, elapsed
+        for visual, column in enumerate((Column.WORKFLOW, Column.STATUS, Column.PROGRESS, Column.ELAPSED)):
+            header.moveSection(header.visualIndex(column), visual)
         for column, width in WIDTHS.items():
             self.table.setColumnWidth(column, width)
         self.empty = _Notice(
@@ -358,6 +364,11 @@ class JobsPanel(QWidget):
         self.orphans.show_jobs(self.model.jobs(), self._profiles())
         self.model.set_missing_profiles(self.orphans.missing())
         self._show_holds()
+        self._show_filters()
+
+    def _show_filters(self) -> None:
+        """Filters earn their row once there are enough jobs to filter (or one is on)."""
+        self.filter_bar.setVisible(self.model.rowCount() >= FILTERS_FROM or self.proxy.filters.active)
 
     @staticmethod
     def _fill_combo(combo: QComboBox, everything: str, items: dict[str, str], current: str) -> None:
@@ -456,9 +467,10 @@ class JobsPanel(QWidget):
         jobs = self.selected()
         one = jobs[0] if len(jobs) == 1 else None
         self.cancel_action.setEnabled(any(not j.status.is_final for j in jobs))
-        self.retry_action.setEnabled(any(j.has_input for j in jobs))
+        # a run still going has no result yet, and retrying it would start a second copy
+        self.retry_action.setEnabled(any(j.has_input and j.status.is_final for j in jobs))
         self.resume_action.setEnabled(one is not None and one.status is JobStatus.PAUSED)
-        self.result_action.setEnabled(one is not None)
+        self.result_action.setEnabled(one is not None and (one.status.is_final or one.status is JobStatus.PAUSED))
         self.refresh_action.setEnabled(bool(jobs))
         self.delete_action.setEnabled(bool(jobs))
 
@@ -484,10 +496,17 @@ class JobsPanel(QWidget):
             if job is not None:
                 (self.open_resume if job.status is JobStatus.PAUSED else self.open_result)(job)
 
-    def cancel_selected(self) -> None:
+    def cancel_selected(self) -> bool:
+        """Ask Sim to cancel the selected runs still going, after confirmation; True when asked."""
         jobs = [j for j in self.selected() if not j.status.is_final]
-        if jobs:
-            self.service.request_cancel([j.id for j in jobs])
+        if not jobs:
+            return False
+        what = f"“{jobs[0].display_name}”" if len(jobs) == 1 else f"these {len(jobs)} runs"
+        text = f"Cancel {what} on Sim? The run stops where it is; it cannot be continued afterwards."
+        if not self._confirm(self, "Cancel runs" if len(jobs) > 1 else "Cancel run", text):
+            return False
+        self.service.request_cancel([j.id for j in jobs])
+        return True
 
     def delete_selected(self) -> bool:
         """Forget the selected jobs after confirmation; True when deleted."""

@@ -82,7 +82,7 @@ class ResumeDialog(QDialog):
         self.editor.setAccessibleName("Resume input (JSON)")
         self.editor.setPlaceholderText(JSON_HINT)
         self.editor.setPlainText("{\n  \n}")
-        self._highlighter = JsonHighlighter(self.editor.document(), self.palette())
+        self._highlighter = JsonHighlighter(self.editor.document(), self.palette(), self.editor)
         self.editor.textChanged.connect(self._validate)
         self.as_json.toggled.connect(self._switch)
         self.problem = QLabel("")

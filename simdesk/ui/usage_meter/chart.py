@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 
 from PySide6.QtCharts import QChart, QChartView, QDateTimeAxis, QLineSeries, QValueAxis
 from PySide6.QtCore import QDateTime, QMargins, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen, QResizeEvent
 from PySide6.QtWidgets import QWidget
 
 from simdesk.core.meter import RUN_REQUESTS
@@ -22,10 +22,11 @@ from simdesk.ui.theme import CHART_SERIES, LIGHT, Colors
 # What is charted, in order, with its legend name and colour (light, dark): distinct from the
 # status colours and readable on both themes. Other request buckets stay in the store, unplotted.
 CHARTED = {
-    SYNC_EXECUTIONS: ("Sync", CHART_SERIES["Sync"]),
-    ASYNC_EXECUTIONS: ("Async", CHART_SERIES["Async"]),
+    SYNC_EXECUTIONS: ("Runs & streams", CHART_SERIES["Runs"]),
+    ASYNC_EXECUTIONS: ("Background runs", CHART_SERIES["Background"]),
     RUN_REQUESTS: ("API", CHART_SERIES["API"]),
 }
+SHORT_NAMES = {SYNC_EXECUTIONS: "Runs", ASYNC_EXECUTIONS: "Background", RUN_REQUESTS: "API", SPEND: "Spend"}
 
 
 class UsageChart(QChartView):
@@ -61,6 +62,26 @@ class UsageChart(QChartView):
         self._empty = True
         self.set_colors(LIGHT, dark=False)
         self.set_samples({})
+
+    NARROW_PX = 420  # below this the legend uses short names and the axes fewer ticks
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        """As many time ticks as fit their labels, and short legend names in a narrow dock, so
+        nothing is cut to "…" (the tooltip-free chart has no other way to show a cut label)."""
+        narrow = self.width() < self.NARROW_PX
+        for name, series in self._series.items():
+            long = "Spend $" if name == SPEND else CHARTED[name][0]
+            series.setName(SHORT_NAMES[name] if narrow else long)
+        metrics = QFontMetrics(self._time.labelsFont())
+        label = metrics.horizontalAdvance(QDateTime.currentDateTime().toString(self._time.format())) + 16
+        axes = 2 * (metrics.horizontalAdvance("100 %") + 12)  # the two value axes beside the plot
+        self._time.setTickCount(max(2, min(5, (self.width() - axes) // max(label, 1))))
+        self._percent.setTickCount(3 if self.height() < 200 or narrow else 5)
+        self._money.setLabelFormat("$%.0f" if narrow else "$%.2f")
 
     @property
     def series_names(self) -> list[str]:
@@ -143,6 +164,7 @@ class UsageChart(QChartView):
             self._time.setRange(QDateTime.fromMSecsSinceEpoch(int(start)), QDateTime.fromMSecsSinceEpoch(int(end)))
             span = end - start
             self._time.setFormat("HH:mm:ss" if span <= 600_000 else "HH:mm" if span <= 86_400_000 else "dd MMM")
+        self._fit()
         self._empty = last is None
         chart.legend().setVisible(not self._empty)
         chart.setTitle("" if not self._empty else "No history yet")

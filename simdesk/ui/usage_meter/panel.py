@@ -25,7 +25,17 @@ from PySide6.QtWidgets import (
 )
 
 from simdesk.core.budget import format_wait
-from simdesk.core.meter import BucketView, Level, MeterState, clock_text, describe_bucket, money, size_text
+from simdesk.core.meter import (
+    BucketView,
+    Level,
+    MeterState,
+    bucket_label,
+    clock_text,
+    describe_bucket,
+    money,
+    size_text,
+)
+from simdesk.core.rates import ASYNC_EXECUTIONS, SYNC_EXECUTIONS
 from simdesk.core.thresholds import parse_levels
 from simdesk.core.usage_history import Sample
 from simdesk.services.usage import MIN_INTERVAL_S, UsageService
@@ -55,7 +65,7 @@ def _heading(text: str, parent: QWidget) -> QLabel:
 class BucketRow:
     """One bucket in the limits grid, on two lines so it fits a narrow dock::
 
-    Sync runs   50/min          52 / 100
+    Runs & streams  50/min       52 / 100
     [=========gauge=========]  refill 0:41
     """
 
@@ -106,7 +116,14 @@ class BucketRow:
             self.figure.setText(f"{view.remaining} / {view.capacity}")
             self.figure.setProperty("muted", False)
             self.figure.setProperty("level", level.value)
-            self.rate.setText(f"{view.per_minute}/min" if view.per_minute else "")
+            # two numbers side by side read as one ratio: name them
+            self.rate.setText(f"+{view.per_minute}/min" if view.per_minute else "")
+            self.rate.setToolTip(
+                f"Refill rate: {view.per_minute} more every minute, up to {view.capacity}" if view.per_minute else ""
+            )
+            self.figure.setToolTip(
+                f"{view.remaining} left now, of at most {view.capacity} at once (each run or request takes one)"
+            )
             wait = view.seconds_to_reset(now)
             full = view.capacity is not None and view.remaining is not None and view.remaining >= view.capacity
             self.countdown.setText("full" if full else f"refill {clock_text(wait)}" if wait is not None else "")
@@ -335,19 +352,21 @@ class UsageMeterPanel(QWidget):
             self.empty_label.setText("Choose a profile to see its limits.")
         elif state.usage is None and state.refreshed_at is None and not state.error and not reported:
             self.empty_label.setText("Asking the server…")
+        elif state.error:  # the request failed: that says nothing about the server's headers
+            self.empty_label.setText("No limits reported yet: the last request failed (see above).")
         else:
             self.empty_label.setText("No limits reported. This server sends no rate-limit headers.")
         for row in self.rows.values():
             row.set_visible(reported)
         if not reported:
             return
-        self.rows["sync"].show(state.sync, state.now, "Sync runs")
-        self.rows["async_"].show(state.async_, state.now, "Async runs")
+        self.rows["sync"].show(state.sync, state.now, bucket_label(SYNC_EXECUTIONS))
+        self.rows["async_"].show(state.async_, state.now, bucket_label(ASYNC_EXECUTIONS))
         self.rows["request"].show(state.request, state.now, "Requests")
         others = sorted(set(state.requests) - ({state.request.name} if state.request else set()))
         tip = "\n".join(describe_bucket(state.requests[n], state.now) for n in others)
         self.rows["request"].title.setToolTip(
-            "The request bucket of the latest v2 answer" + (f"\nOthers seen:\n{tip}" if tip else "")
+            "The request bucket with the least left now" + (f"\nOthers seen:\n{tip}" if tip else "")
         )
 
     def _show_budget(self, state: MeterState) -> None:

@@ -1,6 +1,6 @@
 """The status bar's usage summary: the tightest bucket and its refill, coloured as it runs low.
 
-E.g. "● Sync runs 12/100 · refill 0:42 · 3 waiting". The dot and the text take the level's
+E.g. "● Runs & streams 12/100 · refill 0:42 · 3 waiting". The dot and the text take the level's
 colour (ok / low / critical); the words say the same, and the tooltip (also meant for the tray
 icon) lists every bucket, the spend and the queue.
 """
