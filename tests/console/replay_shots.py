@@ -11,21 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 import tempfile
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtWidgets import QApplication
 
 from simdesk.api import SimClient
 from simdesk.app.workbench import build_workbench
-from simdesk.services.eventloop import AppEventLoop
 from simdesk.ui.theme import ThemeController
 from tests.console.screenshots import _until
 from tests.console.test_replayed_streams import ECHO, serve_echo
 from tests.support.replay import ReplayServer
+from tests.support.shots import shoot_both_themes
 
 STREAMS = ("stream-raw-wire", "slow-stream-raw", "fail-v2-stream", "stream-select")
 KEY = "sk-sim-REPLAYREPLAYREPLAY12345"
@@ -63,20 +61,13 @@ async def shoot(out: Path, theme_name: str, theme: ThemeController, replay: Repl
 
 
 def main() -> int:
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/simdesk-replay-shots")
-    out.mkdir(parents=True, exist_ok=True)
-    app = QApplication([])
-    theme = ThemeController(app)
-    loop = AppEventLoop(app)
-    asyncio.set_event_loop(loop)
     replay = ReplayServer(scale=0.05)
     try:
-        for name in ("light", "dark"):
-            loop.run_until_complete(shoot(out, name, theme, replay))
+        return shoot_both_themes(
+            lambda out, name, theme: shoot(out, name, theme, replay), default_out="/tmp/simdesk-replay-shots"
+        )
     finally:
         replay.stop()
-    sys.stdout.write(f"screenshots in {out}\n")
-    return 0
 
 
 if __name__ == "__main__":

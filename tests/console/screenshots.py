@@ -12,23 +12,22 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QSplitter, QWidget
+from PySide6.QtWidgets import QSplitter, QWidget
 
 from simdesk.api import SimClient
 from simdesk.app.workbench import Workbench, build_workbench
 from simdesk.sandbox import demo
 from simdesk.sandbox.clock import RealClock
 from simdesk.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
-from simdesk.services.eventloop import AppEventLoop
 from simdesk.ui.theme import ThemeController
+from tests.support.shots import shoot_both_themes
 
 
 async def _until(check: Callable[[], object], within_s: float = 20.0) -> None:
@@ -121,22 +120,16 @@ async def shoot(out: Path, theme_name: str, theme: ThemeController, sandbox: Run
 
 
 def main() -> int:
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/simdesk-shots")
-    out.mkdir(parents=True, exist_ok=True)
-    app = QApplication([])
-    theme = ThemeController(app)
     sandbox = start_sandbox(SandboxConfig(clock=RealClock(), pace=1.0))
-    sandbox.faults.update({"stream_error_after_first": 2})
-    loop = AppEventLoop(app)
-    asyncio.set_event_loop(loop)
+
+    def shoot_with_a_stream_error(out: Path, name: str, theme: ThemeController) -> Awaitable[None]:
+        sandbox.faults.update({"stream_error_after_first": 1})
+        return shoot(out, name, theme, sandbox)
+
     try:
-        for name in ("light", "dark"):
-            sandbox.faults.update({"stream_error_after_first": 1})
-            loop.run_until_complete(shoot(out, name, theme, sandbox))
+        return shoot_both_themes(shoot_with_a_stream_error)
     finally:
         sandbox.stop()
-    sys.stdout.write(f"screenshots in {out}\n")
-    return 0
 
 
 if __name__ == "__main__":

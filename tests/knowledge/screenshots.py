@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QWidget
 
 from simdesk.api import SimClient
 from simdesk.sandbox import demo
 from simdesk.sandbox.clock import RealClock
 from simdesk.sandbox.server import SandboxConfig, start_sandbox
-from simdesk.services.eventloop import AppEventLoop
 from simdesk.services.knowledge import KnowledgeService
 from simdesk.services.workspace_access import WorkspaceAccessService
 from simdesk.ui.knowledge_panel import KnowledgePanel
@@ -31,6 +29,7 @@ from simdesk.ui.theme import ThemeController
 from simdesk.ui.workspace_panel import WorkspacePanel
 from tests.console.screenshots import _until
 from tests.knowledge.conftest import tree_rows
+from tests.support.shots import shoot_both_themes
 
 DEFAULT_SIZE = (1280, 760)
 
@@ -92,22 +91,12 @@ async def shoot(out: Path, theme_name: str, theme: ThemeController, client: SimC
 
 
 def main() -> int:
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/simdesk-shots")
-    out.mkdir(parents=True, exist_ok=True)
-    app = QApplication([])
-    theme = ThemeController(app)
     sandbox = start_sandbox(SandboxConfig(clock=RealClock()))
-    loop = AppEventLoop(app)
-    asyncio.set_event_loop(loop)
     client = SimClient(sandbox.base_url, demo.DEMO_KEY)
     try:
-        for name in ("light", "dark"):
-            loop.run_until_complete(shoot(out, name, theme, client))
-        loop.run_until_complete(client.aclose())
+        return shoot_both_themes(lambda out, name, theme: shoot(out, name, theme, client), last=client.aclose)
     finally:
         sandbox.stop()
-    sys.stdout.write(f"screenshots in {out}\n")
-    return 0
 
 
 if __name__ == "__main__":

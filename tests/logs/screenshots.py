@@ -12,22 +12,21 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QWidget
 
 from simdesk.api import SimClient
 from simdesk.core.logs_cache import LogsCache
 from simdesk.sandbox import demo
 from simdesk.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
-from simdesk.services.eventloop import AppEventLoop
 from simdesk.services.logs import LogsService
 from simdesk.ui.logs_panel import LogsPanel
 from simdesk.ui.theme import ThemeController
 from tests.console.screenshots import _until
+from tests.support.shots import shoot_both_themes
 
 NAMES = {w.id: w.name for w in demo.WORKFLOWS if w.workspace_id == demo.WS_DEMO}
 
@@ -92,20 +91,11 @@ async def shoot(out: Path, theme_name: str, theme: ThemeController, sandbox: Run
 
 
 def main() -> int:
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/simdesk-shots")
-    out.mkdir(parents=True, exist_ok=True)
-    app = QApplication([])
-    theme = ThemeController(app)
     sandbox = start_sandbox(SandboxConfig(seeded_logs=2000, billing=False))
-    loop = AppEventLoop(app)
-    asyncio.set_event_loop(loop)
     try:
-        for name in ("light", "dark"):
-            loop.run_until_complete(shoot(out, name, theme, sandbox))
+        return shoot_both_themes(lambda out, name, theme: shoot(out, name, theme, sandbox))
     finally:
         sandbox.stop()
-    sys.stdout.write(f"screenshots in {out}\n")
-    return 0
 
 
 if __name__ == "__main__":
