@@ -15,6 +15,7 @@ from simdesk.app.workbench import Workbench
 from simdesk.sandbox import demo
 from simdesk.sandbox.server import RunningSandbox
 from simdesk.ui.run_console import waiting_text
+from tests.support.console import waiting_texts
 
 MakeBench = Callable[..., Workbench]
 CALL_S = 0.3  # the client's call deadline
@@ -41,21 +42,12 @@ def test_the_console_counts_the_wait_for_the_first_output_then_streams(
     _open_story(qtbot, bench)
     console = bench.console
     assert console.waiting_box.isHidden()
-    shown: list[str] = []  # the label as each progress report left it
-
-    def record(_progress: object) -> None:
-        shown.append("" if console.waiting_box.isHidden() else console.waiting.text())
-
-    bench.runs.progress.connect(record)
-    try:
-        with qtbot.waitSignal(bench.runs.finished, timeout=15_000) as done:
-            assert console.run()
-            qtbot.waitUntil(lambda: not console.waiting_box.isHidden(), timeout=2000)
-            assert console.waiting.text() == "Waiting for the first output · 0 s"
-            assert console.timing.text().startswith("Waiting for the first output…")
-            assert console.stop_button.isEnabled()
-    finally:
-        bench.runs.progress.disconnect(record)  # the service outlives the console in teardown
+    with waiting_texts(bench) as shown, qtbot.waitSignal(bench.runs.finished, timeout=15_000) as done:
+        assert console.run()
+        qtbot.waitUntil(lambda: not console.waiting_box.isHidden(), timeout=2000)
+        assert console.waiting.text() == "Waiting for the first output · 0 s"
+        assert console.timing.text().startswith("Waiting for the first output…")
+        assert console.stop_button.isEnabled()
     assert done.args[0].status == "completed"
     # the service's once-a-second clock moved the count on while nothing arrived
     counts = [text for text in dict.fromkeys(shown) if text]

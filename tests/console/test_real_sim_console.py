@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from simdesk.app.workbench import Workbench
+from tests.support.console import waiting_texts
 
 NEEDED = ("SIM_REAL_BASE_URL", "SIM_REAL_API_KEY", "SIM_REAL_WAIT_WORKFLOW_ID")
 pytestmark = [
@@ -34,18 +35,9 @@ def test_the_console_waits_for_a_first_output_later_than_the_call_deadline(
     with qtbot.waitSignal(bench.catalogue.workflow_loaded, timeout=120_000):
         console.open_workflow(env["SIM_REAL_WAIT_WORKFLOW_ID"])
     console.options.set_options({"mode": "stream"})
-    shown: list[str] = []
-
-    def record(_progress: object) -> None:
-        shown.append("" if console.waiting_box.isHidden() else console.waiting.text())
-
-    bench.runs.progress.connect(record)
-    try:
-        with qtbot.waitSignal(bench.runs.finished, timeout=180_000) as done:
-            assert console.run()
-            qtbot.waitUntil(lambda: not console.waiting_box.isHidden(), timeout=30_000)
-    finally:
-        bench.runs.progress.disconnect(record)
+    with waiting_texts(bench) as shown, qtbot.waitSignal(bench.runs.finished, timeout=180_000) as done:
+        assert console.run()
+        qtbot.waitUntil(lambda: not console.waiting_box.isHidden(), timeout=30_000)
     assert done.args[0].status == "completed"
     counts = [text for text in dict.fromkeys(shown) if text]
     assert any(text.endswith(" 35 s") for text in counts), counts[-5:]  # past the 30 s call deadline
